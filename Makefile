@@ -1,0 +1,142 @@
+# taskvma: `make` builds build/taskvma, build/libtaskvma.{a,so}, examples.
+# Variables worth overriding:
+#   VMLINUX_BTF=/path/to/btf   BTF to generate vmlinux.h from (default: running kernel)
+#   VMLINUX_H=/path/vmlinux.h  use this vmlinux.h instead of generating one
+#   BPF_CLANG=clang-19  CC=gcc  PREFIX=/usr/local  DESTDIR=
+#   SAN=1                      build a separate tree (build-san/) with ASan+UBSan
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+BPF_CLANG ?= $(shell command -v clang-19 || command -v clang)
+BPFTOOL   ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+CC        ?= gcc
+VERSION   := 0.1.0
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+ifeq ($(SAN),1)
+O         ?= build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+O         ?= build
+SANFLAGS  :=
+endif
+
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf)
+LIBBPF_LIBS   := $(shell pkg-config --libs libbpf)
+
+WARN      := -Wall -Wextra -Werror
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -fPIC \
+	-fvisibility=hidden -Iinclude -Isrc/lib -Isrc/bpf -I$(O) $(LIBBPF_CFLAGS)
+LDLIBS    := $(LIBBPF_LIBS) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Wno-unused-function -I$(O) -Isrc/bpf
+
+BPF_SRCS  := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst src/bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst src/bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS  := $(wildcard src/lib/*.c)
+LIB_OBJS  := $(patsubst src/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
+CLI_SRCS  := $(wildcard src/cli/*.c)
+CLI_OBJS  := $(patsubst src/cli/%.c,$(O)/cli/%.o,$(CLI_SRCS))
+EX_SRCS   := $(wildcard examples/*/*.bpf.c)
+EX_BINS   := $(patsubst examples/%.bpf.c,$(O)/examples/%,$(EX_SRCS))
+TEST_C    := $(wildcard tests/unit/*.c tests/fixtures/*.c)
+TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C))
+BENCH_C   := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
+
+.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench install uninstall clean setup
+all: cli lib examples tests
+
+lib: $(O)/libtaskvma.a $(O)/libtaskvma.so $(O)/taskvma.pc
+cli: $(O)/taskvma
+examples: $(EX_BINS)
+tests: $(TEST_BINS) $(BENCH_BINS)
+
+# vmlinux.h: generated from the running kernel's BTF unless VMLINUX_H is given.
+ifdef VMLINUX_H
+$(O)/vmlinux.h: $(VMLINUX_H) | $(O)
+	cp $< $@
+else
+$(O)/vmlinux.h: | $(O)
+	@test -r $(VMLINUX_BTF) || { echo "error: $(VMLINUX_BTF) not readable; pass VMLINUX_H=... or VMLINUX_BTF=..." >&2; exit 1; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+endif
+
+$(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixtures $(O)/bench:
+	mkdir -p $@
+
+$(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(O)/lib/%.o: src/lib/%.c include/taskvma.h $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/cli/%.o: src/cli/%.c include/taskvma.h $(wildcard src/cli/*.h) | $(O)/cli
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/libtaskvma.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/libtaskvma.so: $(LIB_OBJS)
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libtaskvma.so.0 -o $@ $^ $(LDLIBS)
+
+$(O)/taskvma: $(CLI_OBJS) $(O)/libtaskvma.a
+	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(O)/libtaskvma.a $(LDLIBS)
+
+$(O)/taskvma.pc: taskvma.pc.in | $(O)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# examples/NAME/NAME.bpf.c + examples/NAME/main.c -> build/examples/NAME/NAME
+$(O)/examples/%: examples/%.bpf.c $(O)/vmlinux.h $(wildcard examples/*/*.c examples/*/*.h) | $(O)/examples
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -I$(dir $<) -c $< -o $@.bpf.o
+	$(BPFTOOL) gen skeleton $@.bpf.o name $(notdir $*)_bpf > $@.skel.h
+	$(CC) $(ALL_CFLAGS) -I$(dir $@) -o $@ $(dir $<)main.c $(LDLIBS)
+
+$(O)/tests/%: tests/%.c $(O)/libtaskvma.a | $(O)/tests/unit $(O)/tests/fixtures
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
+
+$(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) | $(O)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
+
+# The whole test suite: normal build, then the same tests under ASan+UBSan.
+test: all
+	tests/run.sh --build $(O)
+	$(MAKE) SAN=1 all
+	tests/run.sh --build build-san --quick
+
+# libFuzzer target for the /proc/PID/maps parser (clang needed).
+fuzz: | $(O)
+	$(BPF_CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib \
+	    -o $(O)/fuzz_parse tests/fuzz/fuzz_parse.c src/lib/format.c src/lib/procfs_parse.c
+
+bench: all
+	bench/run.sh --build $(O)
+
+setup:
+	scripts/setup.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
+	install -m 0755 $(O)/taskvma $(DESTDIR)$(BINDIR)/taskvma
+	install -m 0644 $(O)/libtaskvma.a $(DESTDIR)$(LIBDIR)/libtaskvma.a
+	install -m 0755 $(O)/libtaskvma.so $(DESTDIR)$(LIBDIR)/libtaskvma.so.$(VERSION)
+	ln -sf libtaskvma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtaskvma.so.0
+	ln -sf libtaskvma.so.0 $(DESTDIR)$(LIBDIR)/libtaskvma.so
+	install -m 0644 include/taskvma.h $(DESTDIR)$(INCDIR)/taskvma.h
+	install -m 0644 $(O)/taskvma.pc $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/taskvma $(DESTDIR)$(LIBDIR)/libtaskvma.* \
+	      $(DESTDIR)$(INCDIR)/taskvma.h $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libtaskvma: read the memory maps (VMAs) of Linux processes.
+ *
+ * The engine is the kernel's open-coded BPF iterator bpf_iter_task_vma_new()
+ * / _next() / _destroy() (Linux 6.7+).  When BPF cannot be used (no
+ * privileges, old kernel), the same records come from the PROCMAP_QUERY ioctl
+ * (Linux 6.11+) or from parsing /proc/PID/maps.  Every backend yields the same
+ * struct taskvma_vma, and taskvma_format_maps_line() prints it exactly as
+ * /proc/PID/maps would.
+ *
+ * Errors are negative errno values; taskvma_strerror() describes them, and
+ * taskvma_last_error() gives the detailed message of the last failure of a
+ * handle (e.g. "pid 123: no such process").
+ *
+ * Options structs follow libbpf's OPTS convention: the caller sets .sz =
+ * sizeof(struct), so fields can be appended without breaking the ABI.  Use
+ * TASKVMA_OPTS(type, name, ...) to declare one.
+ */
+#ifndef TASKVMA_H
+#define TASKVMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TASKVMA_VERSION_MAJOR 0
+#define TASKVMA_VERSION_MINOR 1
+
+#define TASKVMA_API __attribute__((visibility("default")))
+
+/* Declare and zero an options struct with its size set. */
+#define TASKVMA_OPTS(TYPE, NAME, ...)                                                              \
+	struct TYPE NAME = ({                                                                      \
+		struct TYPE ___o;                                                                  \
+		__builtin_memset(&___o, 0, sizeof(___o));                                          \
+		___o = (struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };                    \
+		___o;                                                                              \
+	})
+
+/* ---- records ---------------------------------------------------------- */
+
+/* Permission bits of a VMA, as /proc prints them ("rwxs"/"rwxp"). */
+#define TASKVMA_PERM_READ   0x1u
+#define TASKVMA_PERM_WRITE  0x2u
+#define TASKVMA_PERM_EXEC   0x4u
+#define TASKVMA_PERM_SHARED 0x8u /* VM_MAYSHARE: 's' instead of 'p' */
+
+/* What a VMA is, as the kernel names it. */
+enum taskvma_kind {
+	TASKVMA_KIND_ANON = 0,    /* anonymous, no name */
+	TASKVMA_KIND_FILE = 1,    /* file-backed: name is the path */
+	TASKVMA_KIND_HEAP = 2,    /* [heap] */
+	TASKVMA_KIND_STACK = 3,   /* [stack] */
+	TASKVMA_KIND_SPECIAL = 4, /* [vdso], [vvar], [vvar_vclock], [uprobes], [vsyscall], ... */
+	TASKVMA_KIND_ANON_NAMED = 5, /* [anon:NAME] */
+};
+
+/* struct taskvma_vma.flags */
+#define TASKVMA_VMA_GATE 0x1u /* the [vsyscall] gate area, not a real VMA */
+
+/* One mapping.  `name` is exactly the text /proc/PID/maps prints after the
+ * padding (newlines in paths escaped as "\012", " (deleted)" appended, ...),
+ * NUL-terminated, "" when there is none.  It stays valid until the next call
+ * on the iterator, or until the map that holds it is freed. */
+struct taskvma_vma {
+	uint64_t start;
+	uint64_t end;
+	uint64_t offset; /* file offset in bytes; 0 when anonymous */
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t perms;  /* TASKVMA_PERM_* */
+	uint32_t kind;   /* enum taskvma_kind */
+	uint32_t flags;  /* TASKVMA_VMA_* */
+	uint32_t name_len;
+	const char *name;
+};
+
+/* ---- handle and backends ---------------------------------------------- */
+
+enum taskvma_backend {
+	TASKVMA_BACKEND_AUTO = 0,    /* BPF if it works here, else PROCMAP_QUERY, else procfs */
+	TASKVMA_BACKEND_BPF = 1,     /* bpf_iter_task_vma kfuncs */
+	TASKVMA_BACKEND_PROCMAP = 2, /* ioctl(PROCMAP_QUERY) on /proc/PID/maps */
+	TASKVMA_BACKEND_PROCFS = 3,  /* parse /proc/PID/maps text */
+};
+
+/* Log levels of the handle's log callback. */
+enum taskvma_log_level {
+	TASKVMA_LOG_WARN = 0,
+	TASKVMA_LOG_INFO = 1,  /* e.g. why auto chose a backend */
+	TASKVMA_LOG_DEBUG = 2, /* libbpf's own messages */
+};
+
+typedef void (*taskvma_log_fn)(enum taskvma_log_level level, const char *msg, void *ctx);
+
+struct taskvma_opts {
+	size_t sz;
+	enum taskvma_backend backend;
+	taskvma_log_fn log;  /* NULL: silent */
+	void *log_ctx;
+	int log_level;       /* highest level passed to log */
+	int busy_retries;    /* retries of a walk that met -EBUSY or a changing map; 0 = default (8) */
+	const char *proc_root; /* where procfs is mounted; NULL = "/proc" */
+};
+#define taskvma_opts__last_field proc_root
+
+struct taskvma;
+
+/* Open a handle.  With backend AUTO it never fails for lack of BPF: it falls
+ * back and says why at TASKVMA_LOG_INFO.  Returns 0 or -errno. */
+TASKVMA_API int taskvma_open(struct taskvma **tv, const struct taskvma_opts *opts);
+TASKVMA_API void taskvma_close(struct taskvma *tv);
+
+/* The backend the handle actually uses (never AUTO), and why auto chose it. */
+TASKVMA_API enum taskvma_backend taskvma_backend(const struct taskvma *tv);
+TASKVMA_API const char *taskvma_backend_name(enum taskvma_backend b);
+TASKVMA_API int taskvma_backend_parse(const char *s, enum taskvma_backend *out);
+TASKVMA_API const char *taskvma_backend_reason(const struct taskvma *tv);
+
+/* Detailed message of the handle's last failure ("" if none). */
+TASKVMA_API const char *taskvma_last_error(const struct taskvma *tv);
+/* Short description of an error code returned by this library. */
+TASKVMA_API const char *taskvma_strerror(int err);
+
+/* ---- queries ---------------------------------------------------------- */
+
+/* Which mappings to return.  Address and permission filters run in the
+ * kernel on the BPF backend, before anything is copied. */
+struct taskvma_query {
+	size_t sz;
+	uint64_t addr_lo;     /* first VMA: the one containing addr_lo, or the next one */
+	uint64_t addr_hi;     /* stop before VMAs starting at or above; 0 = no limit */
+	uint32_t perm_set;    /* TASKVMA_PERM_* that must be set */
+	uint32_t perm_clear;  /* TASKVMA_PERM_* that must be clear */
+	uint32_t kinds;       /* bitmask of 1u << enum taskvma_kind; 0 = all */
+	const char *name_glob; /* fnmatch(3) pattern on the name; NULL = all */
+	int no_gate;          /* 1: leave out the [vsyscall] gate line */
+};
+#define taskvma_query__last_field no_gate
+
+/* ---- the iterator: mirrors bpf_iter_task_vma_new/_next/_destroy -------- */
+
+struct taskvma_iter;
+
+/* Start iterating the VMAs of process `pid` at the VMA containing `addr` or
+ * the next one above it.  Returns 0 or -errno: -ESRCH no such process,
+ * -ENOENT no address space (kernel thread, zombie), -EACCES/-EPERM not
+ * allowed, -EBUSY lock contended after retries.  As with the kfunc, call
+ * taskvma_iter_destroy() even when this fails (it accepts *it == NULL). */
+TASKVMA_API int taskvma_iter_new(struct taskvma *tv, struct taskvma_iter **it, pid_t pid,
+				 uint64_t addr);
+/* The next VMA, or NULL at the end or on error (see taskvma_iter_err()). */
+TASKVMA_API const struct taskvma_vma *taskvma_iter_next(struct taskvma_iter *it);
+/* 0 if the walk so far is complete and clean; -errno otherwise.  -EAGAIN: the
+ * map changed during the walk (it may be torn), -ESRCH: the process exited. */
+TASKVMA_API int taskvma_iter_err(const struct taskvma_iter *it);
+TASKVMA_API void taskvma_iter_destroy(struct taskvma_iter *it);
+
+/* ---- snapshots -------------------------------------------------------- */
+
+/* struct taskvma_map.flags */
+#define TASKVMA_MAP_TORN 0x1u /* the map changed during every attempt: may be torn */
+
+/* The map of one process.  `vmas` are ordered by address. */
+struct taskvma_map {
+	pid_t pid;
+	char comm[16];
+	uint32_t flags;  /* TASKVMA_MAP_* */
+	int attempts;    /* walks it took to get a clean one */
+	size_t count;
+	struct taskvma_vma *vmas;
+};
+
+/* Snapshot one process (q may be NULL).  A map is only returned complete:
+ * when every attempt saw the map change, the last one is returned with
+ * TASKVMA_MAP_TORN set, and the call returns -EAGAIN.  Other errors return no
+ * map. */
+TASKVMA_API int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
+				 struct taskvma_map **map);
+TASKVMA_API void taskvma_map_free(struct taskvma_map *map);
+
+/* Called once per process by taskvma_snapshot_all(), in pid order.  `err` is
+ * 0 with a map, or -errno with map == NULL for processes that could not be
+ * read (they are reported, not skipped, except those that vanished, which
+ * are counted in stats).  The map is freed after the callback returns.
+ * Return non-zero to stop the walk; that value is returned. */
+typedef int (*taskvma_map_cb)(void *ctx, pid_t pid, int err, const struct taskvma_map *map);
+
+struct taskvma_all_stats {
+	size_t sz;
+	uint64_t processes;  /* maps delivered */
+	uint64_t vmas;
+	uint64_t vanished;   /* processes that exited before or during their walk */
+	uint64_t kernel_threads;
+	uint64_t denied;     /* permission denied */
+	uint64_t torn;       /* delivered with TASKVMA_MAP_TORN */
+};
+
+/* Snapshot every process (threads are walked once, through their leader;
+ * kernel threads are skipped and counted).  stats may be NULL. */
+TASKVMA_API int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q,
+				     taskvma_map_cb cb, void *ctx, struct taskvma_all_stats *stats);
+
+/* ---- formatting ------------------------------------------------------- */
+
+/* Write one /proc/PID/maps line for v (with "\n") into buf.  Returns the
+ * length it needs (like snprintf); buf is NUL-terminated when it fits. */
+TASKVMA_API size_t taskvma_format_maps_line(const struct taskvma_vma *v, char *buf, size_t len);
+/* "rw-p" etc.  buf must hold 5 bytes. */
+TASKVMA_API void taskvma_format_perms(uint32_t perms, char buf[5]);
+TASKVMA_API const char *taskvma_kind_name(enum taskvma_kind kind);
+
+/* Parse one /proc/PID/maps line (without or with its "\n") into v; v->name
+ * points into `line` (not NUL-terminated in general: use name_len).  Returns
+ * 0, or -EINVAL if the line is not in the kernel's format. */
+TASKVMA_API int taskvma_parse_maps_line(const char *line, size_t len, struct taskvma_vma *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TASKVMA_H */

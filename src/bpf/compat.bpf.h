@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What libbpf 1.1 (Debian 12) lacks for open-coded iterators.  Each piece is
+ * behind #ifndef so a newer libbpf's own definition wins.
+ */
+#ifndef TASKVMA_COMPAT_BPF_H
+#define TASKVMA_COMPAT_BPF_H
+
+#ifndef barrier_var
+/* Hide a variable's value from the compiler, so that a bounds check the
+ * verifier needs is not optimised into a form it cannot follow. */
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+#ifndef bpf_ksym_exists
+#define bpf_ksym_exists(sym) (!!&(sym))
+#endif
+
+/* Declared by vmlinux.h only on kernels whose BTF has it; the layout
+ * is opaque (the kernel checks the size). */
+struct bpf_iter_task_vma;
+
+extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it,
+				 struct task_struct *task, __u64 addr) __ksym __weak;
+extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __ksym __weak;
+extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym __weak;
+
+#ifndef bpf_for_each
+/* libbpf 1.2's bpf_for_each, for code that does not need new()'s result. */
+#define bpf_for_each(type, cur, args...) for (							\
+	struct bpf_iter_##type ___it __attribute__((aligned(8),				\
+						     cleanup(bpf_iter_##type##_destroy))),	\
+	*___p __attribute__((unused)) = (						\
+		bpf_iter_##type##_new(&___it, ##args),					\
+		(void)bpf_iter_##type##_destroy, (void *)0);				\
+	(((cur) = bpf_iter_##type##_next(&___it)));					\
+)
+#endif
+
+#endif

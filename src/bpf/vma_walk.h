@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Records shared by the BPF VMA walker (vma_walk.bpf.c) and user space
+ * (src/lib/backend_bpf.c).  Fixed-width types only: both sides include this.
+ */
+#ifndef TASKVMA_VMA_WALK_H
+#define TASKVMA_VMA_WALK_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Capacities of the mmapped output buffers.  Powers of two: the BPF side
+ * masks indexes with (CAP - 1) so the verifier can bound them. */
+#define VW_REC_CAP	(1u << 14)	/* VMA records per batch */
+#define VW_TASK_CAP	(1u << 10)	/* task headers per batch */
+#define VW_NAME_CAP	(1u << 20)	/* bytes of name text per batch */
+#define VW_NAME_MAX	4096u		/* longest name one record may hold (PATH_MAX) */
+
+/* vw_rec.kind: how the kernel would name the VMA (see get_vma_name()). */
+enum vw_kind {
+	VW_KIND_ANON = 0,	/* no name */
+	VW_KIND_FILE = 1,	/* name = d_path() of vm_file */
+	VW_KIND_HEAP = 2,	/* [heap] */
+	VW_KIND_STACK = 3,	/* [stack] */
+	VW_KIND_SPECIAL = 4,	/* name from vm_ops->name(): [vdso], [vvar], ... */
+	VW_KIND_ANON_NAMED = 5,	/* [anon:NAME] (prctl PR_SET_VMA_ANON_NAME) */
+};
+
+/* vw_rec.flags: the vm_flags bits /proc shows, plus name status. */
+#define VW_F_READ	0x1u
+#define VW_F_WRITE	0x2u
+#define VW_F_EXEC	0x4u
+#define VW_F_MAYSHARE	0x8u
+#define VW_F_NAME_ERR	0x10u	/* the name could not be read (d_path failed) */
+
+/* One VMA.  name_off/name_len point into the batch's name buffer; several
+ * records may share one name (the same struct file mapped several times). */
+struct vw_rec {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;		/* bytes (vm_pgoff << PAGE_SHIFT); 0 when anonymous */
+	__u64 ino;
+	__u32 dev;		/* kernel dev_t: major = dev >> 20, minor = dev & 0xfffff */
+	__u32 name_off;
+	__u16 name_len;
+	__u8 kind;		/* enum vw_kind */
+	__u8 flags;		/* VW_F_* */
+	__u32 task_idx;		/* index of the owning vw_task in this batch */
+};
+
+/* vw_task.status */
+#define VW_TS_DONE	0	/* walk finished */
+#define VW_TS_PARTIAL	1	/* batch full: the walk resumes at resume_addr */
+
+/* One process (thread-group leader) visited in this batch.  A process whose
+ * walk spans batches appears once per batch, with first_addr telling where
+ * that part of the walk began. */
+struct vw_task {
+	__s32 tgid;
+	__s32 err;		/* bpf_iter_task_vma_new() result, 0 or -errno */
+	__u32 status;		/* VW_TS_* */
+	__u32 nrec;		/* records this task contributed to this batch */
+	__u64 first_addr;	/* address this part of the walk started at */
+	__u64 resume_addr;	/* where the next part starts (VW_TS_PARTIAL) */
+	__u32 seq_begin;	/* mm->mm_lock_seq before the walk */
+	__u32 seq_end;		/* ... and after: differs => the map changed */
+	__u32 has_vsyscall;	/* mm has the x86 vsyscall gate VMA */
+	__u32 pad;
+	char comm[16];
+};
+
+/* Filters applied in the kernel, before anything is copied out. */
+struct vw_filter {
+	__u64 addr_lo;		/* walk starts here (the kfunc's addr) */
+	__u64 addr_hi;		/* stop at the first VMA starting at or above this; 0 = no limit */
+	__u32 perm_set;		/* VW_F_* bits that must be set */
+	__u32 perm_clear;	/* VW_F_* bits that must be clear */
+	__u32 kinds;		/* bitmask of (1 << enum vw_kind) to keep; 0 = all */
+	__u32 no_names;		/* 1: do not resolve names (counting / address-only queries) */
+};
+
+#endif
