@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Shared pieces of the taskvma CLI: one file per subcommand (cmd_*.c), all
+ * thin over libtaskvma. */
+#ifndef TASKVMA_CLI_H
+#define TASKVMA_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include "taskvma.h"
+
+/* Exit codes, documented in docs/cli.md and `taskvma --help`. */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,        /* runtime failure not covered below */
+	EXIT_USAGE = 2,       /* bad option, argument, PID syntax, address */
+	EXIT_NOPROC = 3,      /* no such process, or it exited during the walk */
+	EXIT_DENIED = 4,      /* permission denied */
+	EXIT_NOMM = 5,        /* kernel thread or zombie: no address space */
+	EXIT_INCOMPLETE = 6,  /* the map kept changing: could not be read completely */
+	EXIT_UNSUPPORTED = 7, /* requested backend / feature unavailable here */
+};
+
+/* Options every subcommand accepts (parsed with cli_common_opt). */
+struct cli_global {
+	int verbose;
+	enum taskvma_backend backend;
+};
+
+#define CLI_COMMON_LONGOPTS                                   \
+	{ "verbose", no_argument, NULL, 'v' },                \
+	{ "backend", required_argument, NULL, 'B' },          \
+	{ "help", no_argument, NULL, 'h' }
+#define CLI_COMMON_SHORTOPTS "vh"
+
+/* Handle a common option; returns 1 if handled, 0 if not, -1 on error
+ * (message printed, caller exits EXIT_USAGE). */
+int cli_common_opt(int c, const char *arg, struct cli_global *g);
+
+/* "taskvma: <msg>\n" on stderr, one line. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Map a library error (-errno) to an exit code. */
+int cli_exit_code(int err);
+/* Open a library handle per the global options; prints the error itself. */
+int cli_open(const struct cli_global *g, struct taskvma **tv);
+/* Strict PID parse: decimal, > 0, fits pid_t.  Returns 0 or -EINVAL. */
+int cli_parse_pid(const char *s, pid_t *out);
+/* Strict hex address ("0x" optional).  Returns 0 or -EINVAL. */
+int cli_parse_addr(const char *s, uint64_t *out);
+/* JSON string output with escaping. */
+void cli_json_str(FILE *f, const char *s, size_t len);
+
+int cmd_maps(int argc, char **argv, struct cli_global *g);
+int cmd_lookup(int argc, char **argv, struct cli_global *g);
+int cmd_features(int argc, char **argv, struct cli_global *g);
+int cmd_trace(int argc, char **argv, struct cli_global *g);
+
+#endif
