@@ -212,6 +212,13 @@ TASKVMA_API int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_qu
 /* Write one /proc/PID/maps line for v (with "\n") into buf.  Returns the
  * length it needs (like snprintf); buf is NUL-terminated when it fits. */
 TASKVMA_API size_t taskvma_format_maps_line(const struct taskvma_vma *v, char *buf, size_t len);
+/* One mapping as a JSON object (no newline), the schema of docs/json.md:
+ * {"pid":N,"comm":"..","start":N,"end":N,"perms":"r-xp","offset":N,
+ *  "dev_major":N,"dev_minor":N,"inode":N,"kind":"file","name":".."}.
+ * pid <= 0 leaves out pid and comm.  Returns the length needed (snprintf
+ * style); buf is NUL-terminated when it fits. */
+TASKVMA_API size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *comm,
+				       char *buf, size_t len);
 /* "rw-p" etc.  buf must hold 5 bytes. */
 TASKVMA_API void taskvma_format_perms(uint32_t perms, char buf[5]);
 TASKVMA_API const char *taskvma_kind_name(enum taskvma_kind kind);

@@ -28,10 +28,12 @@
 #define PAGE_SHIFT	12
 #define MM_CONTEXT_HAS_VSYSCALL_BIT 1
 
-/* Address of the kernel's special_mapping_name(), from /proc/kallsyms: VMAs
- * whose vm_ops->name is this function are [vdso], [vvar], [uprobes]... and
- * their name is vm_special_mapping->name. 0 = unknown. */
-const volatile __u64 special_mapping_name_addr = 0;
+/* Address of the kernel's special_mapping_name(): VMAs whose vm_ops->name is
+ * this function are [vdso], [vvar], [uprobes]... and their name is
+ * vm_special_mapping->name.  Learnt at open by a calibration walk over our
+ * own [vdso] (cheaper than scanning /proc/kallsyms): 0 = not known yet. */
+__u64 special_mapping_name_addr = 0;
+__u32 calibrate = 0;
 
 /* Inputs, written by user space before each pass. */
 struct vw_filter filter = {};
@@ -190,6 +192,10 @@ int walk(struct bpf_iter__task *ctx)
 
 				if (fn)
 					kind = VW_KIND_SPECIAL;
+				if (calibrate && fn) {
+					special_mapping_name_addr = fn;
+					calibrate = 0;
+				}
 			}
 			if (kind == VW_KIND_ANON) {
 				if (vstart < brk && vend > start_brk)

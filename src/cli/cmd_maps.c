@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* taskvma maps: /proc/PID/maps, from the kernel's VMA iterator. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "output.h"
+
+static const char maps_usage[] =
+	"Usage: taskvma maps [OPTIONS] PID...\n"
+	"       taskvma maps [OPTIONS] --all\n"
+	"Print memory maps exactly as /proc/PID/maps does (byte for byte), or as JSON.\n"
+	"A map is printed only when it was read completely; otherwise an error says why.\n"
+	"\n"
+	"  -a, --all            every process (kernel threads and vanished processes skipped)\n"
+	"  -j, --json           one JSON document (docs/json.md)\n"
+	"  -p, --perms=PAT      permissions like /proc's field, '?' = any: ??x? rw-p r?-?\n"
+	"      --file           only file-backed mappings\n"
+	"      --anon           only mappings without a file\n"
+	"  -r, --range=LO-HI    only mappings that overlap [LO, HI) (hex addresses)\n"
+	"  -n, --name=GLOB      only mappings whose name matches GLOB (fnmatch)\n"
+	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
+	"  -v, --verbose        backend choice, retries, skipped processes\n"
+	"\n"
+	"Several PIDs or --all: each block starts with a line \"==> PID (COMM) <==\".\n"
+	"\n"
+	"EXAMPLES\n"
+	"  taskvma maps $$\n"
+	"  taskvma maps --json 1 $$\n"
+	"  taskvma maps --all --perms=??x? --file\n"
+	"  taskvma maps --range=7f0000000000-7fffffffffff --name='*libc*' 1234\n";
+
+struct maps_ctx {
+	struct out out;
+	struct taskvma *tv;
+	int verbose;
+	int worst;		/* exit code */
+	uint64_t skipped_denied;
+};
+
+/* ??x? -> perm_set / perm_clear */
+static int parse_perms(const char *s, uint32_t *set, uint32_t *clear)
+{
+	static const char on[] = "rwxs", off[] = "---p";
+	static const uint32_t bit[] = { TASKVMA_PERM_READ, TASKVMA_PERM_WRITE, TASKVMA_PERM_EXEC,
+					TASKVMA_PERM_SHARED };
+
+	if (strlen(s) != 4)
+		return -EINVAL;
+	*set = *clear = 0;
+	for (int i = 0; i < 4; i++) {
+		if (s[i] == '?')
+			continue;
+		if (s[i] == on[i])
+			*set |= bit[i];
+		else if (s[i] == off[i])
+			*clear |= bit[i];
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_range(const char *s, uint64_t *lo, uint64_t *hi)
+{
+	char buf[64];
+	const char *dash = strchr(s, '-');
+
+	if (!dash || (size_t)(dash - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, dash - s);
+	buf[dash - s] = 0;
+	if (cli_parse_addr(buf, lo) || cli_parse_addr(dash + 1, hi) || *lo >= *hi)
+		return -EINVAL;
+	return 0;
+}
+
+static int on_map(void *arg, pid_t pid, int err, const struct taskvma_map *m)
+{
+	struct maps_ctx *c = arg;
+
+	if (!err) {
+		out_map(&c->out, m);
+		return 0;
+	}
+	if (err == -EACCES || err == -EPERM) {
+		c->skipped_denied++;
+		return 0;
+	}
+	if (err == -EAGAIN)
+		out_error(&c->out, pid, "map changed during every walk; not printed (incomplete)");
+	else {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid, taskvma_strerror(err));
+		out_error(&c->out, pid, msg);
+	}
+	if (c->worst == EXIT_OK)
+		c->worst = cli_exit_code(err);
+	return 0;
+}
+
+int cmd_maps(int argc, char **argv, struct cli_global *g)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "perms", required_argument, NULL, 'p' },
+		{ "file", no_argument, NULL, 'F' },
+		{ "anon", no_argument, NULL, 'A' },
+		{ "range", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'n' },
+		{},
+	};
+	struct taskvma_query q = { .sz = sizeof(q) };
+	struct maps_ctx c = {};
+	bool all = false, json = false, file = false, anon = false;
+	pid_t *pids = NULL;
+	int npids = 0, opt, r, ret = EXIT_OK;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "ajp:r:n:", longopts, NULL)) != -1) {
+		if ((r = cli_common_opt(opt, optarg, g))) {
+			if (r < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		switch (opt) {
+		case 'h': fputs(maps_usage, stdout); return EXIT_OK;
+		case 'a': all = true; break;
+		case 'j': json = true; break;
+		case 'F': file = true; break;
+		case 'A': anon = true; break;
+		case 'p':
+			if (parse_perms(optarg, &q.perm_set, &q.perm_clear)) {
+				cli_err("bad --perms '%s': 4 characters like ??x? or rw-p", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			if (parse_range(optarg, &q.addr_lo, &q.addr_hi)) {
+				cli_err("bad --range '%s': want LO-HI in hex, LO < HI", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n': q.name_glob = optarg; break;
+		default:
+			cli_err("unknown option '%s' (see taskvma maps --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (file && anon) {
+		cli_err("--file and --anon exclude each other");
+		return EXIT_USAGE;
+	}
+	if (file)
+		q.kinds = 1u << TASKVMA_KIND_FILE;
+	if (anon)
+		q.kinds = ~(1u << TASKVMA_KIND_FILE) & 0x3f;
+	if (all && optind < argc) {
+		cli_err("--all takes no PID");
+		return EXIT_USAGE;
+	}
+	if (!all && optind >= argc) {
+		cli_err("maps needs a PID or --all (see taskvma maps --help)");
+		return EXIT_USAGE;
+	}
+	/* all PIDs are checked before anything is printed */
+	pids = calloc(argc - optind + 1, sizeof(*pids));
+	if (!pids)
+		return EXIT_FAIL;
+	for (int i = optind; i < argc; i++) {
+		if (cli_parse_pid(argv[i], &pids[npids++])) {
+			cli_err("invalid PID '%s'", argv[i]);
+			free(pids);
+			return EXIT_USAGE;
+		}
+	}
+	if ((r = cli_open(g, &c.tv))) {
+		free(pids);
+		return r;
+	}
+	c.verbose = g->verbose;
+	out_begin(&c.out, stdout, json, all || npids > 1, taskvma_backend_name(taskvma_backend(c.tv)));
+	if (all) {
+		struct taskvma_all_stats st = { .sz = sizeof(st) };
+		int err = taskvma_snapshot_all(c.tv, &q, on_map, &c, &st);
+
+		if (err) {
+			cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv)
+								  : taskvma_strerror(err));
+			c.worst = cli_exit_code(err);
+		}
+		if (c.skipped_denied)
+			cli_err("skipped %llu processes: permission denied",
+				(unsigned long long)c.skipped_denied);
+		if (g->verbose)
+			fprintf(stderr,
+				"taskvma: %llu processes, %llu mappings; skipped %llu kernel threads/zombies, "
+				"%llu vanished; %llu changed during every walk\n",
+				(unsigned long long)st.processes, (unsigned long long)st.vmas,
+				(unsigned long long)st.kernel_threads, (unsigned long long)st.vanished,
+				(unsigned long long)st.torn);
+	} else {
+		for (int i = 0; i < npids; i++) {
+			struct taskvma_map *m = NULL;
+			int err = taskvma_snapshot(c.tv, pids[i], &q, &m);
+
+			if (!err) {
+				out_map(&c.out, m);
+			} else {
+				out_error(&c.out, pids[i], taskvma_last_error(c.tv));
+				if (c.worst == EXIT_OK)
+					c.worst = cli_exit_code(err);
+			}
+			taskvma_map_free(m);
+		}
+	}
+	out_end(&c.out);
+	ret = c.worst;
+	taskvma_close(c.tv);
+	free(pids);
+	return ret;
+}

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The BPF backend: runs src/bpf/vma_walk.bpf.c, an iter/task program that
+ * walks VMAs with bpf_iter_task_vma_new/_next/_destroy, and reads its
+ * records from mmapped array maps, one batch per read() of the iterator.
+ *
+ * A read() that returns -1/EAGAIN means "batch full": we consume it, reset
+ * the fill counters, and read() again; the kernel re-runs the program for
+ * the same task, which resumes at resume_addr.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+#include "vma_walk.h"
+#include "vma_walk.skel.h"
+
+struct bpf_state {
+	struct vma_walk_bpf *skel;
+	struct vw_rec *recs;
+	struct vw_task *tasks;
+	char *names;
+	size_t recs_sz, tasks_sz, names_sz;
+};
+
+/* One pass of the iterator: a link (optionally limited to one tid) and the
+ * iterator fd read batch by batch. */
+struct bpf_pass {
+	struct bpf_link *link;
+	int iter_fd;
+	bool more;		/* the last batch was full: read again */
+	uint32_t nrec, ntask;	/* size of the current batch */
+};
+
+struct bpf_walk {
+	struct bpf_pass pass;
+	uint32_t ri;		/* next record of the batch */
+	uint32_t seq0;
+	bool have_seq0;
+	bool seen_task;
+	char namebuf[300];	/* "[anon:NAME]" */
+};
+
+static void *map_mmap(struct bpf_map *m, size_t *sz)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t vsz = (bpf_map__value_size(m) + 7) & ~(size_t)7;
+	void *p;
+
+	*sz = (vsz * bpf_map__max_entries(m) + pg - 1) & ~(pg - 1);
+	p = mmap(NULL, *sz, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void pass_close(struct bpf_pass *ps)
+{
+	if (ps->iter_fd >= 0)
+		close(ps->iter_fd);
+	ps->iter_fd = -1;
+	bpf_link__destroy(ps->link);
+	ps->link = NULL;
+}
+
+static int pass_open(struct taskvma *tv, struct bpf_pass *ps, pid_t tid)
+{
+	struct bpf_state *st = tv->bpf;
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo;
+	int err;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->iter_fd = -1;
+	memset(&linfo, 0, sizeof(linfo));
+	if (tid) {
+		linfo.task.tid = tid;
+		opts.link_info = &linfo;
+		opts.link_info_len = sizeof(linfo);
+	}
+	st->skel->bss->target_pid = tid;
+	st->skel->bss->resume_pid = 0;
+	st->skel->bss->resume_addr = 0;
+	ps->link = bpf_program__attach_iter(st->skel->progs.walk, &opts);
+	if (!ps->link) {
+		err = -errno;
+		if (tid && (err == -ESRCH || err == -ENOENT || err == -EINVAL))
+			return tv_error(tv, -ESRCH, "pid %d: no such process", tid);
+		return tv_error(tv, err, "attach iter/task: %s", strerror(-err));
+	}
+	ps->iter_fd = bpf_iter_create(bpf_link__fd(ps->link));
+	if (ps->iter_fd < 0) {
+		err = -errno;
+		pass_close(ps);
+		return tv_error(tv, err, "bpf_iter_create: %s", strerror(-err));
+	}
+	ps->more = true;
+	return 0;
+}
+
+/* Run the program until the batch is full or the pass ends.  0 or -errno. */
+static int pass_read(struct taskvma *tv, struct bpf_pass *ps)
+{
+	struct bpf_state *st = tv->bpf;
+	char dummy[8];
+	ssize_t n;
+
+	st->skel->bss->nrec = 0;
+	st->skel->bss->ntask = 0;
+	st->skel->bss->nname = 0;
+	n = read(ps->iter_fd, dummy, sizeof(dummy));
+	if (n < 0 && errno != EAGAIN)
+		return tv_error(tv, -errno, "read iterator: %s", strerror(errno));
+	/* the program writes nothing to the seq_file: any byte is a bug */
+	if (n > 0)
+		return tv_error(tv, -EIO, "unexpected iterator output");
+	ps->more = n < 0;
+	ps->nrec = st->skel->bss->nrec;
+	ps->ntask = st->skel->bss->ntask;
+	if (ps->nrec > VW_REC_CAP || ps->ntask > VW_TASK_CAP)
+		return tv_error(tv, -EIO, "corrupt batch");
+	return 0;
+}
+
+/* Turn a kernel record into the public one.  0 or -EIO (name unreadable). */
+static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma_vma *v,
+		      char *namebuf, size_t namebuf_sz, pid_t pid)
+{
+	struct bpf_state *st = tv->bpf;
+
+	v->start = r->start;
+	v->end = r->end;
+	v->offset = r->pgoff;
+	v->inode = r->ino;
+	v->dev_major = r->dev >> 20;
+	v->dev_minor = r->dev & 0xfffff;
+	v->perms = r->flags & (VW_F_READ | VW_F_WRITE | VW_F_EXEC | VW_F_MAYSHARE);
+	v->kind = r->kind;
+	v->flags = 0;
+	v->name = "";
+	v->name_len = 0;
+	if (r->flags & VW_F_NAME_ERR)
+		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx could not be read",
+				pid, (unsigned long long)r->start);
+	switch (r->kind) {
+	case VW_KIND_FILE:
+	case VW_KIND_SPECIAL:
+		if ((size_t)r->name_off + r->name_len > st->names_sz)
+			return tv_error(tv, -EIO, "corrupt name offset");
+		v->name = st->names + r->name_off;
+		v->name_len = r->name_len;
+		break;
+	case VW_KIND_HEAP:
+		v->name = "[heap]";
+		v->name_len = 6;
+		break;
+	case VW_KIND_STACK:
+		v->name = "[stack]";
+		v->name_len = 7;
+		break;
+	case VW_KIND_ANON_NAMED: {
+		int n = snprintf(namebuf, namebuf_sz, "[anon:%.*s]", (int)r->name_len,
+				 st->names + r->name_off);
+
+		v->name = namebuf;
+		v->name_len = (uint32_t)n;
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void set_filter(struct taskvma *tv, const struct taskvma_query *q, bool no_names)
+{
+	struct vw_filter *f = &((struct bpf_state *)tv->bpf)->skel->bss->filter;
+
+	f->addr_lo = q->addr_lo;
+	f->addr_hi = q->addr_hi;
+	/* TASKVMA_PERM_* and VW_F_* share their bits, as do the kinds */
+	f->perm_set = q->perm_set;
+	f->perm_clear = q->perm_clear;
+	f->kinds = q->kinds;
+	f->no_names = no_names;
+}
+
+/* Learn special_mapping_name()'s address from our own [vdso] VMA. */
+static int calibrate(struct taskvma *tv)
+{
+	struct bpf_state *st = tv->bpf;
+	struct taskvma_query q = { .sz = sizeof(q) };
+	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+	struct bpf_pass ps;
+	int err;
+
+	if (!vdso)
+		return 0;
+	q.addr_lo = vdso;
+	q.addr_hi = vdso + 1;
+	set_filter(tv, &q, true);
+	st->skel->bss->calibrate = 1;
+	err = pass_open(tv, &ps, getpid());
+	if (!err)
+		err = pass_read(tv, &ps);
+	pass_close(&ps);
+	st->skel->bss->calibrate = 0;
+	if (err)
+		return err;
+	if (ps.ntask != 1 || st->tasks[0].err)
+		return tv_error(tv, -EIO, "calibration walk failed (%d)",
+				ps.ntask ? st->tasks[0].err : -ESRCH);
+	tv_log(tv, TASKVMA_LOG_DEBUG, "special_mapping_name at %llx",
+	       (unsigned long long)st->skel->bss->special_mapping_name_addr);
+	return 0;
+}
+
+static void bpf_close(struct taskvma *tv)
+{
+	struct bpf_state *st = tv->bpf;
+
+	if (!st)
+		return;
+	if (st->recs)
+		munmap(st->recs, st->recs_sz);
+	if (st->tasks)
+		munmap(st->tasks, st->tasks_sz);
+	if (st->names)
+		munmap(st->names, st->names_sz);
+	vma_walk_bpf__destroy(st->skel);
+	free(st);
+	tv->bpf = NULL;
+}
+
+static int bpf_open(struct taskvma *tv)
+{
+	struct bpf_state *st;
+	int err;
+
+	if (geteuid() != 0 && access("/proc/self/status", R_OK))
+		return tv_error(tv, -EPERM, "no access to /proc");
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	tv->bpf = st;
+	st->skel = vma_walk_bpf__open();
+	if (!st->skel) {
+		err = -errno;
+		bpf_close(tv);
+		return tv_error(tv, err, "open BPF object: %s", strerror(-err));
+	}
+	err = vma_walk_bpf__load(st->skel);
+	if (err) {
+		bpf_close(tv);
+		if (err == -EPERM || err == -EACCES)
+			return tv_error(tv, err, "BPF not permitted (needs CAP_BPF and CAP_PERFMON)");
+		return tv_error(tv, err, "load BPF program: %s", strerror(-err));
+	}
+	st->recs = map_mmap(st->skel->maps.recs, &st->recs_sz);
+	st->tasks = map_mmap(st->skel->maps.tasks, &st->tasks_sz);
+	st->names = map_mmap(st->skel->maps.names, &st->names_sz);
+	if (!st->recs || !st->tasks || !st->names) {
+		err = -errno;
+		bpf_close(tv);
+		return tv_error(tv, err, "mmap BPF maps: %s", strerror(-err));
+	}
+	err = calibrate(tv);
+	if (err) {
+		bpf_close(tv);
+		return err;
+	}
+	return 0;
+}
+
+/* ---- one process ---- */
+
+static int bpf_walk_start(struct tv_walk *w)
+{
+	struct bpf_walk *bw = calloc(1, sizeof(*bw));
+	int err;
+
+	if (!bw)
+		return -ENOMEM;
+	bw->pass.iter_fd = -1;
+	w->priv = bw;
+	set_filter(w->tv, &w->q, false);
+	err = pass_open(w->tv, &bw->pass, w->pid);
+	if (err)
+		return err;
+	return 0;
+}
+
+/* Check one batch's task header: errors, comm, tear detection. */
+static int take_task(struct tv_walk *w, struct bpf_walk *bw, const struct vw_task *t)
+{
+	if (t->err) {
+		if (t->err == -ENOENT)
+			return tv_explain_nomm(w->tv, w->pid);
+		if (t->err == -EBUSY)
+			return tv_error(w->tv, -EBUSY, "pid %d: address space busy", w->pid);
+		return tv_error(w->tv, t->err, "pid %d: bpf_iter_task_vma_new: %s", w->pid,
+				strerror(-t->err));
+	}
+	if (!bw->seen_task) {
+		memcpy(w->comm, t->comm, sizeof(w->comm));
+		w->comm[15] = 0;
+		w->has_gate = t->has_vsyscall;
+		bw->seq0 = t->seq_begin;
+		bw->have_seq0 = true;
+		bw->seen_task = true;
+	}
+	/* mm_lock_seq is odd while a writer holds the mmap lock and moves on
+	 * with every write-locked change: a different or odd value means the
+	 * map may have changed under the walk. */
+	if ((t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != bw->seq0)
+		w->torn = true;
+	return 0;
+}
+
+static int bpf_walk_next(struct tv_walk *w, struct taskvma_vma *v)
+{
+	struct bpf_walk *bw = w->priv;
+	struct bpf_state *st = w->tv->bpf;
+	int err;
+
+	while (bw->ri >= bw->pass.nrec) {
+		if (!bw->pass.more)
+			return 0;
+		err = pass_read(w->tv, &bw->pass);
+		if (err)
+			return err;
+		bw->ri = 0;
+		if (!bw->pass.ntask) {
+			if (!bw->seen_task)
+				return tv_error(w->tv, -ESRCH, "pid %d: no such process", w->pid);
+			/* the task was gone when its walk was resumed */
+			return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
+		}
+		err = take_task(w, bw, &st->tasks[0]);
+		if (err)
+			return err;
+	}
+	return rec_to_vma(w->tv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid) ?: 1;
+}
+
+static void bpf_walk_end(struct tv_walk *w)
+{
+	struct bpf_walk *bw = w->priv;
+
+	if (!bw)
+		return;
+	pass_close(&bw->pass);
+	free(bw);
+	w->priv = NULL;
+}
+
+/* ---- every process in one pass ---- */
+
+struct all_proc {
+	struct tv_walk w;	/* engine post-processing state */
+	struct tv_vec vec;
+	uint32_t seq0;		/* mm_lock_seq when its walk began */
+	bool active;
+};
+
+static int finish_proc(struct all_proc *p, taskvma_map_cb cb, void *ctx,
+		       struct taskvma_all_stats *stats, pid_t **retry, size_t *nretry, int err)
+{
+	struct taskvma_map *m = NULL;
+	struct taskvma_vma gate;
+	int r = 0;
+
+	if (!err && p->w.torn) {
+		/* re-read on its own after the pass */
+		pid_t *n = realloc(*retry, (*nretry + 1) * sizeof(pid_t));
+
+		if (!n)
+			return -ENOMEM;
+		*retry = n;
+		n[(*nretry)++] = p->w.pid;
+		goto out;
+	}
+	if (!err && tv_gate(&p->w, &gate))
+		err = tv_vec_push(&p->vec, &gate);
+	if (!err) {
+		err = tv_vec_to_map(&p->vec, p->w.pid, p->w.comm, &m);
+		if (err)
+			goto out;
+		m->attempts = 1;
+	}
+	r = tv_deliver(stats, cb, ctx, p->w.pid, m ? 0 : err, m);
+	taskvma_map_free(m);
+out:
+	free(p->w.esc);
+	p->w.esc = NULL;
+	p->vec.n = p->vec.nlen = 0;
+	p->active = false;
+	return r;
+}
+
+static int bpf_all(struct taskvma *tv, const struct taskvma_query *q, taskvma_map_cb cb, void *ctx,
+		   struct taskvma_all_stats *stats)
+{
+	struct bpf_state *st = tv->bpf;
+	struct taskvma_query qq = { .sz = sizeof(qq) };
+	struct all_proc p = {};
+	struct bpf_pass ps;
+	pid_t *retry = NULL;
+	size_t nretry = 0;
+	char namebuf[300];
+	int err, r = 0;
+
+	if (q)
+		memcpy(&qq, q, q->sz < sizeof(qq) ? q->sz : sizeof(qq));
+	qq.sz = sizeof(qq);
+	if (tv->walk_active)
+		return tv_error(tv, -EBUSY, "another walk is active on this handle");
+	tv->walk_active = true;
+	set_filter(tv, &qq, false);
+	err = pass_open(tv, &ps, 0);
+	while (!err && !r && ps.more) {
+		uint32_t ri = 0;
+
+		err = pass_read(tv, &ps);
+		for (uint32_t ti = 0; !err && !r && ti < ps.ntask; ti++) {
+			const struct vw_task *t = &st->tasks[ti];
+			int terr = 0;
+
+			/* a continuation of the process of the previous batch? */
+			if (p.active && p.w.pid != t->tgid)
+				r = finish_proc(&p, cb, ctx, stats, &retry, &nretry, 0);
+			if (r)
+				break;
+			if (!p.active) {
+				memset(&p.w, 0, sizeof(p.w));
+				p.w.tv = tv;
+				p.w.pid = t->tgid;
+				p.w.q = qq;
+				p.active = true;
+				p.w.has_gate = t->has_vsyscall;
+				memcpy(p.w.comm, t->comm, 16);
+				p.w.comm[15] = 0;
+				p.seq0 = t->seq_begin;
+			}
+			if (t->err) {
+				terr = t->err == -EBUSY ? -EBUSY : t->err;
+			} else if ((t->seq_begin & 1) || t->seq_begin != t->seq_end ||
+				   t->seq_begin != p.seq0) {
+				p.w.torn = true;
+			}
+			uint32_t base = ri;
+
+			ri = base + t->nrec;
+			if (ri > ps.nrec) {
+				err = tv_error(tv, -EIO, "corrupt batch");
+				break;
+			}
+			for (uint32_t k = base; !terr && k < ri; k++) {
+				struct taskvma_vma v;
+				int a;
+
+				terr = rec_to_vma(tv, &st->recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
+				if (terr)
+					break;
+				a = tv_accept(&p.w, &v);
+				if (a < 0)
+					terr = a;
+				else if (a)
+					terr = tv_vec_push(&p.vec, &v);
+			}
+			if (terr == -EBUSY) {
+				/* retry this one on its own later */
+				p.w.torn = true;
+				terr = 0;
+			}
+			if (terr || t->status == VW_TS_DONE)
+				r = finish_proc(&p, cb, ctx, stats, &retry, &nretry, terr);
+		}
+	}
+	if (!err && !r && p.active)
+		r = finish_proc(&p, cb, ctx, stats, &retry, &nretry, 0);
+	pass_close(&ps);
+	tv->walk_active = false;
+	tv_vec_free(&p.vec);
+	/* processes whose map changed during the pass: walk each on its own,
+	 * with the snapshot's retries */
+	for (size_t i = 0; !err && !r && i < nretry; i++) {
+		struct taskvma_map *m = NULL;
+		int e = taskvma_snapshot(tv, retry[i], &qq, &m);
+
+		r = tv_deliver(stats, cb, ctx, retry[i], m ? 0 : e, m);
+		taskvma_map_free(m);
+	}
+	free(retry);
+	return err ? err : r;
+}
+
+const struct tv_backend tv_backend_bpf = {
+	.name = "bpf",
+	.raw_names = true,
+	.open = bpf_open,
+	.close = bpf_close,
+	.walk_start = bpf_walk_start,
+	.walk_next = bpf_walk_next,
+	.walk_end = bpf_walk_end,
+	.all = bpf_all,
+};

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Fallback backend: parse the /proc/PID/maps text.  Works for any user who
+ * may read the file; names are already in /proc's form.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define READ_CHUNK (256 * 1024)
+
+struct procfs_walk {
+	int fd;
+	char *buf;
+	size_t len, pos, cap;
+	bool eof;
+	size_t count;
+};
+
+int tv_open_maps(struct taskvma *tv, pid_t pid, int *fd)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%d/maps", tv->proc_root, pid);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	switch (errno) {
+	case ENOENT:
+	case ESRCH:
+		return tv_error(tv, -ESRCH, "pid %d: no such process", pid);
+	case EACCES:
+	case EPERM:
+		return tv_error(tv, -EACCES, "pid %d: permission denied", pid);
+	default:
+		return tv_error(tv, -errno, "%s: %s", path, strerror(errno));
+	}
+}
+
+static int procfs_open(struct taskvma *tv)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/self/maps", tv->proc_root);
+	if (access(path, R_OK))
+		return tv_error(tv, -errno, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int procfs_walk_start(struct tv_walk *w)
+{
+	struct procfs_walk *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->fd = -1;
+	w->priv = p;
+	err = tv_open_maps(w->tv, w->pid, &p->fd);
+	if (err)
+		return err;
+	tv_read_comm(w->tv, w->pid, w->comm);
+	return 0;
+}
+
+/* Make sure buf holds a whole line from pos; 0 at EOF with nothing left. */
+static int fill(struct tv_walk *w, struct procfs_walk *p)
+{
+	for (;;) {
+		char *nl = memchr(p->buf + p->pos, '\n', p->len - p->pos);
+		ssize_t n;
+
+		if (nl || (p->eof && p->len > p->pos))
+			return 1;
+		if (p->eof)
+			return 0;
+		if (p->pos) {
+			memmove(p->buf, p->buf + p->pos, p->len - p->pos);
+			p->len -= p->pos;
+			p->pos = 0;
+		}
+		if (p->cap - p->len < READ_CHUNK / 2) {
+			size_t cap = p->cap ? p->cap * 2 : READ_CHUNK;
+			char *b = realloc(p->buf, cap);
+
+			if (!b)
+				return -ENOMEM;
+			p->buf = b;
+			p->cap = cap;
+		}
+		n = read(p->fd, p->buf + p->len, p->cap - p->len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ESRCH)
+				return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
+			return tv_error(w->tv, -errno, "pid %d: read maps: %s", w->pid, strerror(errno));
+		}
+		if (n == 0)
+			p->eof = true;
+		p->len += n;
+	}
+}
+
+static int procfs_walk_next(struct tv_walk *w, struct taskvma_vma *v)
+{
+	struct procfs_walk *p = w->priv;
+	char *line, *nl;
+	size_t len;
+	int r;
+
+	r = fill(w, p);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		if (p->count)
+			return 0;
+		/* Nothing at all: a kernel thread, a zombie, or gone. */
+		return tv_explain_nomm(w->tv, w->pid);
+	}
+	line = p->buf + p->pos;
+	nl = memchr(line, '\n', p->len - p->pos);
+	len = nl ? (size_t)(nl - line) : p->len - p->pos;
+	p->pos += len + (nl ? 1 : 0);
+	if (taskvma_parse_maps_line(line, len, v))
+		return tv_error(w->tv, -EIO, "pid %d: unexpected maps line: %.60s", w->pid, line);
+	p->count++;
+	return 1;
+}
+
+static void procfs_walk_end(struct tv_walk *w)
+{
+	struct procfs_walk *p = w->priv;
+
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->buf);
+	free(p);
+	w->priv = NULL;
+}
+
+const struct tv_backend tv_backend_procfs = {
+	.name = "procfs",
+	.raw_names = false,
+	.open = procfs_open,
+	.walk_start = procfs_walk_start,
+	.walk_next = procfs_walk_next,
+	.walk_end = procfs_walk_end,
+};

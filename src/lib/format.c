@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * /proc/PID/maps text for a struct taskvma_vma, byte for byte as
+ * fs/proc/task_mmu.c prints it: show_vma_header_prefix() then, when there is
+ * a name, seq_pad() to column 72 plus one space.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+/* The header is padded to 25 + 6 * sizeof(void *) - 1 columns (72 on 64-bit). */
+#define MAPS_PAD_COL (25 + 6 * (int)sizeof(void *) - 1)
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Lowercase hex with at least `width` digits, like seq_put_hex_ll(). */
+static size_t put_hex(char *p, uint64_t v, int width)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = hexdig[v & 0xf];
+		v >>= 4;
+	} while (v);
+	while (n < width)
+		tmp[n++] = '0';
+	for (int i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static size_t put_dec(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+void taskvma_format_perms(uint32_t perms, char buf[5])
+{
+	buf[0] = perms & TASKVMA_PERM_READ ? 'r' : '-';
+	buf[1] = perms & TASKVMA_PERM_WRITE ? 'w' : '-';
+	buf[2] = perms & TASKVMA_PERM_EXEC ? 'x' : '-';
+	buf[3] = perms & TASKVMA_PERM_SHARED ? 's' : 'p';
+	buf[4] = 0;
+}
+
+size_t taskvma_format_maps_line(const struct taskvma_vma *v, char *buf, size_t len)
+{
+	/* longest header: 16+1+16+1+4+1+16+1+8+1+8+1+20+1 = 95 */
+	char hdr[128];
+	size_t n = 0, need;
+
+	n += put_hex(hdr + n, v->start, 8);
+	hdr[n++] = '-';
+	n += put_hex(hdr + n, v->end, 8);
+	hdr[n++] = ' ';
+	taskvma_format_perms(v->perms, hdr + n);
+	n += 4;
+	hdr[n++] = ' ';
+	n += put_hex(hdr + n, v->offset, 8);
+	hdr[n++] = ' ';
+	n += put_hex(hdr + n, v->dev_major, 2);
+	hdr[n++] = ':';
+	n += put_hex(hdr + n, v->dev_minor, 2);
+	hdr[n++] = ' ';
+	n += put_dec(hdr + n, v->inode);
+	hdr[n++] = ' ';
+	if (v->name_len) {
+		while (n < MAPS_PAD_COL)
+			hdr[n++] = ' ';
+		hdr[n++] = ' ';
+	}
+	need = n + v->name_len + 1;
+	if (need < len) {
+		memcpy(buf, hdr, n);
+		if (v->name_len)
+			memcpy(buf + n, v->name, v->name_len);
+		buf[need - 1] = '\n';
+		buf[need] = 0;
+	}
+	return need;
+}
+
+const char *taskvma_kind_name(enum taskvma_kind kind)
+{
+	switch (kind) {
+	case TASKVMA_KIND_ANON: return "anon";
+	case TASKVMA_KIND_FILE: return "file";
+	case TASKVMA_KIND_HEAP: return "heap";
+	case TASKVMA_KIND_STACK: return "stack";
+	case TASKVMA_KIND_SPECIAL: return "special";
+	case TASKVMA_KIND_ANON_NAMED: return "anon_named";
+	}
+	return "unknown";
+}
+
+/* The kernel's naming order (get_vma_name()), seen from the printed text:
+ * a file path, else a bracketed name with no device/inode. */
+enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint64_t inode,
+				    uint32_t dev_major, uint32_t dev_minor)
+{
+	bool anon = !inode && !dev_major && !dev_minor;
+
+	if (!len)
+		return anon ? TASKVMA_KIND_ANON : TASKVMA_KIND_FILE;
+	if (!anon || name[0] != '[' || name[len - 1] != ']')
+		return TASKVMA_KIND_FILE;
+	if (len == 6 && !memcmp(name, "[heap]", 6))
+		return TASKVMA_KIND_HEAP;
+	if (len == 7 && !memcmp(name, "[stack]", 7))
+		return TASKVMA_KIND_STACK;
+	if (len > 7 && !memcmp(name, "[anon:", 6))
+		return TASKVMA_KIND_ANON_NAMED;
+	return TASKVMA_KIND_SPECIAL;
+}
+
+/* JSON string body: escape quotes, backslashes and control bytes; other
+ * bytes pass through (paths are bytes; /proc's text is what we show). */
+static size_t json_str(char *out, size_t room, const char *s, size_t len)
+{
+	size_t n = 0;
+
+#define PUT(c) do { if (n < room) out[n] = (c); n++; } while (0)
+	PUT('"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			PUT('\\');
+			PUT((char)c);
+		} else if (c < 0x20 || c == 0x7f) {
+			PUT('\\');
+			PUT('u');
+			PUT('0');
+			PUT('0');
+			PUT(hexdig[c >> 4]);
+			PUT(hexdig[c & 0xf]);
+		} else {
+			PUT((char)c);
+		}
+	}
+	PUT('"');
+#undef PUT
+	return n;
+}
+
+size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *comm, char *buf,
+			   size_t len)
+{
+	char perms[5];
+	size_t n = 0;
+	int k;
+
+	/* room left for a piece written at offset n */
+#define ROOM (n < len ? len - n : 0)
+#define AT (n < len ? buf + n : NULL)
+	taskvma_format_perms(v->perms, perms);
+	if (pid > 0) {
+		k = snprintf(AT, ROOM, "{\"pid\":%d,\"comm\":", (int)pid);
+		n += (size_t)k;
+		n += json_str(AT, ROOM, comm, strlen(comm));
+		k = snprintf(AT, ROOM, ",");
+		n += (size_t)k;
+	} else {
+		k = snprintf(AT, ROOM, "{");
+		n += (size_t)k;
+	}
+	k = snprintf(AT, ROOM,
+		     "\"start\":%llu,\"end\":%llu,\"perms\":\"%s\",\"offset\":%llu,"
+		     "\"dev_major\":%u,\"dev_minor\":%u,\"inode\":%llu,\"kind\":\"%s\",\"name\":",
+		     (unsigned long long)v->start, (unsigned long long)v->end, perms,
+		     (unsigned long long)v->offset, v->dev_major, v->dev_minor,
+		     (unsigned long long)v->inode, taskvma_kind_name((enum taskvma_kind)v->kind));
+	n += (size_t)k;
+	n += json_str(AT, ROOM, v->name, v->name_len);
+	if (n + 1 < len) {
+		buf[n] = '}';
+		buf[n + 1] = 0;
+	} else if (len) {
+		buf[len - 1] = 0;
+	}
+	n += 1;
+#undef ROOM
+#undef AT
+	return n;
+}

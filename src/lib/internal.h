@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* libtaskvma internals: the backend interface and the handle. */
+#ifndef TASKVMA_INTERNAL_H
+#define TASKVMA_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include "taskvma.h"
+
+#define TV_HIDDEN __attribute__((visibility("hidden")))
+
+struct tv_walk;
+struct taskvma;
+
+/* A backend produces the VMAs of one process in address order, one at a
+ * time, starting at the query's addr_lo.  Filtering, name escaping, the
+ * [vsyscall] gate line and tear detection by address order are done once,
+ * in engine.c, for all backends. */
+struct tv_backend {
+	const char *name;
+	bool raw_names;	/* names are unescaped kernel strings ('\n' not yet "\012") */
+	/* Make the backend usable on this handle (load BPF...).  -errno + a
+	 * message in tv->err_msg if it cannot work here. */
+	int (*open)(struct taskvma *tv);
+	void (*close)(struct taskvma *tv);
+	int (*walk_start)(struct tv_walk *w);
+	/* 1: *v filled; 0: end of the walk; -errno: failure. */
+	int (*walk_next)(struct tv_walk *w, struct taskvma_vma *v);
+	void (*walk_end)(struct tv_walk *w);
+	/* Optional: every process in one pass (NULL = engine walks /proc). */
+	int (*all)(struct taskvma *tv, const struct taskvma_query *q, taskvma_map_cb cb, void *ctx,
+		   struct taskvma_all_stats *st);
+};
+
+extern const struct tv_backend tv_backend_bpf;
+extern const struct tv_backend tv_backend_procmap;
+extern const struct tv_backend tv_backend_procfs;
+
+struct taskvma {
+	struct taskvma_opts opts;
+	const struct tv_backend *be;
+	enum taskvma_backend kind;
+	char reason[256];	/* why this backend (auto) */
+	char err_msg[256];	/* last failure */
+	char proc_root[128];
+	bool sys_has_vsyscall;	/* the kernel shows a [vsyscall] gate line */
+	bool walk_active;	/* one live walk per handle */
+	void *bpf;		/* backend_bpf state */
+};
+
+/* One walk over one process's VMAs (the iterator and snapshots use it). */
+struct tv_walk {
+	struct taskvma *tv;
+	pid_t pid;
+	struct taskvma_query q;
+	char comm[16];
+	int err;		/* sticky: -errno */
+	bool torn;		/* the map changed during the walk */
+	bool has_gate;		/* backend says: append the [vsyscall] gate VMA */
+	bool gate_done;
+	bool ended;
+	bool started;
+	uint64_t last_end;
+	struct taskvma_vma cur;
+	char *esc;		/* scratch for escaped names */
+	size_t esc_cap;
+	void *priv;		/* backend state */
+};
+
+/* engine.c */
+TV_HIDDEN void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q);
+TV_HIDDEN int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out);
+TV_HIDDEN void tv_walk_fini(struct tv_walk *w);
+TV_HIDDEN int tv_accept(struct tv_walk *w, struct taskvma_vma *v);
+TV_HIDDEN bool tv_gate(struct tv_walk *w, struct taskvma_vma *v);
+TV_HIDDEN int tv_deliver(struct taskvma_all_stats *st, taskvma_map_cb cb, void *ctx, pid_t pid,
+			 int err, const struct taskvma_map *map);
+TV_HIDDEN bool tv_match(const struct taskvma_query *q, const struct taskvma_vma *v);
+/* Why a process has no address space: -ENOENT with a message, or -ESRCH. */
+TV_HIDDEN int tv_explain_nomm(struct taskvma *tv, pid_t pid);
+TV_HIDDEN int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16]);
+
+/* A growable array of VMAs whose names live in one arena (snapshots). */
+struct tv_vec {
+	struct taskvma_vma *v;
+	size_t n, cap;
+	char *names;
+	size_t nlen, ncap;
+};
+TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
+TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
+TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
+
+/* format.c / procfs_parse.c */
+TV_HIDDEN enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint64_t inode,
+					      uint32_t dev_major, uint32_t dev_minor);
+
+/* procfs helpers (backend_procfs.c) */
+TV_HIDDEN int tv_open_maps(struct taskvma *tv, pid_t pid, int *fd);
+
+#endif
