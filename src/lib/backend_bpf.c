@@ -313,6 +313,8 @@ static int take_task(struct tv_walk *w, struct bpf_walk *bw, const struct vw_tas
 		bw->have_seq0 = true;
 		bw->seen_task = true;
 	}
+	tv_log(w->tv, TASKVMA_LOG_DEBUG, "pid %d: mm_lock_seq %u..%u (first %u)", w->pid,
+	       t->seq_begin, t->seq_end, bw->seq0);
 	/* mm_lock_seq is odd while a writer holds the mmap lock and moves on
 	 * with every write-locked change: a different or odd value means the
 	 * map may have changed under the walk. */
