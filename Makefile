@@ -10,6 +10,7 @@ INCDIR    ?= $(PREFIX)/include
 BINDIR    ?= $(PREFIX)/bin
 BPF_CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL   ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip || echo true)
 CC        ?= gcc
 VERSION   := 0.1.0
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -48,6 +49,9 @@ TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C))
 BENCH_C   := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 
+# skeletons and BPF objects are intermediate files make would otherwise delete
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(O)/vmlinux.h
+
 .PHONY: all lib cli examples tests bench-bins test test-san fuzz bench install uninstall clean setup
 all: cli lib examples tests
 
@@ -72,8 +76,10 @@ $(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixture
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# DWARF is stripped (BTF stays): the skeleton embeds the object in the binary.
 $(O)/%.skel.h: $(O)/bpf/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+	$(LLVM_STRIP) -g -o $<.stripped $<
+	$(BPFTOOL) gen skeleton $<.stripped name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 $(O)/lib/%.o: src/lib/%.c include/taskvma.h $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -98,6 +104,7 @@ $(O)/taskvma.pc: taskvma.pc.in | $(O)
 $(O)/examples/%: examples/%.bpf.c $(O)/vmlinux.h $(wildcard examples/*/*.c examples/*/*.h) | $(O)/examples
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -I$(dir $<) -c $< -o $@.bpf.o
+	$(LLVM_STRIP) -g $@.bpf.o
 	$(BPFTOOL) gen skeleton $@.bpf.o name $(notdir $*)_bpf > $@.skel.h
 	$(CC) $(ALL_CFLAGS) -I$(dir $@) -o $@ $(dir $<)main.c $(LDLIBS)
 

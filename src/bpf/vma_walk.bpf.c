@@ -86,12 +86,159 @@ struct vm_area_struct___tv {
 	struct anon_vma_name___tv *anon_name;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u32 name_room(void)
-{
-	__u32 off = nname;
+/* Per-task context for emit_vma(), set by walk() before the loop. */
+struct walk_ctx {
+	__u64 brk;
+	__u64 start_brk;
+	__u64 start_stack;
+	struct file *last_file;	/* name cache: libc & co. are mapped several times in a row */
+	__u32 last_off;
+	__u32 last_len;
+	__u32 ti;		/* index of the current vw_task */
+};
+static struct walk_ctx wc;
 
+#ifndef __arg_trusted
+#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+#endif
+
+/* Copy a string into the name buffer.  Returns its length or -1. */
+static __always_inline long put_str(struct vw_names *nb, __u32 off, const void *src, __u32 max)
+{
+	long n = bpf_probe_read_kernel_str(nb->buf + (off & (VW_NAME_CAP - 1)), max, src);
+
+	if (n <= 0)
+		return -1;
+	nname = off + n;
+	return n - 1;
+}
+
+/*
+ * Record one VMA.  A global (non-inlined) function: the verifier checks it
+ * once instead of once per path through walk()'s loop, which keeps load time
+ * short.  Returns 0 (recorded or filtered out) or 1 (batch full).
+ */
+__noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
+{
+	struct vw_names *nb;
+	struct vw_rec *r;
+	struct file *file;
+	__u64 vstart, vend, fn = 0;
+	__u32 zero = 0, ri, kind, rflags = 0, noff = 0, nlen = 0, flags, off;
+	long n;
+
+	if (!vma)
+		return 0;
+	vstart = vma->vm_start;
+	vend = vma->vm_end;
+	flags = vma->vm_flags;
+	if (flags & VM_READ)
+		rflags |= VW_F_READ;
+	if (flags & VM_WRITE)
+		rflags |= VW_F_WRITE;
+	if (flags & VM_EXEC)
+		rflags |= VW_F_EXEC;
+	if (flags & VM_MAYSHARE)
+		rflags |= VW_F_MAYSHARE;
+	if ((rflags & filter.perm_set) != filter.perm_set || (rflags & filter.perm_clear))
+		return 0;
+
+	/* the kernel's naming order: file, vm_ops->name(), heap, stack, anon name */
+	file = vma->vm_file;
+	if (file) {
+		kind = VW_KIND_FILE;
+	} else {
+		kind = VW_KIND_ANON;
+		if (vma->vm_ops)
+			fn = (__u64)BPF_CORE_READ(vma->vm_ops, name);
+		if (fn) {
+			kind = VW_KIND_SPECIAL;
+			if (calibrate) {
+				special_mapping_name_addr = fn;
+				calibrate = 0;
+			}
+		} else if (vstart < wc.brk && vend > wc.start_brk) {
+			kind = VW_KIND_HEAP;
+		} else if (vstart <= wc.start_stack && vend >= wc.start_stack) {
+			kind = VW_KIND_STACK;
+		} else if (bpf_core_field_exists(((struct vm_area_struct___tv *)vma)->anon_name) &&
+			   BPF_CORE_READ((struct vm_area_struct___tv *)vma, anon_name)) {
+			kind = VW_KIND_ANON_NAMED;
+		}
+	}
+	if (filter.kinds && !(filter.kinds & (1u << kind)))
+		return 0;
+
+	ri = nrec;
+	off = nname;
 	barrier_var(off);
-	return off;
+	if (ri >= VW_REC_CAP || off >= VW_NAME_CAP)
+		return 1;
+	r = bpf_map_lookup_elem(&recs, &ri);
+	nb = bpf_map_lookup_elem(&names, &zero);
+	if (!r || !nb)
+		return 0;
+
+	r->start = vstart;
+	r->end = vend;
+	r->kind = kind;
+	r->task_idx = wc.ti;
+	r->pgoff = 0;
+	r->ino = 0;
+	r->dev = 0;
+
+	if (file) {
+		struct inode *inode = file->f_inode;
+
+		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
+		r->ino = BPF_CORE_READ(inode, i_ino);
+		r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		if (filter.no_names) {
+			/* addresses only */
+		} else if (file == wc.last_file) {
+			noff = wc.last_off;
+			nlen = wc.last_len;
+		} else {
+			off &= VW_NAME_CAP - 1;
+			n = bpf_d_path((struct path *)&file->f_path, nb->buf + off, VW_NAME_MAX);
+			if (n > 0) {
+				noff = off;
+				nlen = n - 1;	/* without the NUL */
+				nname = off + n;
+				wc.last_file = file;
+				wc.last_off = noff;
+				wc.last_len = nlen;
+			} else {
+				rflags |= VW_F_NAME_ERR;
+			}
+		}
+	} else if (kind == VW_KIND_SPECIAL && !filter.no_names) {
+		n = -1;
+		if (special_mapping_name_addr && fn == special_mapping_name_addr)
+			n = put_str(nb, off, BPF_CORE_READ((struct vm_special_mapping *)vma->vm_private_data, name), 64);
+		if (n >= 0) {
+			noff = off;
+			nlen = n;
+		} else {
+			/* a vm_ops->name() we cannot call from BPF */
+			rflags |= VW_F_NAME_ERR;
+		}
+	} else if (kind == VW_KIND_ANON_NAMED && !filter.no_names) {
+		struct anon_vma_name___tv *an = BPF_CORE_READ((struct vm_area_struct___tv *)vma, anon_name);
+
+		n = put_str(nb, off, (void *)an + bpf_core_field_offset(an->name), 256);
+		if (n >= 0) {
+			noff = off;
+			nlen = n;
+		} else {
+			rflags |= VW_F_NAME_ERR;
+		}
+	}
+	r->name_off = noff;
+	r->name_len = nlen;
+	r->flags = rflags;
+	nrec = ri + 1;
+	return 0;
 }
 
 SEC("iter/task")
@@ -101,11 +248,9 @@ int walk(struct bpf_iter__task *ctx)
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
 	struct vw_task *t;
-	struct vw_names *nb;
 	struct mm_struct *mm;
-	struct file *last_file = NULL;
-	__u32 last_off = 0, last_len = 0, zero = 0, ti, flags;
-	__u64 addr, brk, start_brk, start_stack;
+	__u32 ti, n0;
+	__u64 addr;
 	int err, ret = 0, pid;
 
 	if (!task)
@@ -132,8 +277,7 @@ int walk(struct bpf_iter__task *ctx)
 		return 1;
 	}
 	t = bpf_map_lookup_elem(&tasks, &ti);
-	nb = bpf_map_lookup_elem(&names, &zero);
-	if (!t || !nb)
+	if (!t)
 		return 0;
 	ntask = ti + 1;
 	t->tgid = task->tgid;
@@ -155,149 +299,29 @@ int walk(struct bpf_iter__task *ctx)
 	}
 
 	mm = task->mm;
-	brk = BPF_CORE_READ(mm, brk);
-	start_brk = BPF_CORE_READ(mm, start_brk);
-	start_stack = BPF_CORE_READ(mm, start_stack);
+	wc.brk = BPF_CORE_READ(mm, brk);
+	wc.start_brk = BPF_CORE_READ(mm, start_brk);
+	wc.start_stack = BPF_CORE_READ(mm, start_stack);
+	wc.last_file = NULL;
+	wc.ti = ti;
 	t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
 	t->seq_begin = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+	n0 = nrec;
 
 	while ((vma = bpf_iter_task_vma_next(&it))) {
-		struct vw_rec *r;
-		struct file *file;
-		__u64 vstart = vma->vm_start, vend = vma->vm_end;
-		__u32 ri, kind, rflags = 0, noff = 0, nlen = 0;
-
-		if (filter.addr_hi && vstart >= filter.addr_hi)
+		if (filter.addr_hi && vma->vm_start >= filter.addr_hi)
 			break;
-
-		flags = vma->vm_flags;
-		if (flags & VM_READ)
-			rflags |= VW_F_READ;
-		if (flags & VM_WRITE)
-			rflags |= VW_F_WRITE;
-		if (flags & VM_EXEC)
-			rflags |= VW_F_EXEC;
-		if (flags & VM_MAYSHARE)
-			rflags |= VW_F_MAYSHARE;
-		if ((rflags & filter.perm_set) != filter.perm_set || (rflags & filter.perm_clear))
-			continue;
-
-		file = vma->vm_file;
-		if (file) {
-			kind = VW_KIND_FILE;
-		} else {
-			kind = VW_KIND_ANON;
-			if (vma->vm_ops) {
-				__u64 fn = (__u64)BPF_CORE_READ(vma->vm_ops, name);
-
-				if (fn)
-					kind = VW_KIND_SPECIAL;
-				if (calibrate && fn) {
-					special_mapping_name_addr = fn;
-					calibrate = 0;
-				}
-			}
-			if (kind == VW_KIND_ANON) {
-				if (vstart < brk && vend > start_brk)
-					kind = VW_KIND_HEAP;
-				else if (vstart <= start_stack && vend >= start_stack)
-					kind = VW_KIND_STACK;
-				else if (bpf_core_field_exists(((struct vm_area_struct___tv *)vma)->anon_name) &&
-					 BPF_CORE_READ((struct vm_area_struct___tv *)vma, anon_name))
-					kind = VW_KIND_ANON_NAMED;
-			}
-		}
-		if (filter.kinds && !(filter.kinds & (1u << kind)))
-			continue;
-
-		ri = nrec;
-		if (ri >= VW_REC_CAP || name_room() >= VW_NAME_CAP) {
+		if (emit_vma(vma)) {
+			/* batch full: user space drains it and reads again */
 			t->status = VW_TS_PARTIAL;
-			t->resume_addr = vstart;
+			t->resume_addr = vma->vm_start;
 			resume_pid = pid;
-			resume_addr = vstart;
+			resume_addr = vma->vm_start;
 			ret = 1;
 			break;
 		}
-		r = bpf_map_lookup_elem(&recs, &ri);
-		if (!r)
-			break;
-
-		r->start = vstart;
-		r->end = vend;
-		r->kind = kind;
-		r->task_idx = ti;
-		r->pgoff = 0;
-		r->ino = 0;
-		r->dev = 0;
-
-		if (file) {
-			struct inode *inode = file->f_inode;
-
-			r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
-			r->ino = BPF_CORE_READ(inode, i_ino);
-			r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-			if (filter.no_names) {
-				/* nothing */
-			} else if (file == last_file) {
-				/* libc & co. map one file several times in a row */
-				noff = last_off;
-				nlen = last_len;
-			} else {
-				__u32 off = name_room();
-				long n;
-
-				off &= VW_NAME_CAP - 1;
-				n = bpf_d_path((struct path *)&file->f_path, nb->buf + off, VW_NAME_MAX);
-				if (n > 0) {
-					noff = off;
-					nlen = n - 1;	/* without the NUL */
-					nname = off + n;
-					last_file = file;
-					last_off = noff;
-					last_len = nlen;
-				} else {
-					rflags |= VW_F_NAME_ERR;
-				}
-			}
-		} else if (kind == VW_KIND_SPECIAL && !filter.no_names) {
-			__u64 fn = (__u64)BPF_CORE_READ(vma->vm_ops, name);
-			__u32 off = name_room() & (VW_NAME_CAP - 1);
-			long n = -1;
-
-			if (special_mapping_name_addr && fn == special_mapping_name_addr) {
-				const char *s = BPF_CORE_READ((struct vm_special_mapping *)vma->vm_private_data, name);
-
-				n = bpf_probe_read_kernel_str(nb->buf + off, 64, s);
-			}
-			if (n > 0) {
-				noff = off;
-				nlen = n - 1;
-				nname = off + n;
-			} else {
-				/* a vm_ops->name() we cannot call from BPF */
-				rflags |= VW_F_NAME_ERR;
-			}
-		} else if (kind == VW_KIND_ANON_NAMED && !filter.no_names) {
-			__u32 off = name_room() & (VW_NAME_CAP - 1);
-			struct anon_vma_name___tv *an = BPF_CORE_READ((struct vm_area_struct___tv *)vma, anon_name);
-			long n = bpf_probe_read_kernel_str(nb->buf + off, 256,
-							   (void *)an + bpf_core_field_offset(an->name));
-
-			if (n > 0) {
-				noff = off;
-				nlen = n - 1;
-				nname = off + n;
-			} else {
-				rflags |= VW_F_NAME_ERR;
-			}
-		}
-		r->name_off = noff;
-		r->name_len = nlen;
-		r->flags = rflags;
-		nrec = ri + 1;
-		t->nrec++;
 	}
+	t->nrec = nrec - n0;
 	t->seq_end = BPF_CORE_READ(mm, mm_lock_seq.sequence);
 out:
 	bpf_iter_task_vma_destroy(&it);
