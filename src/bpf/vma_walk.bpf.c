@@ -105,7 +105,11 @@ static struct walk_ctx wc;
 /* Copy a string into the name buffer.  Returns its length or -1. */
 static __always_inline long put_str(struct vw_names *nb, __u32 off, const void *src, __u32 max)
 {
-	long n = bpf_probe_read_kernel_str(nb->buf + (off & (VW_NAME_CAP - 1)), max, src);
+	long n;
+
+	barrier_var(off);
+	off &= VW_NAME_CAP - 1;
+	n = bpf_probe_read_kernel_str(nb->buf + off, max, src);
 
 	if (n <= 0)
 		return -1;
@@ -199,6 +203,9 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 			noff = wc.last_off;
 			nlen = wc.last_len;
 		} else {
+			/* the compiler knows off < VW_NAME_CAP and would drop the
+			 * mask the verifier needs: hide the value from it first */
+			barrier_var(off);
 			off &= VW_NAME_CAP - 1;
 			n = bpf_d_path((struct path *)&file->f_path, nb->buf + off, VW_NAME_MAX);
 			if (n > 0) {

@@ -9,6 +9,7 @@
  * the same task, which resumes at resume_addr.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,13 +237,37 @@ static void bpf_close(struct taskvma *tv)
 	tv->bpf = NULL;
 }
 
+/* Effective capabilities from /proc/self/status (no libcap needed). */
+static uint64_t cap_eff(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
 static int bpf_open(struct taskvma *tv)
 {
 	struct bpf_state *st;
+	uint64_t caps = cap_eff();
 	int err;
 
-	if (geteuid() != 0 && access("/proc/self/status", R_OK))
-		return tv_error(tv, -EPERM, "no access to /proc");
+	/* iter/task programs and bpf_d_path need CAP_BPF + CAP_PERFMON (or
+	 * CAP_SYS_ADMIN): say so without trying, and without libbpf noise */
+	if (!(caps >> CAP_SYS_ADMIN_BIT & 1) &&
+	    !((caps >> CAP_BPF_BIT & 1) && (caps >> CAP_PERFMON_BIT & 1)))
+		return tv_error(tv, -EPERM, "BPF not permitted (needs CAP_BPF and CAP_PERFMON)");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -256,8 +281,11 @@ static int bpf_open(struct taskvma *tv)
 	err = vma_walk_bpf__load(st->skel);
 	if (err) {
 		bpf_close(tv);
-		if (err == -EPERM || err == -EACCES)
-			return tv_error(tv, err, "BPF not permitted (needs CAP_BPF and CAP_PERFMON)");
+		if (err == -EPERM)
+			return tv_error(tv, err, "BPF not permitted: %s", strerror(-err));
+		if (err == -EACCES || err == -EINVAL)
+			return tv_error(tv, -EOPNOTSUPP,
+					"the kernel rejected the VMA walker (run with -v -v for the verifier log)");
 		return tv_error(tv, err, "load BPF program: %s", strerror(-err));
 	}
 	st->recs = map_mmap(st->skel->maps.recs, &st->recs_sz);
