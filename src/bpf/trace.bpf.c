@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * taskvma trace: capture a process's whole memory map at the instant an
+ * event fires, in the kernel, and stream it to user space through a BPF ring
+ * buffer (record layout and protocol: trace.h).
+ *
+ * Hooks (user space loads only those it needs):
+ *   raw_tp/sys_enter             on entry to a (named) system call
+ *   tp_btf/sched_process_exec    right after a successful exec: the new image
+ *   tp_btf/sched_process_exit    the last thread of a process exits; on this
+ *                                kernel the tracepoint runs before exit_mm(),
+ *                                so the map is still there.  Also forgets the
+ *                                process in the once-per-process table.
+ *   tp_btf/signal_deliver        a signal is delivered (fatal ones by default)
+ * In each, `current` is the task whose map is wanted.
+ *
+ * Names: bpf_d_path() is not allowed in these program types, so the path of
+ * a mapped file is rebuilt here the way the kernel's d_path() does it: walk
+ * dentry->d_parent up to the root of the mount, then cross to the parent
+ * mount at mnt_mountpoint, until the root of the mount tree.  Components go
+ * out leaf first; user space joins them.  Files whose dentry has a d_dname()
+ * (anon inodes, sockets, simple_dname pseudo files) are named as that
+ * function would, when we know its address (kallsyms, given in rodata).
+ *
+ * Only vm_mm and vm_file of the VMA the iterator returns are trusted
+ * pointers (the iterator hands out a per-VMA snapshot): everything else is
+ * read with bpf_probe_read_kernel (BPF_CORE_READ), best effort.
+ *
+ * Verifier notes: state that changes from one loop iteration to the next
+ * (name offset, dentry/mount cursor, counters) lives in a per-CPU scratch map
+ * value, not in registers.  Values loaded from memory are unknown to the
+ * verifier, so the open-coded loops converge after one pass instead of being
+ * explored once per possible value.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "compat.bpf.h"
+#include "trace.h"
+
+#define PF_KTHREAD	0x00200000
+#define VM_READ		0x1
+#define VM_WRITE	0x2
+#define VM_EXEC		0x4
+#define VM_MAYSHARE	0x80
+#define PAGE_SHIFT	12
+#define MM_CONTEXT_HAS_VSYSCALL_BIT 1
+#define SI_KERNEL	0x80
+#define E2BIG		7
+#define ENOMEM		12
+
+#define SIGILL	4
+#define SIGTRAP	5
+#define SIGBUS	7
+#define SIGFPE	8
+#define SIGSEGV	11
+
+/* The number iterator (Linux 6.4+): an open-coded bounded loop. */
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+
+/* ---- configuration: rodata, set by user space before load ------------- */
+
+const volatile __s32 sel_tgid = 0;	/* only this process; 0 = any */
+const volatile __s32 self_tgid = 0;	/* the tracer: never captured */
+const volatile __u32 sel_comm_on = 0;	/* only tasks whose comm is sel_comm */
+const volatile char sel_comm[16] = {};
+const volatile __u64 sel_cgid = 0;	/* only this cgroup v2 and below ... */
+const volatile __s32 sel_cglevel = 0;	/* ... which is at this depth */
+const volatile __u32 every = 0;		/* 0: once per process and event */
+const volatile __u64 max_caps = 0;	/* stop capturing after this many; 0 = no limit */
+const volatile __u32 sys_any = 0;	/* sys_enter: every system call */
+const volatile __u64 sys_bits[TR_SYS_WORDS] = {}; /* ... else these numbers */
+const volatile __s32 sig_want = 0;	/* signal_deliver: this signal; 0 = fatal ones */
+const volatile __u32 exit_capture = 0;	/* sched_process_exit: capture (else cleanup only) */
+/* Kernel function addresses (/proc/kallsyms), 0 when unknown. */
+const volatile __u64 k_special_mapping_name = 0;
+const volatile __u64 k_anon_inodefs_dname = 0;
+const volatile __u64 k_simple_dname = 0;
+const volatile __u64 k_sockfs_dname = 0;
+const volatile __u64 k_pipefs_dname = 0;
+/* FMODE_BACKING (a #define, not in BTF): 1 << 24 since Linux 6.13 */
+const volatile __u32 fmode_backing = 0x1000000;
+
+/* ---- counters: read by user space -------------------------------------- */
+
+__u64 next_cap = 0;		/* captures started (cap_id of the last one) */
+__u64 n_armed = 0;		/* events that passed every filter (for max_caps) */
+__u64 n_lost_events = 0;	/* captures dropped whole: no room for their tr_event */
+__u64 n_table_full = 0;		/* processes not captured: once-per-process table full */
+
+/* ---- maps --------------------------------------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);	/* resized by user space before load */
+} events SEC(".maps");
+
+/* Once per process and event: key (tgid << 8 | event).  Entries go when the
+ * process exits (sched_process_exit).  Resized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} done SEC(".maps");
+
+/* Per-CPU work area: one VMA record and its name are built here, then copied
+ * into the ring buffer with bpf_ringbuf_output().  The hooks run with
+ * preemption disabled and none of them fires from interrupts, so one entry
+ * per CPU cannot be used by two captures at once. */
+struct tr_scratch {
+	struct tr_vma rec;
+	char name[TR_NAME_BUF];	/* right after rec: rec + name go out as one */
+	/* walk state, in memory on purpose (see the verifier note above) */
+	__u64 dentry;		/* path walk cursor: struct dentry * */
+	__u64 mnt;		/* ... and struct mount * */
+	__u64 last_file;	/* struct file * of the previous VMA */
+	__u64 brk, start_brk, start_stack;
+	__u32 off;		/* bytes used in name[] */
+	__u32 ncomp;
+	__u32 wstate;		/* WALK_* */
+	__u32 nvma, nsent, nlost;
+};
+
+#define WALK_RUNNING	0
+#define WALK_DONE	1
+#define WALK_ESCAPED	2
+#define WALK_TRUNC	3
+#define WALK_ERR	4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_scratch);
+} scratch SEC(".maps");
+
+/* ---- selection ---------------------------------------------------------- */
+
+/* Filters after the cheap tgid check.  Return 1 to capture. */
+static __always_inline int selected(__u32 tgid)
+{
+	struct task_struct *task;
+
+	if (tgid == (__u32)self_tgid)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->flags & PF_KTHREAD)
+		return 0;
+	if (sel_comm_on) {
+		char comm[16];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < 16; i++) {
+			if (comm[i] != sel_comm[i])
+				return 0;
+			if (!comm[i])
+				break;
+		}
+	}
+	if (sel_cgid && bpf_get_current_ancestor_cgroup_id(sel_cglevel) != sel_cgid)
+		return 0;
+	return 1;
+}
+
+/* Once per process and event, unless `every`: the first caller wins (an
+ * atomic insert), so two threads hitting the event together capture once. */
+static __always_inline int claim(__u32 tgid, __u32 event)
+{
+	__u64 key = (__u64)tgid << 8 | event;
+	__u8 one = 1;
+	long err;
+
+	if (every)
+		return 1;
+	err = bpf_map_update_elem(&done, &key, &one, BPF_NOEXIST);
+	if (err == -E2BIG)
+		__sync_fetch_and_add(&n_table_full, 1);
+	return err == 0;
+}
+
+/* --count: the first max_caps events that pass the filters are captured. */
+static __always_inline int arm(void)
+{
+	if (!max_caps)
+		return 1;
+	return __sync_fetch_and_add(&n_armed, 1) < max_caps;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+/* One step of the d_path() walk: add one component or cross one mount.
+ * Returns 1 when the walk is over (s->wstate says how). */
+static __always_inline int path_step(struct tr_scratch *s)
+{
+	struct dentry *d = (struct dentry *)s->dentry;
+	struct mount *m = (struct mount *)s->mnt;
+	struct dentry *parent;
+	const unsigned char *name;
+	__u32 off;
+	long n;
+
+	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
+		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+
+		if (!pm || pm == m) {
+			/* root of the mount tree (or a detached / internal
+			 * mount such as shmem's): the path is complete */
+			s->wstate = WALK_DONE;
+			return 1;
+		}
+		s->dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		s->mnt = (__u64)pm;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d) {
+		/* a dentry root that is not its mount's root: d_path()
+		 * calls that "escaped" and prints "/" */
+		s->wstate = WALK_ESCAPED;
+		return 1;
+	}
+	off = s->off;
+	barrier_var(off);
+	if (off >= TR_NAME_MAX) {
+		s->wstate = WALK_TRUNC;
+		return 1;
+	}
+	name = BPF_CORE_READ(d, d_name.name);
+	n = bpf_probe_read_kernel_str(s->name + off, TR_COMP_MAX, name);
+	if (n <= 0) {
+		s->wstate = WALK_ERR;
+		return 1;
+	}
+	s->off = off + n;
+	s->ncomp++;
+	s->dentry = (__u64)parent;
+	return 0;
+}
+
+/* The dentry's own name (for d_dname() formats) into name[0..]. */
+static __always_inline __u32 dentry_name(struct tr_scratch *s, struct dentry *d)
+{
+	long n = bpf_probe_read_kernel_str(s->name, TR_COMP_MAX, BPF_CORE_READ(d, d_name.name));
+
+	if (n <= 0) {
+		s->rec.name_flags |= TR_NF_ERR;
+		return 0;
+	}
+	return n - 1;
+}
+
+/* Name of a file-backed VMA, as seq_path(file_user_path(file)) would print
+ * it (before '\n' escaping, done in user space).  Returns bytes in name[]. */
+static __always_inline __u32 file_name(struct tr_scratch *s, struct file *file)
+{
+	struct tr_vma *r = &s->rec;
+	struct dentry *dentry, *parent;
+	struct vfsmount *vfsmnt;
+	struct inode *inode;
+	struct bpf_iter_num nit;
+	__u64 dname = 0;
+	__u32 fmode;
+	void *pathp;
+
+	/* file_user_path() / file_user_inode(): a backing file (overlayfs)
+	 * is shown by the path the user opened, kept in struct backing_file */
+	fmode = BPF_CORE_READ(file, f_mode);
+	if (fmode & fmode_backing) {
+		pathp = (void *)file + bpf_core_field_offset(struct backing_file, user_path);
+		dentry = BPF_CORE_READ((struct path *)pathp, dentry);
+		vfsmnt = BPF_CORE_READ((struct path *)pathp, mnt);
+		inode = BPF_CORE_READ(dentry, d_inode);
+	} else {
+		dentry = BPF_CORE_READ(file, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+		inode = BPF_CORE_READ(file, f_inode);
+	}
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+
+	/* libraries are mapped several times in a row from one struct file */
+	if ((__u64)file == s->last_file) {
+		r->name_fmt = TR_NAME_SAME;
+		return 0;
+	}
+	s->last_file = (__u64)file;
+
+	if (!dentry || !vfsmnt) {
+		r->name_fmt = TR_NAME_UNKNOWN;
+		r->name_flags |= TR_NF_ERR;
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+
+	/* d_path(): a dentry with d_op->d_dname names itself, unless it is the
+	 * root of its mount */
+	if (BPF_CORE_READ(dentry, d_op))
+		dname = (__u64)BPF_CORE_READ(dentry, d_op, d_dname);
+	if (dname && !(parent == dentry && dentry == BPF_CORE_READ(vfsmnt, mnt_root))) {
+		if (dname == k_anon_inodefs_dname)
+			r->name_fmt = TR_NAME_ANON_INODE;
+		else if (dname == k_simple_dname)
+			r->name_fmt = TR_NAME_SIMPLE;
+		else if (dname == k_sockfs_dname)
+			return r->name_fmt = TR_NAME_SOCKET, 0;
+		else if (dname == k_pipefs_dname)
+			return r->name_fmt = TR_NAME_PIPE, 0;
+		else
+			r->name_fmt = TR_NAME_UNKNOWN;
+		return dentry_name(s, dentry);
+	}
+
+	/* d_unlinked(): unhashed and not a root => " (deleted)" */
+	if (!BPF_CORE_READ(dentry, d_hash.pprev) && parent != dentry)
+		r->name_flags |= TR_NF_DELETED;
+
+	r->name_fmt = TR_NAME_PATH;
+	s->dentry = (__u64)dentry;
+	s->mnt = (__u64)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+	s->off = 0;
+	s->ncomp = 0;
+	s->wstate = WALK_RUNNING;
+	bpf_iter_num_new(&nit, 0, TR_PATH_DEPTH);
+	while (bpf_iter_num_next(&nit)) {
+		if (path_step(s))
+			break;
+	}
+	bpf_iter_num_destroy(&nit);
+
+	switch (s->wstate) {
+	case WALK_DONE:
+		break;
+	case WALK_ESCAPED:
+		/* d_path() throws away what it had and prints "/" */
+		r->name_flags |= TR_NF_ESCAPED;
+		s->off = 0;
+		s->ncomp = 0;
+		break;
+	case WALK_ERR:
+		r->name_flags |= TR_NF_ERR;
+		break;
+	default:		/* WALK_TRUNC, or the depth limit */
+		r->name_flags |= TR_NF_TRUNC;
+		break;
+	}
+	r->ncomp = s->ncomp;
+	return s->off;
+}
+
+/* Name of a VMA without a file: vm_ops->name(), [heap], [stack],
+ * [anon:NAME], as get_vma_name() decides. */
+static __always_inline __u32 anon_name(struct tr_scratch *s, struct vm_area_struct *vma)
+{
+	struct tr_vma *r = &s->rec;
+	const struct vm_operations_struct *ops = vma->vm_ops;
+	__u64 fn = 0;
+	long n;
+
+	if (ops)
+		fn = (__u64)BPF_CORE_READ(ops, name);
+	if (fn) {
+		r->kind = TR_KIND_SPECIAL;
+		if (k_special_mapping_name && fn == k_special_mapping_name) {
+			const struct vm_special_mapping *sm = BPF_CORE_READ(vma, vm_private_data);
+
+			n = bpf_probe_read_kernel_str(s->name, TR_COMP_MAX, BPF_CORE_READ(sm, name));
+			if (n > 0) {
+				r->name_fmt = TR_NAME_TEXT;
+				return n - 1;
+			}
+		}
+		r->name_fmt = TR_NAME_UNKNOWN;
+		r->name_flags |= TR_NF_ERR;
+		return 0;
+	}
+	if (r->start < s->brk && r->end > s->start_brk)
+		r->kind = TR_KIND_HEAP;
+	else if (r->start <= s->start_stack && r->end >= s->start_stack)
+		r->kind = TR_KIND_STACK;
+	return 0;
+}
+
+/* Build one VMA record in scratch and copy it into the ring buffer. */
+static __always_inline void emit_vma(struct tr_scratch *s, struct vm_area_struct *vma, __u64 cap_id)
+{
+	struct tr_vma *r = &s->rec;
+	struct file *file = vma->vm_file;
+	__u64 flags = vma->vm_flags;
+	__u32 len, perms = 0;
+
+	r->type = TR_REC_VMA;
+	r->idx = s->nvma;
+	r->cap_id = cap_id;
+	r->start = vma->vm_start;
+	r->end = vma->vm_end;
+	if (flags & VM_READ)
+		perms |= TR_P_READ;
+	if (flags & VM_WRITE)
+		perms |= TR_P_WRITE;
+	if (flags & VM_EXEC)
+		perms |= TR_P_EXEC;
+	if (flags & VM_MAYSHARE)
+		perms |= TR_P_MAYSHARE;
+	r->perms = perms;
+	r->pgoff = 0;
+	r->ino = 0;
+	r->dev = 0;
+	r->name_fmt = TR_NAME_NONE;
+	r->name_flags = 0;
+	r->ncomp = 0;
+	r->pad = 0;
+	r->kind = TR_KIND_ANON;
+	s->nvma++;
+
+	if (file) {
+		r->kind = TR_KIND_FILE;
+		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
+		len = file_name(s, file);
+	} else {
+		len = anon_name(s, vma);
+	}
+	barrier_var(len);
+	if (len > TR_NAME_BUF)
+		len = TR_NAME_BUF;
+	r->name_len = len;
+	if (bpf_ringbuf_output(&events, r, sizeof(*r) + len, 0))
+		s->nlost++;
+	else
+		s->nsent++;
+}
+
+/* ---- the capture -------------------------------------------------------- */
+
+/* Walk current's whole map into the ring buffer.  A global (non-static)
+ * function: the verifier checks it once per program, not per call site. */
+__noinline int capture(__u32 event, __s64 arg, __u64 addr, __s32 si_code, __u32 evflags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+	struct tr_scratch *s;
+	struct tr_event *ev;
+	struct mm_struct *mm;
+	__u32 zero = 0;
+	int err;
+
+	/* Reserved first, submitted last: user space reads it, with the
+	 * final counts, before the VMA records (see trace.h). */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&n_lost_events, 1);
+		return 0;
+	}
+	ev->type = TR_REC_EVENT;
+	ev->event = event;
+	ev->cap_id = __sync_fetch_and_add(&next_cap, 1) + 1;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->fault_addr = addr;
+	ev->arg = arg;
+	ev->tgid = task->tgid;
+	ev->tid = task->pid;
+	ev->si_code = si_code;
+	ev->flags = evflags;
+	ev->nvma = ev->nsent = ev->nlost = 0;
+	ev->seq_begin = ev->seq_end = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s) {
+		ev->err = -ENOMEM;
+		ev->flags |= TR_EVF_NO_SCRATCH;
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+		return 0;
+	}
+	s->nvma = s->nsent = s->nlost = 0;
+	s->last_file = 0;
+
+	/* new() is called by hand, not through bpf_for_each, to keep its
+	 * error: -ENOENT (no mm), -EBUSY (IRQs off / lock contended). */
+	err = bpf_iter_task_vma_new(&it, task, 0);
+	ev->err = err;
+	if (!err) {
+		mm = task->mm;
+		s->brk = BPF_CORE_READ(mm, brk);
+		s->start_brk = BPF_CORE_READ(mm, start_brk);
+		s->start_stack = BPF_CORE_READ(mm, start_stack);
+		if ((BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1)
+			ev->flags |= TR_EVF_VSYSCALL;
+		ev->seq_begin = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+		while ((vma = bpf_iter_task_vma_next(&it)))
+			emit_vma(s, vma, ev->cap_id);
+		ev->seq_end = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+	}
+	bpf_iter_task_vma_destroy(&it);
+
+	ev->nvma = s->nvma;
+	ev->nsent = s->nsent;
+	ev->nlost = s->nlost;
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* ---- hooks -------------------------------------------------------------- */
+
+/* The hot one: every system call of every task comes through here.  With
+ * --pid, a task of another process leaves after one helper call and one
+ * compare (sel_tgid is a load-time constant: the verifier drops the dead
+ * branches). */
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	long nr;
+
+	if (sel_tgid && tgid != (__u32)sel_tgid)
+		return 0;
+	nr = ctx->args[1];
+	if (!sys_any) {
+		if ((unsigned long)nr >= TR_NR_SYSCALLS)
+			return 0;
+		if (!(sys_bits[nr / 64] & (1ull << (nr % 64))))
+			return 0;
+	}
+	if (!selected(tgid) || !claim(tgid, TR_EV_SYSCALL) || !arm())
+		return 0;
+	capture(TR_EV_SYSCALL, nr, 0, 0, 0);
+	return 0;
+}
+
+/* BPF_PROG names every tracepoint argument; not all are used. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wunused-parameter"
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (sel_tgid && tgid != (__u32)sel_tgid)
+		return 0;
+	if (!selected(tgid) || !claim(tgid, TR_EV_EXEC) || !arm())
+		return 0;
+	capture(TR_EV_EXEC, old_pid, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 key;
+
+	/* Only the last thread: the process is gone after it. */
+	if (!group_dead)
+		return 0;
+	if (exit_capture && (!sel_tgid || tgid == (__u32)sel_tgid) && selected(tgid) && arm())
+		capture(TR_EV_EXIT, 0, 0, 0, 0);
+	if (!every && !sel_tgid) {
+		/* a later process may get this pid: forget this one */
+		key = (__u64)tgid << 8 | TR_EV_SYSCALL;
+		bpf_map_delete_elem(&done, &key);
+		key = (__u64)tgid << 8 | TR_EV_EXEC;
+		bpf_map_delete_elem(&done, &key);
+		key = (__u64)tgid << 8 | TR_EV_SIGNAL;
+		bpf_map_delete_elem(&done, &key);
+	}
+	return 0;
+}
+
+/* Signals whose default action ends the process (not ignore, stop, continue):
+ * everything but SIGCHLD 17, SIGCONT 18, SIGSTOP 19, SIGTSTP 20, SIGTTIN 21,
+ * SIGTTOU 22, SIGURG 23, SIGWINCH 28. */
+static __always_inline int fatal_by_default(int sig)
+{
+	if (sig <= 0 || sig > 64)
+		return 0;
+	if (sig >= 32)
+		return 1;
+	return !((1u << sig) & (0x7fu << 17 | 1u << 28));
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 flags = 0;
+	__s32 code = 0;
+	__u64 addr = 0;
+
+	if (sel_tgid && tgid != (__u32)sel_tgid)
+		return 0;
+	if (sig_want) {
+		if (sig != sig_want)
+			return 0;
+	} else {
+		/* fatal: default action, and that action kills */
+		if (BPF_CORE_READ(ka, sa.sa_handler) || !fatal_by_default(sig))
+			return 0;
+	}
+	if (!selected(tgid) || !claim(tgid, TR_EV_SIGNAL) || !arm())
+		return 0;
+	if (info) {
+		code = BPF_CORE_READ(info, si_code);
+		/* the faulting address: synchronous faults raised by the
+		 * kernel (si_code > 0), except SI_KERNEL (no address) */
+		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		     sig == SIGTRAP) && code > 0 && code != SI_KERNEL) {
+			addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+			flags |= TR_EVF_FAULT_ADDR;
+		}
+	}
+	capture(TR_EV_SIGNAL, sig, addr, code, flags);
+	return 0;
+}
+
+#pragma clang diagnostic pop
+
+char _license[] SEC("license") = "GPL";
