@@ -160,16 +160,6 @@ static struct taskvma_probe *add(struct fctx *c, const char *name, enum taskvma_
 	return p;
 }
 
-static const char *backend_str(enum taskvma_backend b)
-{
-	switch (b) {
-	case TASKVMA_BACKEND_BPF: return "bpf";
-	case TASKVMA_BACKEND_PROCMAP: return "procmap";
-	case TASKVMA_BACKEND_PROCFS: return "procfs";
-	default: return "auto";
-	}
-}
-
 /* "EPERM", ...; NULL when unknown.  524 is the kernel-internal ENOTSUPP
  * that bpf() can leak to user space. */
 static const char *errno_name(int e)
@@ -474,7 +464,7 @@ static void probe_caps(struct fctx *c)
 		has = !!(data[cap / 32].effective & (1u << (cap % 32)));
 		*dst[i] = has;
 		add(c, caps[i].name, TASKVMA_PROBE_CAT_SYSTEM,
-		    has ? TASKVMA_PROBE_SUPPORTED : TASKVMA_PROBE_UNSUPPORTED, 0, has ? "1" : "0",
+		    has ? TASKVMA_PROBE_SUPPORTED : TASKVMA_PROBE_UNSUPPORTED, 0, NULL,
 		    "capget(2): %s in the effective set", has ? "present" : "absent");
 	}
 }
@@ -1185,22 +1175,22 @@ static void choose_backend(struct fctx *c)
 	if (f->bpf_walker) {
 		f->auto_backend = TASKVMA_BACKEND_BPF;
 		snprintf(reason, sizeof(reason),
-			 "bpf: the walker program (iter/task, bpf_iter_task_vma_*, bpf_d_path) loads; "
+			 "the BPF walker program (iter/task, bpf_iter_task_vma_*, bpf_d_path) loads; "
 			 "iterator semantics %s", taskvma_iter_semantics_name(f->semantics));
 	} else if (f->procmap_query) {
 		f->auto_backend = TASKVMA_BACKEND_PROCMAP;
 		snprintf(reason, sizeof(reason),
-			 "procmap: BPF walker unusable (%s); PROCMAP_QUERY works",
+			 "BPF walker unusable (%s); PROCMAP_QUERY works on /proc/self/maps",
 			 detail_of(f, "bpf_walker"));
 	} else {
 		f->auto_backend = TASKVMA_BACKEND_PROCFS;
 		snprintf(reason, sizeof(reason),
-			 "procfs: BPF walker unusable (%s); PROCMAP_QUERY unusable (%s)",
+			 "BPF walker unusable (%s); PROCMAP_QUERY unusable (%s); /proc/PID/maps text",
 			 detail_of(f, "bpf_walker"), detail_of(f, "procmap_query"));
 	}
 	f->auto_reason = xstrdup(c, reason);
 	add(c, "auto_backend", TASKVMA_PROBE_CAT_BACKEND, TASKVMA_PROBE_SUPPORTED, 0,
-	    backend_str(f->auto_backend), "%s", reason);
+	    taskvma_backend_name(f->auto_backend), "%s", reason);
 }
 
 /* ---- entry points ------------------------------------------------------ */
