@@ -207,6 +207,36 @@ struct taskvma_all_stats {
 TASKVMA_API int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q,
 				     taskvma_map_cb cb, void *ctx, struct taskvma_all_stats *stats);
 
+/* ---- streaming: memory bounded by the consumer, not by the map ---------- */
+
+/* Returned by a visitor's end() hint: see struct taskvma_visitor. */
+#define TASKVMA_RETRY 1
+
+/* Callbacks for taskvma_visit() / taskvma_visit_all().  For each process:
+ * begin(), vma() for each mapping in address order, then end(err):
+ *   err == 0              the walk was complete and clean: use what vma() got;
+ *   err == TASKVMA_RETRY  the map changed under the walk: discard what vma()
+ *                         got since begin(); begin() will come again (later,
+ *                         in visit_all) for another attempt;
+ *   err == -EAGAIN        it changed during every attempt: incomplete;
+ *   err < 0               the process could not be read (-ESRCH, -EACCES...).
+ * A callback returning non-zero stops the visit; that value is returned.
+ * In visit_all, processes that vanished and kernel threads are only counted
+ * in the stats, never delivered. */
+struct taskvma_visitor {
+	size_t sz;
+	int (*begin)(void *ctx, pid_t pid, const char *comm);
+	int (*vma)(void *ctx, const struct taskvma_vma *v);
+	int (*end)(void *ctx, pid_t pid, int err);
+};
+#define taskvma_visitor__last_field end
+
+TASKVMA_API int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
+			      const struct taskvma_visitor *vis, void *ctx);
+TASKVMA_API int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
+				  const struct taskvma_visitor *vis, void *ctx,
+				  struct taskvma_all_stats *stats);
+
 /* ---- formatting ------------------------------------------------------- */
 
 /* Write one /proc/PID/maps line for v (with "\n") into buf.  Returns the

@@ -48,6 +48,7 @@ __u32 nrec = 0;
 __u32 ntask = 0;
 __u32 nname = 0;
 __u32 nskipped_threads = 0;
+__u32 ncalls = 0;		/* program runs, for -v -v */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -86,17 +87,10 @@ struct vm_area_struct___tv {
 	struct anon_vma_name___tv *anon_name;
 } __attribute__((preserve_access_index));
 
-/* Per-task context for emit_vma(), set by walk() before the loop. */
-struct walk_ctx {
-	__u64 brk;
-	__u64 start_brk;
-	__u64 start_stack;
-	struct file *last_file;	/* name cache: libc & co. are mapped several times in a row */
-	__u32 last_off;
-	__u32 last_len;
-	__u32 ti;		/* index of the current vw_task */
-};
-static struct walk_ctx wc;
+/* Per-task context for emit_vma(), set by walk() before the loop.  A plain
+ * global: a static struct would be split by the compiler into pieces whose
+ * BTF the kernel rejects. */
+struct vw_walk_ctx wc = {};
 
 #ifndef __arg_trusted
 #define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
@@ -199,7 +193,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 		r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 		if (filter.no_names) {
 			/* addresses only */
-		} else if (file == wc.last_file) {
+		} else if ((__u64)file == wc.last_file) {
 			noff = wc.last_off;
 			nlen = wc.last_len;
 		} else {
@@ -212,7 +206,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 				noff = off;
 				nlen = n - 1;	/* without the NUL */
 				nname = off + n;
-				wc.last_file = file;
+				wc.last_file = (__u64)file;
 				wc.last_off = noff;
 				wc.last_len = nlen;
 			} else {
@@ -262,6 +256,7 @@ int walk(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
+	ncalls++;
 	pid = task->pid;
 	if (!target_pid) {
 		/* One walk per process: threads share the leader's mm. */
@@ -269,8 +264,6 @@ int walk(struct bpf_iter__task *ctx)
 			nskipped_threads++;
 			return 0;
 		}
-		if (task->flags & PF_KTHREAD)
-			return 0;
 	}
 
 	addr = filter.addr_lo;
@@ -296,6 +289,11 @@ int walk(struct bpf_iter__task *ctx)
 	t->has_vsyscall = 0;
 	t->seq_begin = t->seq_end = 0;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
+	if (task->flags & PF_KTHREAD) {
+		/* reported, not walked: user space counts what it was shown */
+		t->err = -2; /* -ENOENT */
+		return 0;
+	}
 
 	/* new() is called directly, not through bpf_for_each, to keep its
 	 * error: -ENOENT (no mm), -EBUSY, -EOPNOTSUPP must reach the user. */
@@ -309,7 +307,7 @@ int walk(struct bpf_iter__task *ctx)
 	wc.brk = BPF_CORE_READ(mm, brk);
 	wc.start_brk = BPF_CORE_READ(mm, start_brk);
 	wc.start_stack = BPF_CORE_READ(mm, start_stack);
-	wc.last_file = NULL;
+	wc.last_file = 0;
 	wc.ti = ti;
 	t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
 	t->seq_begin = BPF_CORE_READ(mm, mm_lock_seq.sequence);

@@ -80,4 +80,17 @@ struct vw_filter {
 	__u32 no_names;		/* 1: do not resolve names (counting / address-only queries) */
 };
 
+/* The walker's per-task state (BPF side only; here so the skeleton can
+ * describe the global that holds it). */
+struct vw_walk_ctx {
+	__u64 brk;
+	__u64 start_brk;
+	__u64 start_stack;
+	__u64 last_file;	/* name cache: libc & co. are mapped several times in a row */
+	__u32 last_off;
+	__u32 last_len;
+	__u32 ti;		/* index of the current vw_task */
+	__u32 pad;
+};
+
 #endif

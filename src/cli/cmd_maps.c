@@ -35,6 +35,7 @@ struct maps_ctx {
 	struct taskvma *tv;
 	int verbose;
 	int worst;		/* exit code */
+	bool all;
 	uint64_t skipped_denied;
 };
 
@@ -75,30 +76,60 @@ static int parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
-static int on_map(void *arg, pid_t pid, int err, const struct taskvma_map *m)
+/* The visitor: spool each process, print it only once its walk is known
+ * to be complete. */
+static int v_begin(void *arg, pid_t pid, const char *comm)
+{
+	out_proc_start(&((struct maps_ctx *)arg)->out, pid, comm);
+	return 0;
+}
+
+static int v_vma(void *arg, const struct taskvma_vma *v)
+{
+	out_proc_vma(&((struct maps_ctx *)arg)->out, v);
+	return 0;
+}
+
+static int v_end(void *arg, pid_t pid, int err)
 {
 	struct maps_ctx *c = arg;
+	char msg[300];
 
-	if (!err) {
-		out_map(&c->out, m);
+	if (err == TASKVMA_RETRY) {
+		out_proc_discard(&c->out);
 		return 0;
 	}
-	if (err == -EACCES || err == -EPERM) {
+	if (!err && (err = out_proc_commit(&c->out))) {
+		snprintf(msg, sizeof(msg), "pid %d: output: %s", (int)pid, strerror(-err));
+		out_error(&c->out, pid, msg);
+		c->worst = c->worst ? c->worst : EXIT_FAIL;
+		return 0;
+	}
+	out_proc_discard(&c->out);
+	if (!err)
+		return 0;
+	if (c->all && (err == -EACCES || err == -EPERM)) {
 		c->skipped_denied++;
 		return 0;
 	}
-	if (err == -EAGAIN)
-		out_error(&c->out, pid, "map changed during every walk; not printed (incomplete)");
-	else {
-		char msg[300];
-
-		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid, taskvma_strerror(err));
-		out_error(&c->out, pid, msg);
-	}
+	if (c->all || !taskvma_last_error(c->tv)[0])
+		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid,
+			 err == -EAGAIN ? "map changed during every walk; not printed (incomplete)"
+					: taskvma_strerror(err));
+	else
+		snprintf(msg, sizeof(msg), "%s", taskvma_last_error(c->tv));
+	out_error(&c->out, pid, msg);
 	if (c->worst == EXIT_OK)
 		c->worst = cli_exit_code(err);
 	return 0;
 }
+
+static const struct taskvma_visitor maps_visitor = {
+	.sz = sizeof(struct taskvma_visitor),
+	.begin = v_begin,
+	.vma = v_vma,
+	.end = v_end,
+};
 
 int cmd_maps(int argc, char **argv, struct cli_global *g)
 {
@@ -186,7 +217,10 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	out_begin(&c.out, stdout, json, all || npids > 1, taskvma_backend_name(taskvma_backend(c.tv)));
 	if (all) {
 		struct taskvma_all_stats st = { .sz = sizeof(st) };
-		int err = taskvma_snapshot_all(c.tv, &q, on_map, &c, &st);
+		int err;
+
+		c.all = true;
+		err = taskvma_visit_all(c.tv, &q, &maps_visitor, &c, &st);
 
 		if (err) {
 			cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv)
@@ -204,19 +238,8 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 				(unsigned long long)st.kernel_threads, (unsigned long long)st.vanished,
 				(unsigned long long)st.torn);
 	} else {
-		for (int i = 0; i < npids; i++) {
-			struct taskvma_map *m = NULL;
-			int err = taskvma_snapshot(c.tv, pids[i], &q, &m);
-
-			if (!err) {
-				out_map(&c.out, m);
-			} else {
-				out_error(&c.out, pids[i], taskvma_last_error(c.tv));
-				if (c.worst == EXIT_OK)
-					c.worst = cli_exit_code(err);
-			}
-			taskvma_map_free(m);
-		}
+		for (int i = 0; i < npids; i++)
+			taskvma_visit(c.tv, pids[i], &q, &maps_visitor, &c);
 	}
 	out_end(&c.out);
 	ret = c.worst;

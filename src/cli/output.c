@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -16,6 +17,17 @@ static void append(char **buf, size_t *len, const char *s)
 	*len += n;
 }
 
+static void json_quoted(char *dst, size_t len, const char *s)
+{
+	FILE *mf = fmemopen(dst, len, "w");
+
+	dst[0] = 0;
+	if (mf) {
+		cli_json_str(mf, s, strlen(s));
+		fclose(mf);
+	}
+}
+
 void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *backend)
 {
 	memset(o, 0, sizeof(*o));
@@ -27,54 +39,111 @@ void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *back
 		fprintf(f, "{\"backend\":\"%s\",\"mappings\":[", backend);
 }
 
-static char *fit(struct out *o, size_t need)
+void out_proc_start(struct out *o, pid_t pid, const char *comm)
 {
-	if (need > o->line_cap) {
-		char *p = realloc(o->line, need);
+	o->pid = pid;
+	snprintf(o->comm, sizeof(o->comm), "%s", comm);
+	out_proc_discard(o);
+}
 
-		if (!p)
-			return NULL;
-		o->line = p;
-		o->line_cap = need;
+static void spool_write(struct out *o, const char *p, size_t n)
+{
+	if (o->mem_len + n <= SPOOL_MEM) {
+		if (!o->mem && !(o->mem = malloc(SPOOL_MEM))) {
+			o->err = -ENOMEM;
+			return;
+		}
+		memcpy(o->mem + o->mem_len, p, n);
+		o->mem_len += n;
+		return;
 	}
-	return o->line;
+	if (!o->file && !(o->file = tmpfile())) {
+		o->err = -errno;
+		return;
+	}
+	if (fwrite(p, 1, n, o->file) != n)
+		o->err = -EIO;
+}
+
+void out_proc_vma(struct out *o, const struct taskvma_vma *v)
+{
+	size_t n;
+
+	if (o->json && o->count)
+		spool_write(o, ",", 1);
+	n = o->json ? taskvma_format_json(v, o->pid, o->comm, o->line, sizeof(o->line))
+		    : taskvma_format_maps_line(v, o->line, sizeof(o->line));
+	if (n < sizeof(o->line)) {
+		spool_write(o, o->line, n);
+	} else {
+		char *big = malloc(n + 1);
+
+		if (!big) {
+			o->err = -ENOMEM;
+			return;
+		}
+		if (o->json)
+			taskvma_format_json(v, o->pid, o->comm, big, n + 1);
+		else
+			taskvma_format_maps_line(v, big, n + 1);
+		spool_write(o, big, n);
+		free(big);
+	}
+	o->count++;
+}
+
+void out_proc_discard(struct out *o)
+{
+	o->mem_len = 0;
+	o->count = 0;
+	o->err = 0;
+	if (o->file) {
+		fclose(o->file);
+		o->file = NULL;
+	}
+}
+
+int out_proc_commit(struct out *o)
+{
+	char buf[65536];
+	size_t n;
+
+	if (o->err) {
+		int err = o->err;
+
+		out_proc_discard(o);
+		return err;
+	}
+	if (!o->json && o->headers)
+		fprintf(o->f, "%s==> %d (%s) <==\n", o->blocks ? "\n" : "", (int)o->pid, o->comm);
+	if (o->json && o->count && o->nmaps)
+		fputc(',', o->f);
+	fwrite(o->mem, 1, o->mem_len, o->f);
+	if (o->file) {
+		rewind(o->file);
+		while ((n = fread(buf, 1, sizeof(buf), o->file)) > 0)
+			fwrite(buf, 1, n, o->f);
+	}
+	if (o->json) {
+		char entry[256], comm[128];
+
+		json_quoted(comm, sizeof(comm), o->comm);
+		snprintf(entry, sizeof(entry), "%s{\"pid\":%d,\"comm\":%s,\"complete\":true,\"count\":%llu}",
+			 o->procs_len ? "," : "", (int)o->pid, comm, (unsigned long long)o->count);
+		append(&o->procs, &o->procs_len, entry);
+	}
+	o->nmaps += o->count;
+	o->blocks++;
+	out_proc_discard(o);
+	return 0;
 }
 
 void out_map(struct out *o, const struct taskvma_map *m)
 {
-	for (size_t i = 0; i < m->count; i++) {
-		const struct taskvma_vma *v = &m->vmas[i];
-		size_t n;
-
-		if (!o->json && i == 0 && o->headers)
-			fprintf(o->f, "%s==> %d (%s) <==\n", o->blocks ? "\n" : "", (int)m->pid, m->comm);
-		n = o->json ? taskvma_format_json(v, m->pid, m->comm, o->line, o->line_cap)
-			    : taskvma_format_maps_line(v, o->line, o->line_cap);
-		if (n >= o->line_cap) {
-			if (!fit(o, n + 256))
-				continue;
-			n = o->json ? taskvma_format_json(v, m->pid, m->comm, o->line, o->line_cap)
-				    : taskvma_format_maps_line(v, o->line, o->line_cap);
-		}
-		if (o->json && o->nmaps++)
-			fputc(',', o->f);
-		fwrite(o->line, 1, n, o->f);
-	}
-	if (!o->json && !m->count && o->headers)
-		fprintf(o->f, "%s==> %d (%s) <==\n", o->blocks ? "\n" : "", (int)m->pid, m->comm);
-	if (o->json) {
-		char buf[256], comm[128];
-		FILE *mf = fmemopen(comm, sizeof(comm), "w");
-
-		if (mf) {
-			cli_json_str(mf, m->comm, strlen(m->comm));
-			fclose(mf);
-		}
-		snprintf(buf, sizeof(buf), "%s{\"pid\":%d,\"comm\":%s,\"complete\":true,\"count\":%zu}",
-			 o->procs_len ? "," : "", (int)m->pid, mf ? comm : "\"\"", m->count);
-		append(&o->procs, &o->procs_len, buf);
-	}
-	o->blocks++;
+	out_proc_start(o, m->pid, m->comm);
+	for (size_t i = 0; i < m->count; i++)
+		out_proc_vma(o, &m->vmas[i]);
+	out_proc_commit(o);
 }
 
 void out_error(struct out *o, pid_t pid, const char *msg)
@@ -82,14 +151,10 @@ void out_error(struct out *o, pid_t pid, const char *msg)
 	cli_err("%s", msg);
 	if (o->json) {
 		char buf[1200], q[1100];
-		FILE *mf = fmemopen(q, sizeof(q), "w");
 
-		if (mf) {
-			cli_json_str(mf, msg, strlen(msg));
-			fclose(mf);
-		}
+		json_quoted(q, sizeof(q), msg);
 		snprintf(buf, sizeof(buf), "%s{\"pid\":%d,\"error\":%s}", o->errs_len ? "," : "",
-			 (int)pid, mf ? q : "\"\"");
+			 (int)pid, q);
 		append(&o->errs, &o->errs_len, buf);
 	}
 }
@@ -100,7 +165,8 @@ void out_end(struct out *o)
 		fprintf(o->f, "],\"processes\":[%s],\"errors\":[%s]}\n", o->procs ? o->procs : "",
 			o->errs ? o->errs : "");
 	fflush(o->f);
+	out_proc_discard(o);
+	free(o->mem);
 	free(o->procs);
 	free(o->errs);
-	free(o->line);
 }

@@ -1,27 +1,45 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Printing maps in /proc text or JSON: shared by maps, lookup and trace. */
+/* Printing maps in /proc text or JSON: shared by maps, lookup and trace.
+ *
+ * A process's output is spooled until its walk is known to be complete, so
+ * nothing partial is ever printed: in memory up to SPOOL_MEM bytes, then in
+ * an unlinked temporary file, so memory stays bounded for any map size. */
 #ifndef TASKVMA_CLI_OUTPUT_H
 #define TASKVMA_CLI_OUTPUT_H
 #include <stdbool.h>
 #include <stdio.h>
 #include "taskvma.h"
 
+#define SPOOL_MEM (4u << 20)
+
 struct out {
 	FILE *f;
 	bool json;
 	bool headers;		/* text: "==> PID (COMM) <==" before each block */
 	int blocks;		/* blocks printed so far */
-	int nmaps;		/* JSON: mappings printed so far */
+	uint64_t nmaps;		/* JSON: mappings printed so far */
 	/* JSON: small per-process summaries and errors, printed at the end */
 	char *procs, *errs;
 	size_t procs_len, errs_len;
-	char *line;
-	size_t line_cap;
 	const char *backend;
+	/* the spool of the process being read */
+	pid_t pid;
+	char comm[16];
+	uint64_t count;
+	char *mem;
+	size_t mem_len;
+	FILE *file;		/* overflow, NULL until needed */
+	char line[8192];
+	int err;		/* spool I/O error */
 };
 
 void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *backend);
-/* A whole map (printed only complete: callers pass only complete maps). */
+/* Spool one process: start, add mappings, then commit (print) or discard. */
+void out_proc_start(struct out *o, pid_t pid, const char *comm);
+void out_proc_vma(struct out *o, const struct taskvma_vma *v);
+int out_proc_commit(struct out *o);
+void out_proc_discard(struct out *o);
+/* A whole map at once (lookup). */
 void out_map(struct out *o, const struct taskvma_map *m);
 /* An error for one process: stderr line (text) and JSON "errors" entry. */
 void out_error(struct out *o, pid_t pid, const char *msg);

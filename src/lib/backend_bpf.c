@@ -120,6 +120,10 @@ static int pass_read(struct taskvma *tv, struct bpf_pass *ps)
 	if (n > 0)
 		return tv_error(tv, -EIO, "unexpected iterator output");
 	ps->more = n < 0;
+	tv_log(tv, TASKVMA_LOG_DEBUG, "batch: %u program runs, %u tasks, %u records%s",
+	       st->skel->bss->ncalls, st->skel->bss->ntask, st->skel->bss->nrec,
+	       ps->more ? ", more" : "");
+	st->skel->bss->ncalls = 0;
 	ps->nrec = st->skel->bss->nrec;
 	ps->ntask = st->skel->bss->ntask;
 	if (ps->nrec > VW_REC_CAP || ps->ntask > VW_TASK_CAP)
@@ -306,22 +310,6 @@ static int bpf_open(struct taskvma *tv)
 
 /* ---- one process ---- */
 
-static int bpf_walk_start(struct tv_walk *w)
-{
-	struct bpf_walk *bw = calloc(1, sizeof(*bw));
-	int err;
-
-	if (!bw)
-		return -ENOMEM;
-	bw->pass.iter_fd = -1;
-	w->priv = bw;
-	set_filter(w->tv, &w->q, false);
-	err = pass_open(w->tv, &bw->pass, w->pid);
-	if (err)
-		return err;
-	return 0;
-}
-
 /* Check one batch's task header: errors, comm, tear detection. */
 static int take_task(struct tv_walk *w, struct bpf_walk *bw, const struct vw_task *t)
 {
@@ -351,6 +339,42 @@ static int take_task(struct tv_walk *w, struct bpf_walk *bw, const struct vw_tas
 	return 0;
 }
 
+/* Read the next batch of this walk.  0 or -errno. */
+static int next_batch(struct tv_walk *w, struct bpf_walk *bw)
+{
+	struct bpf_state *st = w->tv->bpf;
+	int err;
+
+	err = pass_read(w->tv, &bw->pass);
+	if (err)
+		return err;
+	bw->ri = 0;
+	if (!bw->pass.ntask) {
+		if (!bw->seen_task)
+			return tv_error(w->tv, -ESRCH, "pid %d: no such process", w->pid);
+		/* the task was gone when its walk was resumed */
+		return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
+	}
+	return take_task(w, bw, &st->tasks[0]);
+}
+
+/* Attach, and read the first batch: errors and comm are known at once. */
+static int bpf_walk_start(struct tv_walk *w)
+{
+	struct bpf_walk *bw = calloc(1, sizeof(*bw));
+	int err;
+
+	if (!bw)
+		return -ENOMEM;
+	bw->pass.iter_fd = -1;
+	w->priv = bw;
+	set_filter(w->tv, &w->q, false);
+	err = pass_open(w->tv, &bw->pass, w->pid);
+	if (err)
+		return err;
+	return next_batch(w, bw);
+}
+
 static int bpf_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 {
 	struct bpf_walk *bw = w->priv;
@@ -360,18 +384,7 @@ static int bpf_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 	while (bw->ri >= bw->pass.nrec) {
 		if (!bw->pass.more)
 			return 0;
-		err = pass_read(w->tv, &bw->pass);
-		if (err)
-			return err;
-		bw->ri = 0;
-		if (!bw->pass.ntask) {
-			if (!bw->seen_task)
-				return tv_error(w->tv, -ESRCH, "pid %d: no such process", w->pid);
-			/* the task was gone when its walk was resumed */
-			return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
-		}
-		err = take_task(w, bw, &st->tasks[0]);
-		if (err)
+		if ((err = next_batch(w, bw)))
 			return err;
 	}
 	return rec_to_vma(w->tv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid) ?: 1;
@@ -390,57 +403,52 @@ static void bpf_walk_end(struct tv_walk *w)
 
 /* ---- every process in one pass ---- */
 
-struct all_proc {
-	struct tv_walk w;	/* engine post-processing state */
-	struct tv_vec vec;
+/*
+ * One iter/task pass over every process.  Records stream to the visitor as
+ * batches arrive; a process whose map changed during its walk gets
+ * end(TASKVMA_RETRY) and is walked again on its own after the pass (with
+ * the usual retries).  Memory: the batch buffers, whatever the system size.
+ */
+struct all_state {
+	struct tv_walk w;	/* engine post-processing of the current process */
 	uint32_t seq0;		/* mm_lock_seq when its walk began */
 	bool active;
+	pid_t *retry;
+	size_t nretry;
 };
 
-static int finish_proc(struct all_proc *p, taskvma_map_cb cb, void *ctx,
-		       struct taskvma_all_stats *stats, pid_t **retry, size_t *nretry, int err)
+static int all_finish(struct all_state *a, const struct taskvma_visitor *vis, void *ctx, int err)
 {
-	struct taskvma_map *m = NULL;
 	struct taskvma_vma gate;
 	int r = 0;
 
-	if (!err && p->w.torn) {
-		/* re-read on its own after the pass */
-		pid_t *n = realloc(*retry, (*nretry + 1) * sizeof(pid_t));
+	a->active = false;
+	if (!err && a->w.torn) {
+		pid_t *n = realloc(a->retry, (a->nretry + 1) * sizeof(pid_t));
 
 		if (!n)
 			return -ENOMEM;
-		*retry = n;
-		n[(*nretry)++] = p->w.pid;
-		goto out;
+		a->retry = n;
+		n[a->nretry++] = a->w.pid;
+		err = TASKVMA_RETRY;
 	}
-	if (!err && tv_gate(&p->w, &gate))
-		err = tv_vec_push(&p->vec, &gate);
-	if (!err) {
-		err = tv_vec_to_map(&p->vec, p->w.pid, p->w.comm, &m);
-		if (err)
-			goto out;
-		m->attempts = 1;
-	}
-	r = tv_deliver(stats, cb, ctx, p->w.pid, m ? 0 : err, m);
-	taskvma_map_free(m);
-out:
-	free(p->w.esc);
-	p->w.esc = NULL;
-	p->vec.n = p->vec.nlen = 0;
-	p->active = false;
-	return r;
+	if (!err && tv_gate(&a->w, &gate) && vis->vma)
+		r = vis->vma(ctx, &gate);
+	free(a->w.esc);
+	a->w.esc = NULL;
+	a->w.esc_cap = 0;
+	if (r)
+		return r;
+	return vis->end ? vis->end(ctx, a->w.pid, err) : 0;
 }
 
-static int bpf_all(struct taskvma *tv, const struct taskvma_query *q, taskvma_map_cb cb, void *ctx,
-		   struct taskvma_all_stats *stats)
+static int bpf_all(struct taskvma *tv, const struct taskvma_query *q,
+		   const struct taskvma_visitor *vis, void *ctx)
 {
 	struct bpf_state *st = tv->bpf;
 	struct taskvma_query qq = { .sz = sizeof(qq) };
-	struct all_proc p = {};
+	struct all_state a = {};
 	struct bpf_pass ps;
-	pid_t *retry = NULL;
-	size_t nretry = 0;
 	char namebuf[300];
 	int err, r = 0;
 
@@ -458,74 +466,67 @@ static int bpf_all(struct taskvma *tv, const struct taskvma_query *q, taskvma_ma
 		err = pass_read(tv, &ps);
 		for (uint32_t ti = 0; !err && !r && ti < ps.ntask; ti++) {
 			const struct vw_task *t = &st->tasks[ti];
-			int terr = 0;
-
-			/* a continuation of the process of the previous batch? */
-			if (p.active && p.w.pid != t->tgid)
-				r = finish_proc(&p, cb, ctx, stats, &retry, &nretry, 0);
-			if (r)
-				break;
-			if (!p.active) {
-				memset(&p.w, 0, sizeof(p.w));
-				p.w.tv = tv;
-				p.w.pid = t->tgid;
-				p.w.q = qq;
-				p.active = true;
-				p.w.has_gate = t->has_vsyscall;
-				memcpy(p.w.comm, t->comm, 16);
-				p.w.comm[15] = 0;
-				p.seq0 = t->seq_begin;
-			}
-			if (t->err) {
-				terr = t->err == -EBUSY ? -EBUSY : t->err;
-			} else if ((t->seq_begin & 1) || t->seq_begin != t->seq_end ||
-				   t->seq_begin != p.seq0) {
-				p.w.torn = true;
-			}
 			uint32_t base = ri;
+			int terr = 0;
 
 			ri = base + t->nrec;
 			if (ri > ps.nrec) {
 				err = tv_error(tv, -EIO, "corrupt batch");
 				break;
 			}
-			for (uint32_t k = base; !terr && k < ri; k++) {
+			/* a batch may start with the rest of the previous process */
+			if (a.active && a.w.pid != t->tgid && (r = all_finish(&a, vis, ctx, -ESRCH)))
+				break;
+			if (!a.active) {
+				memset(&a.w, 0, sizeof(a.w));
+				a.w.tv = tv;
+				a.w.be = tv->be;
+				a.w.pid = t->tgid;
+				a.w.q = qq;
+				a.w.has_gate = t->has_vsyscall;
+				memcpy(a.w.comm, t->comm, 16);
+				a.w.comm[15] = 0;
+				a.seq0 = t->seq_begin;
+				a.active = true;
+				if (vis->begin && (r = vis->begin(ctx, a.w.pid, a.w.comm)))
+					break;
+			}
+			if (t->err) {
+				/* -EBUSY: try again on its own after the pass */
+				terr = t->err;
+				if (terr == -EBUSY) {
+					a.w.torn = true;
+					terr = 0;
+				}
+			} else if ((t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != a.seq0) {
+				a.w.torn = true;
+			}
+			for (uint32_t k = base; !terr && !r && k < ri; k++) {
 				struct taskvma_vma v;
-				int a;
+				int acc;
 
 				terr = rec_to_vma(tv, &st->recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
 				if (terr)
 					break;
-				a = tv_accept(&p.w, &v);
-				if (a < 0)
-					terr = a;
-				else if (a)
-					terr = tv_vec_push(&p.vec, &v);
+				acc = tv_accept(&a.w, &v);
+				if (acc < 0)
+					terr = acc;
+				else if (acc && vis->vma)
+					r = vis->vma(ctx, &v);
 			}
-			if (terr == -EBUSY) {
-				/* retry this one on its own later */
-				p.w.torn = true;
-				terr = 0;
-			}
-			if (terr || t->status == VW_TS_DONE)
-				r = finish_proc(&p, cb, ctx, stats, &retry, &nretry, terr);
+			if (!r && (terr || t->status == VW_TS_DONE))
+				r = all_finish(&a, vis, ctx, terr);
 		}
 	}
-	if (!err && !r && p.active)
-		r = finish_proc(&p, cb, ctx, stats, &retry, &nretry, 0);
+	/* a process cut short by the end of the pass has exited */
+	if (!err && !r && a.active)
+		r = all_finish(&a, vis, ctx, -ESRCH);
 	pass_close(&ps);
 	tv->walk_active = false;
-	tv_vec_free(&p.vec);
-	/* processes whose map changed during the pass: walk each on its own,
-	 * with the snapshot's retries */
-	for (size_t i = 0; !err && !r && i < nretry; i++) {
-		struct taskvma_map *m = NULL;
-		int e = taskvma_snapshot(tv, retry[i], &qq, &m);
-
-		r = tv_deliver(stats, cb, ctx, retry[i], m ? 0 : e, m);
-		taskvma_map_free(m);
-	}
-	free(retry);
+	for (size_t i = 0; !err && !r && i < a.nretry; i++)
+		r = taskvma_visit(tv, a.retry[i], &qq, vis, ctx);
+	free(a.retry);
+	free(a.w.esc);
 	return err ? err : r;
 }
 

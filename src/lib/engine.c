@@ -17,6 +17,9 @@
 
 #define DEFAULT_RETRIES 8
 
+static bool bpf_cannot_see(struct taskvma *tv, const struct tv_walk *w, pid_t pid, int err);
+static const struct tv_backend *get_fallback(struct taskvma *tv);
+
 void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char *fmt, ...)
 {
 	char buf[512];
@@ -301,12 +304,14 @@ static void copy_query(struct taskvma_query *dst, const struct taskvma_query *q)
 	dst->sz = sizeof(*dst);
 }
 
-int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q)
+int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
+		 const struct tv_backend *be)
 {
 	int err;
 
 	memset(w, 0, sizeof(*w));
 	w->tv = tv;
+	w->be = be ? be : tv->be;
 	w->pid = pid;
 	copy_query(&w->q, q);
 	if (pid <= 0)
@@ -315,7 +320,7 @@ int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct 
 		return tv_error(tv, -EBUSY, "another walk is active on this handle");
 	tv->walk_active = true;
 	w->started = true;
-	err = tv->be->walk_start(w);
+	err = w->be->walk_start(w);
 	if (err) {
 		w->err = err;
 		return err;
@@ -379,7 +384,7 @@ int tv_accept(struct tv_walk *w, struct taskvma_vma *v)
 	w->last_end = v->end;
 	if (!tv_match(&w->q, v))
 		return 0;
-	if (w->tv->be->raw_names && v->name_len && (r = escape_name(w, v)))
+	if (w->be->raw_names && v->name_len && (r = escape_name(w, v)))
 		return r;
 	return 1;
 }
@@ -403,7 +408,7 @@ int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out)
 	if (w->err)
 		return w->err;
 	while (!w->ended) {
-		r = w->tv->be->walk_next(w, v);
+		r = w->be->walk_next(w, v);
 		if (r == 0) {
 			w->ended = true;
 			break;
@@ -429,8 +434,8 @@ int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out)
 void tv_walk_fini(struct tv_walk *w)
 {
 	if (w->started) {
-		if (w->tv->be->walk_end)
-			w->tv->be->walk_end(w);
+		if (w->be->walk_end)
+			w->be->walk_end(w);
 		w->tv->walk_active = false;
 	}
 	free(w->esc);
@@ -455,7 +460,13 @@ int taskvma_iter_new(struct taskvma *tv, struct taskvma_iter **itp, pid_t pid, u
 	if (!it)
 		return -ENOMEM;
 	*itp = it;
-	err = tv_walk_init(tv, &it->w, pid, &q);
+	err = tv_walk_init(tv, &it->w, pid, &q, NULL);
+	if (bpf_cannot_see(tv, &it->w, pid, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
+	    get_fallback(tv)) {
+		tv_walk_fini(&it->w);
+		tv->err_msg[0] = 0;
+		err = tv_walk_init(tv, &it->w, pid, &q, tv->fallback);
+	}
 	return err;
 }
 
@@ -566,65 +577,172 @@ void taskvma_map_free(struct taskvma_map *map)
 	free(map);
 }
 
-/* One attempt: walk and collect.  Returns 0, -EAGAIN (torn) or -errno. */
-static int snapshot_once(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
-			 struct tv_vec *vec, char comm[16])
-{
-	struct tv_walk w;
-	const struct taskvma_vma *v;
-	int err, r;
+/* A visitor that collects a map: what snapshots are made of. */
+struct collect {
+	struct tv_vec vec;
+	char comm[16];
+	int attempts;
+	int err;
+	bool done;
+};
 
-	vec->n = 0;
-	vec->nlen = 0;
-	err = tv_walk_init(tv, &w, pid, q);
-	while (!err && (r = tv_walk_next(&w, &v)) > 0)
-		err = tv_vec_push(vec, v);
-	if (!err)
-		err = w.err;
-	if (!err && w.torn)
-		err = -EAGAIN;
-	memcpy(comm, w.comm, 16);
-	tv_walk_fini(&w);
+static int collect_begin(void *ctx, pid_t pid, const char *comm)
+{
+	struct collect *c = ctx;
+
+	(void)pid;
+	c->vec.n = c->vec.nlen = 0;
+	snprintf(c->comm, sizeof(c->comm), "%s", comm);
+	c->attempts++;
+	return 0;
+}
+
+static int collect_vma(void *ctx, const struct taskvma_vma *v)
+{
+	return tv_vec_push(&((struct collect *)ctx)->vec, v);
+}
+
+static int collect_end(void *ctx, pid_t pid, int err)
+{
+	struct collect *c = ctx;
+
+	(void)pid;
+	if (err == TASKVMA_RETRY)
+		return 0;
+	c->err = err;
+	c->done = true;
+	return 0;
+}
+
+static const struct taskvma_visitor collect_visitor = {
+	.sz = sizeof(struct taskvma_visitor),
+	.begin = collect_begin,
+	.vma = collect_vma,
+	.end = collect_end,
+};
+
+static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, struct taskvma_map **out)
+{
+	int err = c->err;
+
+	*out = NULL;
+	if (err && err != -EAGAIN)
+		return err;
+	if (tv_vec_to_map(&c->vec, pid, c->comm, out))
+		return -ENOMEM;
+	(*out)->attempts = c->attempts;
+	if (err) {
+		(*out)->flags |= TASKVMA_MAP_TORN;
+		tv_error(tv, err, "pid %d: map changed during each of %d walks; not complete", pid,
+			 c->attempts);
+	}
 	return err;
+}
+
+/* The BPF task iterator does not see every task /proc shows (tasks of
+ * another PID namespace, and on some systems pid 1): is this such a pid? */
+static bool bpf_cannot_see(struct taskvma *tv, const struct tv_walk *w, pid_t pid, int err)
+{
+	char path[160];
+
+	if (err != -ESRCH || w->be != &tv_backend_bpf || w->last_end)
+		return false;
+	snprintf(path, sizeof(path), "%s/%d", tv->proc_root, pid);
+	return access(path, F_OK) == 0;
+}
+
+static const struct tv_backend *get_fallback(struct taskvma *tv)
+{
+	static const struct tv_backend *const order[] = { &tv_backend_procmap, &tv_backend_procfs };
+	char msg[sizeof(tv->err_msg)];
+
+	if (tv->fallback)
+		return tv->fallback;
+	memcpy(msg, tv->err_msg, sizeof(msg));
+	for (unsigned i = 0; i < 2 && !tv->fallback; i++)
+		if (!order[i]->open(tv))
+			tv->fallback = order[i];
+	memcpy(tv->err_msg, msg, sizeof(msg));
+	return tv->fallback;
+}
+
+/* One process, with retries while the map changes under the walk.
+ * begin() always comes first, even for a process that is not there. */
+int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
+		  const struct taskvma_visitor *vis, void *ctx)
+{
+	const struct tv_backend *be = tv->be;
+	int err = 0, r;
+
+	tv->err_msg[0] = 0;
+	for (int attempt = 1;; attempt++) {
+		struct tv_walk w;
+		const struct taskvma_vma *v;
+		bool last = attempt >= tv->opts.busy_retries;
+
+		err = tv_walk_init(tv, &w, pid, q, be);
+		r = vis->begin ? vis->begin(ctx, pid, w.comm) : 0;
+		while (!err && !r && (err = tv_walk_next(&w, &v)) > 0) {
+			err = 0;
+			r = vis->vma ? vis->vma(ctx, v) : 0;
+		}
+		if (!err && w.torn)
+			err = -EAGAIN;
+		if (!r && bpf_cannot_see(tv, &w, pid, err)) {
+			tv_walk_fini(&w);
+			if (tv->opts.backend == TASKVMA_BACKEND_AUTO && get_fallback(tv)) {
+				tv_log(tv, TASKVMA_LOG_INFO,
+				       "pid %d: not visible to the BPF task iterator; using %s", pid,
+				       tv->fallback->name);
+				be = tv->fallback;
+				tv->err_msg[0] = 0;
+				attempt--;
+				if (vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
+					return r;
+				continue;
+			}
+			tv_error(tv, -ESRCH,
+				 "pid %d: not visible to the BPF task iterator (another PID namespace?)",
+				 pid);
+			return vis->end ? vis->end(ctx, pid, -ESRCH) : 0;
+		}
+		tv_walk_fini(&w);
+		if (r)
+			return r;
+		if ((err == -EAGAIN || err == -EBUSY) && !last) {
+			tv_log(tv, TASKVMA_LOG_INFO, "pid %d: %s, retrying (%d)", pid,
+			       err == -EBUSY ? "address space busy" : "map changed during the walk",
+			       attempt);
+			if (vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
+				return r;
+			if (err == -EBUSY)
+				usleep(1000 * attempt);
+			continue;
+		}
+		if (err == -EAGAIN)
+			tv_error(tv, err, "pid %d: map changed during each of %d walks; not complete",
+				 pid, attempt);
+		else if (err && !tv->err_msg[0])
+			tv_error(tv, err, "pid %d: %s", pid, taskvma_strerror(err));
+		return vis->end ? vis->end(ctx, pid, err) : 0;
+	}
 }
 
 int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		     struct taskvma_map **out)
 {
-	struct tv_vec vec = {};
-	char comm[16] = "";
-	int err = 0, attempt;
+	struct collect c = {};
+	char msg[sizeof(tv->err_msg)];
+	int err;
 
-	*out = NULL;
-	tv->err_msg[0] = 0;
-	for (attempt = 1; attempt <= tv->opts.busy_retries; attempt++) {
-		err = snapshot_once(tv, pid, q, &vec, comm);
-		if (err != -EAGAIN && err != -EBUSY)
-			break;
-		tv_log(tv, TASKVMA_LOG_INFO, "pid %d: %s, retrying (%d)", pid,
-		       err == -EBUSY ? "busy" : "map changed during the walk", attempt);
-		if (err == -EBUSY)
-			usleep(1000 * attempt);
-	}
-	if (attempt > tv->opts.busy_retries)
-		attempt = tv->opts.busy_retries;
-	if (err == -EAGAIN || !err) {
-		int e2 = tv_vec_to_map(&vec, pid, comm, out);
-
-		if (e2) {
-			err = e2;
-		} else {
-			(*out)->attempts = attempt;
-			if (err) {
-				(*out)->flags |= TASKVMA_MAP_TORN;
-				tv_error(tv, err, "pid %d: map changed during each of %d walks; not complete",
-					 pid, attempt);
-			}
-		}
-	} else if (!tv->err_msg[0]) {
-		tv_error(tv, err, "pid %d: %s", pid, taskvma_strerror(err));
-	}
-	tv_vec_free(&vec);
+	err = taskvma_visit(tv, pid, q, &collect_visitor, &c);
+	if (!err)
+		err = collect_to_map(tv, &c, pid, out);
+	else
+		*out = NULL;
+	memcpy(msg, tv->err_msg, sizeof(msg));
+	tv_vec_free(&c.vec);
+	memcpy(tv->err_msg, msg, sizeof(msg));
 	return err;
 }
 
@@ -670,56 +788,195 @@ static int list_pids(struct taskvma *tv, pid_t **out, size_t *n)
 	return 0;
 }
 
-/* Deliver one process (or its error) to the callback and count it. */
-int tv_deliver(struct taskvma_all_stats *st, taskvma_map_cb cb, void *ctx, pid_t pid, int err,
-	       const struct taskvma_map *map)
+/* Count a process's outcome in visit_all's stats.  Returns true when the
+ * outcome is delivered (vanished processes and kernel threads are not). */
+bool tv_count(struct taskvma_all_stats *st, int err)
 {
-	if (err == -ESRCH) {
+	switch (err) {
+	case -ESRCH:
 		st->vanished++;
-		return 0;
-	}
-	if (err == -ENOENT) {
+		return false;
+	case -ENOENT:
 		/* kernel threads (and zombies) have no map: not an error in --all */
 		st->kernel_threads++;
-		return 0;
-	}
-	if (err == -EACCES || err == -EPERM)
+		return false;
+	case -EACCES:
+	case -EPERM:
 		st->denied++;
-	if (map) {
-		st->processes++;
-		st->vmas += map->count;
-		if (map->flags & TASKVMA_MAP_TORN)
-			st->torn++;
+		break;
+	case -EAGAIN:
+		st->torn++;
+		break;
 	}
-	return cb(ctx, pid, map ? (map->flags & TASKVMA_MAP_TORN ? -EAGAIN : 0) : err, map);
+	return true;
 }
 
-int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q, taskvma_map_cb cb,
-			 void *ctx, struct taskvma_all_stats *stats)
+/* Wraps the caller's visitor: counts, and hides what must not be delivered
+ * (begin() of a process that then turns out vanished is held back). */
+struct all_ctx {
+	const struct taskvma_visitor *vis;
+	pid_t *seen;		/* every pid begin() was called for */
+	size_t nseen, capseen;
+	void *ctx;
+	struct taskvma_all_stats *st;
+	pid_t pending;		/* begin() seen, not yet forwarded */
+	char comm[16];
+	bool forwarded;
+	uint64_t nvma;
+};
+
+static int all_flush_begin(struct all_ctx *a)
+{
+	if (a->forwarded)
+		return 0;
+	a->forwarded = true;
+	return a->vis->begin ? a->vis->begin(a->ctx, a->pending, a->comm) : 0;
+}
+
+static int all_begin(void *ctx, pid_t pid, const char *comm)
+{
+	struct all_ctx *a = ctx;
+
+	if (a->nseen == a->capseen) {
+		size_t cap = a->capseen ? a->capseen * 2 : 1024;
+		pid_t *p = realloc(a->seen, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		a->seen = p;
+		a->capseen = cap;
+	}
+	a->seen[a->nseen++] = pid;
+	a->pending = pid;
+	a->forwarded = false;
+	a->nvma = 0;
+	snprintf(a->comm, sizeof(a->comm), "%s", comm);
+	return 0;
+}
+
+static int all_vma(void *ctx, const struct taskvma_vma *v)
+{
+	struct all_ctx *a = ctx;
+	int r = all_flush_begin(a);
+
+	a->nvma++;
+	return r ? r : a->vis->vma ? a->vis->vma(a->ctx, v) : 0;
+}
+
+static int all_end(void *ctx, pid_t pid, int err)
+{
+	struct all_ctx *a = ctx;
+	int r;
+
+	if (err == TASKVMA_RETRY) {
+		if (!a->forwarded)
+			return 0;
+		a->forwarded = false;
+		return a->vis->end ? a->vis->end(a->ctx, pid, err) : 0;
+	}
+	if (!tv_count(a->st, err)) {
+		/* vanished: tell the consumer to drop what it got, if anything */
+		r = a->forwarded && a->vis->end ? a->vis->end(a->ctx, pid, TASKVMA_RETRY) : 0;
+		a->forwarded = false;
+		return r;
+	}
+	if (!err) {
+		a->st->processes++;
+		a->st->vmas += a->nvma;
+	}
+	if ((r = all_flush_begin(a)))
+		return r;
+	a->forwarded = false;
+	return a->vis->end ? a->vis->end(a->ctx, pid, err) : 0;
+}
+
+int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
+		      const struct taskvma_visitor *vis, void *ctx, struct taskvma_all_stats *stats)
 {
 	struct taskvma_all_stats st = { .sz = sizeof(st) };
+	struct all_ctx a = { .vis = vis, .ctx = ctx, .st = &st };
+	static const struct taskvma_visitor wrap = {
+		.sz = sizeof(struct taskvma_visitor),
+		.begin = all_begin,
+		.vma = all_vma,
+		.end = all_end,
+	};
 	pid_t *pids = NULL;
 	size_t n = 0;
 	int err = 0;
 
-	if (tv->be->all) {
-		err = tv->be->all(tv, q, cb, ctx, &st);
-	} else {
+	if (tv->be->all)
+		err = tv->be->all(tv, q, &wrap, &a);
+	/* Every /proc entry the one-pass backend did not show (started after
+	 * the pass went by, or invisible to it) is visited on its own. */
+	if (!err)
 		err = list_pids(tv, &pids, &n);
-		for (size_t i = 0; !err && i < n; i++) {
-			struct taskvma_map *m = NULL;
-			int e = taskvma_snapshot(tv, pids[i], q, &m);
-
-			err = tv_deliver(&st, cb, ctx, pids[i], m ? 0 : e, m);
-			taskvma_map_free(m);
-		}
-		free(pids);
+	if (!err && a.nseen)
+		qsort(a.seen, a.nseen, sizeof(pid_t), cmp_pid);
+	for (size_t i = 0, k = 0; !err && i < n; i++) {
+		while (k < a.nseen && a.seen[k] < pids[i])
+			k++;
+		if (k < a.nseen && a.seen[k] == pids[i])
+			continue;
+		err = taskvma_visit(tv, pids[i], q, &wrap, &a);
 	}
+	free(pids);
+	free(a.seen);
 	if (stats) {
 		size_t sz = stats->sz < sizeof(st) ? stats->sz : sizeof(st);
 
 		memcpy((char *)stats + sizeof(stats->sz), (char *)&st + sizeof(st.sz),
 		       sz > sizeof(st.sz) ? sz - sizeof(st.sz) : 0);
 	}
+	return err;
+}
+
+/* snapshot_all = visit_all + collect, one map at a time. */
+struct snap_all {
+	struct collect c;
+	taskvma_map_cb cb;
+	void *ctx;
+	struct taskvma *tv;
+};
+
+static int snap_begin(void *ctx, pid_t pid, const char *comm)
+{
+	return collect_begin(&((struct snap_all *)ctx)->c, pid, comm);
+}
+
+static int snap_vma(void *ctx, const struct taskvma_vma *v)
+{
+	return collect_vma(&((struct snap_all *)ctx)->c, v);
+}
+
+static int snap_end(void *ctx, pid_t pid, int err)
+{
+	struct snap_all *s = ctx;
+	struct taskvma_map *m = NULL;
+	int r;
+
+	if (err == TASKVMA_RETRY)
+		return 0;
+	s->c.err = err;
+	err = collect_to_map(s->tv, &s->c, pid, &m);
+	r = s->cb(s->ctx, pid, err, m);
+	taskvma_map_free(m);
+	s->c.attempts = 0;
+	return r;
+}
+
+int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q, taskvma_map_cb cb,
+			 void *ctx, struct taskvma_all_stats *stats)
+{
+	static const struct taskvma_visitor vis = {
+		.sz = sizeof(struct taskvma_visitor),
+		.begin = snap_begin,
+		.vma = snap_vma,
+		.end = snap_end,
+	};
+	struct snap_all s = { .cb = cb, .ctx = ctx, .tv = tv };
+	int err = taskvma_visit_all(tv, q, &vis, &s, stats);
+
+	tv_vec_free(&s.c.vec);
 	return err;
 }

@@ -27,9 +27,10 @@ struct tv_backend {
 	/* 1: *v filled; 0: end of the walk; -errno: failure. */
 	int (*walk_next)(struct tv_walk *w, struct taskvma_vma *v);
 	void (*walk_end)(struct tv_walk *w);
-	/* Optional: every process in one pass (NULL = engine walks /proc). */
-	int (*all)(struct taskvma *tv, const struct taskvma_query *q, taskvma_map_cb cb, void *ctx,
-		   struct taskvma_all_stats *st);
+	/* Optional: every process in one pass (NULL = engine walks /proc).
+	 * Same contract as taskvma_visit_all(); the engine's wrapper counts. */
+	int (*all)(struct taskvma *tv, const struct taskvma_query *q,
+		   const struct taskvma_visitor *vis, void *ctx);
 };
 
 extern const struct tv_backend tv_backend_bpf;
@@ -45,12 +46,16 @@ struct taskvma {
 	char proc_root[128];
 	bool sys_has_vsyscall;	/* the kernel shows a [vsyscall] gate line */
 	bool walk_active;	/* one live walk per handle */
+	/* for processes the BPF task iterator cannot see (auto only):
+	 * procmap or procfs, chosen on first use */
+	const struct tv_backend *fallback;
 	void *bpf;		/* backend_bpf state */
 };
 
 /* One walk over one process's VMAs (the iterator and snapshots use it). */
 struct tv_walk {
 	struct taskvma *tv;
+	const struct tv_backend *be;	/* tv->be, or tv->fallback */
 	pid_t pid;
 	struct taskvma_query q;
 	char comm[16];
@@ -72,13 +77,13 @@ TV_HIDDEN void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char
 	__attribute__((format(printf, 3, 4)));
 TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q);
+TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
+			   const struct tv_backend *be);
 TV_HIDDEN int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out);
 TV_HIDDEN void tv_walk_fini(struct tv_walk *w);
 TV_HIDDEN int tv_accept(struct tv_walk *w, struct taskvma_vma *v);
 TV_HIDDEN bool tv_gate(struct tv_walk *w, struct taskvma_vma *v);
-TV_HIDDEN int tv_deliver(struct taskvma_all_stats *st, taskvma_map_cb cb, void *ctx, pid_t pid,
-			 int err, const struct taskvma_map *map);
+TV_HIDDEN bool tv_count(struct taskvma_all_stats *st, int err);
 TV_HIDDEN bool tv_match(const struct taskvma_query *q, const struct taskvma_vma *v);
 /* Why a process has no address space: -ENOENT with a message, or -ESRCH. */
 TV_HIDDEN int tv_explain_nomm(struct taskvma *tv, pid_t pid);
