@@ -11,7 +11,14 @@
  *                                kernel the tracepoint runs before exit_mm(),
  *                                so the map is still there.  Also forgets the
  *                                process in the once-per-process table.
- *   tp_btf/signal_deliver        a signal is delivered (fatal ones by default)
+ *   tp_btf/signal_deliver        a signal is delivered (fatal ones by default).
+ *                                The kfunc refuses to walk there (get_signal()
+ *                                holds siglock with IRQs off: -EBUSY), so this
+ *                                hook only notes the signal (sigpend, by tid)
+ *                                and the walk runs when that thread next leaves
+ *                                the signal path: at its exit (fatal signals:
+ *                                do_exit() runs before exit_mm()) or at its
+ *                                next system call (a handler's rt_sigreturn).
  * In each, `current` is the task whose map is wanted.
  *
  * Names: bpf_d_path() is not allowed in these program types, so the path of
@@ -73,6 +80,8 @@ const volatile __u32 every = 0;		/* 0: once per process and event */
 const volatile __u64 max_caps = 0;	/* stop capturing after this many; 0 = no limit */
 const volatile __u32 sys_any = 0;	/* sys_enter: every system call */
 const volatile __u64 sys_bits[TR_SYS_WORDS] = {}; /* ... else these numbers */
+const volatile __u32 sys_capture = 0;	/* sys_enter: capture syscall events */
+const volatile __u32 sig_on = 0;	/* signal events wanted */
 const volatile __s32 sig_want = 0;	/* signal_deliver: this signal; 0 = fatal ones */
 const volatile __u32 exit_capture = 0;	/* sched_process_exit: capture (else cleanup only) */
 /* Kernel function addresses (/proc/kallsyms), 0 when unknown. */
@@ -90,6 +99,8 @@ __u64 next_cap = 0;		/* captures started (cap_id of the last one) */
 __u64 n_armed = 0;		/* events that passed every filter (for max_caps) */
 __u64 n_lost_events = 0;	/* captures dropped whole: no room for their tr_event */
 __u64 n_table_full = 0;		/* processes not captured: once-per-process table full */
+__u64 n_sigpend = 0;		/* entries in sigpend: the hot paths look there only if > 0 */
+__u64 n_sigpend_full = 0;	/* signals not captured: sigpend full */
 
 /* ---- maps --------------------------------------------------------------- */
 
@@ -106,6 +117,23 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } done SEC(".maps");
+
+/* Signals delivered and not captured yet, by thread id (see the header). */
+struct tr_sig {
+	__u64 ts_ns;		/* when it was delivered */
+	__u64 addr;		/* si_addr (TR_EVF_FAULT_ADDR) */
+	__s32 sig;
+	__s32 code;		/* si_code */
+	__u32 flags;		/* TR_EVF_* */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct tr_sig);
+} sigpend SEC(".maps");
 
 /* Per-CPU work area: one VMA record and its name are built here, then copied
  * into the ring buffer with bpf_ringbuf_output().  The hooks run with
@@ -437,7 +465,7 @@ static __always_inline void emit_vma(struct tr_scratch *s, struct vm_area_struct
 
 /* Walk current's whole map into the ring buffer.  A global (non-static)
  * function: the verifier checks it once per program, not per call site. */
-__noinline int capture(__u32 event, __s64 arg, __u64 addr, __s32 si_code, __u32 evflags)
+__noinline int capture(__u32 event, __s64 arg, const struct tr_sig *sig)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bpf_iter_task_vma it;
@@ -460,12 +488,19 @@ __noinline int capture(__u32 event, __s64 arg, __u64 addr, __s32 si_code, __u32 
 	ev->cap_id = __sync_fetch_and_add(&next_cap, 1) + 1;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->fault_addr = addr;
+	ev->fault_addr = 0;
 	ev->arg = arg;
 	ev->tgid = task->tgid;
 	ev->tid = task->pid;
-	ev->si_code = si_code;
-	ev->flags = evflags;
+	ev->si_code = 0;
+	ev->flags = 0;
+	if (sig) {
+		/* the event is the delivery: its time, not the walk's */
+		ev->ts_ns = sig->ts_ns;
+		ev->fault_addr = sig->addr;
+		ev->si_code = sig->code;
+		ev->flags = sig->flags;
+	}
 	ev->nvma = ev->nsent = ev->nlost = 0;
 	ev->seq_begin = ev->seq_end = 0;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
@@ -507,17 +542,35 @@ __noinline int capture(__u32 event, __s64 arg, __u64 addr, __s32 si_code, __u32 
 
 /* ---- hooks -------------------------------------------------------------- */
 
+/* A signal noted for this thread: walk now (see the header). */
+static __always_inline void signal_walk(__u32 tid)
+{
+	struct tr_sig *v;
+
+	v = bpf_map_lookup_elem(&sigpend, &tid);
+	if (!v)
+		return;
+	capture(TR_EV_SIGNAL, v->sig, v);
+	if (!bpf_map_delete_elem(&sigpend, &tid))
+		__sync_fetch_and_add(&n_sigpend, -1);
+}
+
 /* The hot one: every system call of every task comes through here.  With
  * --pid, a task of another process leaves after one helper call and one
- * compare (sel_tgid is a load-time constant: the verifier drops the dead
- * branches). */
+ * compare (sel_tgid and the other rodata are load-time constants: the
+ * verifier drops the dead branches). */
 SEC("raw_tp/sys_enter")
 int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	long nr;
 
 	if (sel_tgid && tgid != (__u32)sel_tgid)
+		return 0;
+	if (sig_on && n_sigpend)
+		signal_walk((__u32)id);
+	if (!sys_capture)
 		return 0;
 	nr = ctx->args[1];
 	if (!sys_any) {
@@ -528,7 +581,7 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!selected(tgid) || !claim(tgid, TR_EV_SYSCALL) || !arm())
 		return 0;
-	capture(TR_EV_SYSCALL, nr, 0, 0, 0);
+	capture(TR_EV_SYSCALL, nr, NULL);
 	return 0;
 }
 
@@ -545,21 +598,25 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	if (!selected(tgid) || !claim(tgid, TR_EV_EXEC) || !arm())
 		return 0;
-	capture(TR_EV_EXEC, old_pid, 0, 0, 0);
+	capture(TR_EV_EXEC, old_pid, NULL);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	__u64 key;
 
+	/* a thread killed by a signal: the map as the signal left it */
+	if (sig_on && n_sigpend)
+		signal_walk((__u32)id);
 	/* Only the last thread: the process is gone after it. */
 	if (!group_dead)
 		return 0;
 	if (exit_capture && (!sel_tgid || tgid == (__u32)sel_tgid) && selected(tgid) && arm())
-		capture(TR_EV_EXIT, 0, 0, 0, 0);
+		capture(TR_EV_EXIT, 0, NULL);
 	if (!every && !sel_tgid) {
 		/* a later process may get this pid: forget this one */
 		key = (__u64)tgid << 8 | TR_EV_SYSCALL;
@@ -587,10 +644,10 @@ static __always_inline int fatal_by_default(int sig)
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 flags = 0;
-	__s32 code = 0;
-	__u64 addr = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct tr_sig v = {};
+	long err;
 
 	if (sel_tgid && tgid != (__u32)sel_tgid)
 		return 0;
@@ -604,17 +661,24 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 	}
 	if (!selected(tgid) || !claim(tgid, TR_EV_SIGNAL) || !arm())
 		return 0;
+	v.ts_ns = bpf_ktime_get_ns();
+	v.sig = sig;
 	if (info) {
-		code = BPF_CORE_READ(info, si_code);
+		v.code = BPF_CORE_READ(info, si_code);
 		/* the faulting address: synchronous faults raised by the
 		 * kernel (si_code > 0), except SI_KERNEL (no address) */
 		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-		     sig == SIGTRAP) && code > 0 && code != SI_KERNEL) {
-			addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
-			flags |= TR_EVF_FAULT_ADDR;
+		     sig == SIGTRAP) && v.code > 0 && v.code != SI_KERNEL) {
+			v.addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+			v.flags |= TR_EVF_FAULT_ADDR;
 		}
 	}
-	capture(TR_EV_SIGNAL, sig, addr, code, flags);
+	/* the first signal not yet captured wins */
+	err = bpf_map_update_elem(&sigpend, &tid, &v, BPF_NOEXIST);
+	if (!err)
+		__sync_fetch_and_add(&n_sigpend, 1);
+	else if (err == -E2BIG)
+		__sync_fetch_and_add(&n_sigpend_full, 1);
 	return 0;
 }
 

@@ -825,16 +825,22 @@ static int setup(struct taskvma_trace *tr)
 	skel->rodata->sys_any = !o->nr_syscalls;
 	for (size_t i = 0; i < o->nr_syscalls; i++)
 		skel->rodata->sys_bits[o->syscalls[i] / 64] |= 1ull << (o->syscalls[i] % 64);
+	skel->rodata->sys_capture = want_sys;
+	skel->rodata->sig_on = want_sig;
 	skel->rodata->sig_want = o->signo;
 	skel->rodata->exit_capture = want_exit;
 	read_kallsyms(tr, skel);
 
-	bpf_program__set_autoload(skel->progs.on_sys_enter, want_sys);
+	/* Signals are noted at delivery and walked when the thread exits
+	 * (fatal ones) or makes its next system call (handled ones: only
+	 * possible with an explicit signal) -- see trace.bpf.c. */
+	bpf_program__set_autoload(skel->progs.on_sys_enter, want_sys || (want_sig && o->signo));
 	bpf_program__set_autoload(skel->progs.on_exec, want_exec);
 	bpf_program__set_autoload(skel->progs.on_signal, want_sig);
 	/* the exit hook also forgets processes in the once-per-process table,
 	 * which only matters when several processes can be captured */
-	bpf_program__set_autoload(skel->progs.on_exit, want_exit || (!o->every && !tgid));
+	bpf_program__set_autoload(skel->progs.on_exit,
+				  want_exit || want_sig || (!o->every && !tgid));
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o->ringbuf_size);
 	bpf_map__set_max_entries(skel->maps.done, o->max_processes);
 
@@ -1016,7 +1022,8 @@ void taskvma_trace_stats(const struct taskvma_trace *tr, struct taskvma_trace_st
 		s = tr->st;
 		if (tr->skel && tr->skel->bss) {
 			s.lost = bss_read(&tr->skel->bss->n_lost_events);
-			s.table_full = bss_read(&tr->skel->bss->n_table_full);
+			s.table_full = bss_read(&tr->skel->bss->n_table_full) +
+				       bss_read(&tr->skel->bss->n_sigpend_full);
 		}
 	}
 	sz = st->sz && st->sz < sizeof(s) ? st->sz : sizeof(s);
