@@ -82,9 +82,13 @@ struct taskvma_probe {
 	const char *prog_type;   /* "SYSCALL", "TRACING", ... (BPF_PROG_TYPE_ without prefix) */
 	const char *section;     /* what was loaded, as a libbpf SEC() name: "iter/task",
 				  * "xdp", "struct_ops/tcp_congestion_ops.init", ... */
-	const char *task_source; /* how the program got its task: "bpf_get_current_task_btf",
-				  * "bpf_task_from_pid", "ctx->task"; NULL if none worked */
+	const char *task_source; /* the task of the accepted program: "bpf_get_current_task_btf"
+				  * (or "ctx->task" for iter/task), tried first, else
+				  * "bpf_task_from_pid"; NULL if none was accepted */
 	int documented;          /* 1: listed by the kfunc's documentation; 0: not listed */
+	/* 1: the same program taking its task from bpf_task_from_pid() was
+	 * accepted too, 0: refused (the reason is in detail), -1: not tried */
+	int task_from_pid;
 };
 
 struct taskvma_features {

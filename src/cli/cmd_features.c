@@ -165,6 +165,8 @@ static void print_json(FILE *out, const struct taskvma_features *f, const struct
 		json_str_or_null(out, p->task_source);
 		fputs(", \"documented\": ", out);
 		fputs(p->documented < 0 ? "null" : bool_str(p->documented), out);
+		fputs(", \"task_from_pid\": ", out);
+		fputs(p->task_from_pid < 0 ? "null" : bool_str(p->task_from_pid), out);
 		fputs(", \"detail\": ", out);
 		json_str_or_null(out, p->detail ? p->detail : "");
 		fputc('}', out);

@@ -156,6 +156,7 @@ static struct taskvma_probe *add(struct fctx *c, const char *name, enum taskvma_
 	p->detail = xstrdup(c, detail);
 	p->value = xstrdup(c, value);
 	p->documented = -1;
+	p->task_from_pid = -1;
 	flog(c, TASKVMA_LOG_INFO, "probe %s: %s: %s", name, taskvma_probe_status_name(st), detail);
 	return p;
 }
@@ -825,9 +826,9 @@ static void probe_prog_type(struct fctx *c, const struct ptype *pt)
 			  .iter = 1, .ringbuf_fd = -1 };
 	enum taskvma_probe_status st = TASKVMA_PROBE_UNSUPPORTED;
 	char why1[400] = "", why2[400] = "", detail[1024];
-	const char *src = NULL;
+	const char *src = NULL, *src1 = task_src_name(pt->src);
 	struct taskvma_probe *p;
-	int err = 0, e1, e2;
+	int err = 0, e1, e2 = 1, from_pid_ok = -1;
 
 	if (!c->btf_ok) {
 		st = TASKVMA_PROBE_NOT_RUN;
@@ -857,34 +858,46 @@ static void probe_prog_type(struct fctx *c, const struct ptype *pt)
 	}
 	l.src = pt->src;
 	e1 = try_load(c, pt->name, &l, why1, sizeof(why1));
-	if (!e1) {
-		st = TASKVMA_PROBE_SUPPORTED;
-		src = task_src_name(pt->src);
-		snprintf(detail, sizeof(detail), "verifier accepted the kfunc calls (task from %s)",
-			 src);
-		goto out;
+	if (e1) {
+		err = -e1;
+		st = refused(c, "bpf(BPF_PROG_LOAD)", e1, pt->needs, why1, detail, sizeof(detail));
+		if (st == TASKVMA_PROBE_NOT_RUN)
+			goto out;
 	}
-	err = -e1;
-	st = refused(c, "bpf(BPF_PROG_LOAD)", e1, pt->needs, why1, detail, sizeof(detail));
-	if (st == TASKVMA_PROBE_NOT_RUN)
-		goto out;
-	/* Refused before the verifier looked at the code (EPERM here for fentry
-	 * and LSM): another task source cannot help. */
-	if (pt->src != TS_CURRENT || !c->had_log || c->id_from_pid < 0 || c->id_release < 0)
-		goto out;
-	/* No current task here?  Try a task from bpf_task_from_pid(). */
-	l.src = TS_FROM_PID;
-	e2 = try_load(c, pt->name, &l, why2, sizeof(why2));
-	if (!e2) {
+	/* The other way to get a trusted task: bpf_task_from_pid().  Not when
+	 * the load was refused before the verifier looked at the code (EPERM
+	 * here for fentry and LSM): the program's content does not matter. */
+	if ((!e1 || c->had_log) && c->id_from_pid >= 0 && c->id_release >= 0) {
+		l.src = TS_FROM_PID;
+		e2 = try_load(c, pt->name, &l, why2, sizeof(why2));
+		from_pid_ok = !e2;
+	}
+	if (!e1 && !e2) {
+		st = TASKVMA_PROBE_SUPPORTED;
+		src = src1;
+		snprintf(detail, sizeof(detail),
+			 "verifier accepted the kfunc calls (task from %s; also from "
+			 "bpf_task_from_pid)", src1);
+	} else if (!e1) {
+		st = TASKVMA_PROBE_SUPPORTED;
+		src = src1;
+		if (from_pid_ok < 0)
+			snprintf(detail, sizeof(detail),
+				 "verifier accepted the kfunc calls (task from %s)", src1);
+		else
+			snprintf(detail, sizeof(detail),
+				 "verifier accepted the kfunc calls (task from %s; "
+				 "bpf_task_from_pid refused: %s)", src1, why2);
+	} else if (!e2) {
 		st = TASKVMA_PROBE_SUPPORTED;
 		err = 0;
 		src = task_src_name(TS_FROM_PID);
 		snprintf(detail, sizeof(detail),
-			 "verifier accepted the kfunc calls (task from bpf_task_from_pid; "
-			 "bpf_get_current_task_btf: %s)", why1);
-		goto out;
+			 "verifier accepted the kfunc calls (task from bpf_task_from_pid; %s "
+			 "refused: %s)", src1, why1);
+	} else if (from_pid_ok == 0) {
+		snprintf(detail, sizeof(detail), "%s; with bpf_task_from_pid: %s", why1, why2);
 	}
-	snprintf(detail, sizeof(detail), "%s; with bpf_task_from_pid: %s", why1, why2);
 out:
 	p = add(c, pt->name, TASKVMA_PROBE_CAT_PROG_TYPE, st, err, NULL, "%s", detail);
 	if (p) {
@@ -892,6 +905,7 @@ out:
 		p->section = xstrdup(c, pt->attach);
 		p->task_source = xstrdup(c, src);
 		p->documented = pt->documented;
+		p->task_from_pid = from_pid_ok;
 	}
 }
 
