@@ -897,6 +897,21 @@ static void probe_prog_type(struct fctx *c, const struct ptype *pt)
 			 "refused: %s)", src1, why1);
 	} else if (from_pid_ok == 0) {
 		snprintf(detail, sizeof(detail), "%s; with bpf_task_from_pid: %s", why1, why2);
+	} else if (!c->had_log) {
+		/* Refused before verification: is it the program type itself?
+		 * Load the same type and target with no kfunc call at all. */
+		struct load base = l;
+		char whyb[400];
+		int eb;
+
+		base.src = TS_NONE;
+		base.iter = 0;
+		eb = try_load(c, pt->name, &base, whyb, sizeof(whyb));
+		snprintf(detail, sizeof(detail), "%s; %s", why1,
+			 !eb ? "a program of this type without the kfunc calls is accepted" :
+			 eb == e1 ? "a program of this type without the kfunc calls is refused the "
+				    "same way: the kfuncs are not the cause" :
+				    "a program of this type without the kfunc calls is refused too");
 	}
 out:
 	p = add(c, pt->name, TASKVMA_PROBE_CAT_PROG_TYPE, st, err, NULL, "%s", detail);

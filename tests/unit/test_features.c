@@ -139,15 +139,31 @@ static int valid_probe(const struct taskvma_probe *p)
 	return p->prog_type == NULL && p->documented == -1;
 }
 
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
 static void unit_tests(void)
 {
 	struct taskvma_features *f = NULL, *q = NULL, *x = NULL;
 	size_t nprog = 0, ndoc = 0, bad = 0, dups = 0;
 	int r;
 
+	int fds;
+
 	libbpf_set_print(quiet);
+	fds = count_fds();
 	r = taskvma_features_probe(&f, NULL);
 	CHECK("features: full probe returns 0", r == 0 && f);
+	CHECK("features: no fd (program, map, BTF) left open", count_fds() == fds);
 	if (!f)
 		return;
 	CHECK("features: full probe is not quick", f->quick == 0);
