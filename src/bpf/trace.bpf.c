@@ -58,6 +58,7 @@
 #define ENOMEM		12
 
 #define SIGILL	4
+#define SIGKILL	9
 #define SIGTRAP	5
 #define SIGBUS	7
 #define SIGFPE	8
@@ -632,6 +633,17 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 /* Signals whose default action ends the process (not ignore, stop, continue):
  * everything but SIGCHLD 17, SIGCONT 18, SIGSTOP 19, SIGTSTP 20, SIGTTIN 21,
  * SIGTTOU 22, SIGURG 23, SIGWINCH 28. */
+/* A tracepoint argument as a plain number.  The verifier takes tp_btf
+ * pointer arguments for non-NULL and would drop a NULL test on them; but
+ * signal_deliver gets NULL info (SEND_SIG_NOINFO) for group exits. */
+static __always_inline __u64 arg_value(unsigned long long *ctx, int i)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+	return v;
+}
+
 static __always_inline int fatal_by_default(int sig)
 {
 	if (sig <= 0 || sig > 64)
@@ -651,6 +663,17 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 
 	if (sel_tgid && tgid != (__u32)sel_tgid)
 		return 0;
+	/* A signal whose default action kills is turned into a group exit
+	 * when it is sent (complete_signal()): what get_signal() then
+	 * delivers is SIGKILL without siginfo.  The signal that was sent is
+	 * the group's exit code. */
+	if (sig == SIGKILL && !arg_value(ctx, 1)) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		int code = BPF_CORE_READ(task, signal, group_exit_code) & 0x7f;
+
+		if (code > 0 && code <= 64)
+			sig = code;
+	}
 	if (sig_want) {
 		if (sig != sig_want)
 			return 0;
@@ -663,7 +686,7 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 		return 0;
 	v.ts_ns = bpf_ktime_get_ns();
 	v.sig = sig;
-	if (info) {
+	if (arg_value(ctx, 1)) {
 		v.code = BPF_CORE_READ(info, si_code);
 		/* the faulting address: synchronous faults raised by the
 		 * kernel (si_code > 0), except SI_KERNEL (no address) */
