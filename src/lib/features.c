@@ -1083,13 +1083,34 @@ static void probe_ringbuf(struct fctx *c)
 	close(fd);
 }
 
+/* One PROCMAP_QUERY for the VMA covering addr; with a build ID buffer when
+ * bid != NULL.  0 or -errno. */
+static int procmap_query(int fd, uintptr_t addr, struct tv_procmap_query *q, char *name,
+			 size_t name_len, unsigned char *bid, size_t bid_len)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->query_addr = addr;
+	q->vma_name_addr = (uintptr_t)name;
+	q->vma_name_size = (uint32_t)name_len;
+	if (bid) {
+		q->build_id_addr = (uintptr_t)bid;
+		q->build_id_size = (uint32_t)bid_len;
+	}
+	name[0] = '\0';
+	return ioctl(fd, TV_PROCMAP_QUERY, q) < 0 ? -errno : 0;
+}
+
+/* PROCMAP_QUERY on /proc/self/maps for the VMA holding this code, without
+ * then (full probe) with a build ID buffer.  The build ID is asked of this
+ * library's own file, then of libc's, as a file may lack one. */
 static void probe_procmap(struct fctx *c, int full)
 {
 	struct tv_procmap_query q;
-	char path[512], name[512], what[600];
+	char path[512], name[512], what[1100] = "";
 	unsigned char bid[64];
-	uintptr_t addrs[2] = { (uintptr_t)&taskvma_features_probe, (uintptr_t)&ioctl };
-	int fd, r, got_bid = 0;
+	const uintptr_t addrs[2] = { (uintptr_t)&taskvma_features_probe, (uintptr_t)&ioctl };
+	int fd, r;
 
 	snprintf(path, sizeof(path), "%s/self/maps", c->proc_root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1103,56 +1124,49 @@ static void probe_procmap(struct fctx *c, int full)
 			    e, NULL, "open %s: %s", path, strerror(e));
 		return;
 	}
-	for (int i = 0; i < 2 && !got_bid; i++) {
-		memset(&q, 0, sizeof(q));
-		q.size = sizeof(q);
-		q.query_addr = addrs[i];
-		q.vma_name_addr = (uintptr_t)name;
-		q.vma_name_size = sizeof(name);
-		q.build_id_addr = (uintptr_t)bid;
-		q.build_id_size = sizeof(bid);
-		r = ioctl(fd, TV_PROCMAP_QUERY, &q);
-		if (r < 0) {
-			int e = errno;
-
-			add(c, "procmap_query", TASKVMA_PROBE_CAT_DEPENDENCY,
-			    TASKVMA_PROBE_UNSUPPORTED, e, NULL, "ioctl(%s, PROCMAP_QUERY): %s%s",
-			    path, strerror(e),
-			    e == ENOTTY ? " (kernel without PROCMAP_QUERY, added in 6.11)" : "");
-			if (full)
-				add(c, "procmap_build_id", TASKVMA_PROBE_CAT_DEPENDENCY,
-				    TASKVMA_PROBE_UNSUPPORTED, e, NULL,
-				    "PROCMAP_QUERY unavailable: %s", strerror(e));
-			close(fd);
-			return;
-		}
-		if (i == 0) {
-			c->f->procmap_query = 1;
-			add(c, "procmap_query", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_SUPPORTED,
-			    0, NULL, "ioctl(%s, PROCMAP_QUERY) found %llx-%llx %s", path,
-			    (unsigned long long)q.vma_start, (unsigned long long)q.vma_end,
-			    q.vma_name_size ? name : "(anonymous)");
-			if (!full)
-				break;
+	r = procmap_query(fd, addrs[0], &q, name, sizeof(name), NULL, 0);
+	if (r) {
+		add(c, "procmap_query", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_UNSUPPORTED, -r,
+		    NULL, "ioctl(%s, PROCMAP_QUERY): %s%s", path, strerror(-r),
+		    r == -ENOTTY ? " (kernel without PROCMAP_QUERY, added in 6.11)" : "");
+		if (full)
+			add(c, "procmap_build_id", TASKVMA_PROBE_CAT_DEPENDENCY,
+			    TASKVMA_PROBE_UNSUPPORTED, -r, NULL, "PROCMAP_QUERY unavailable: %s",
+			    strerror(-r));
+		close(fd);
+		return;
+	}
+	c->f->procmap_query = 1;
+	add(c, "procmap_query", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_SUPPORTED, 0, NULL,
+	    "ioctl(%s, PROCMAP_QUERY) found %llx-%llx %s", path, (unsigned long long)q.vma_start,
+	    (unsigned long long)q.vma_end, name[0] ? name : "(anonymous)");
+	for (int i = 0; full && i < 2; i++) {
+		r = procmap_query(fd, addrs[i], &q, name, sizeof(name), bid, sizeof(bid));
+		if (r) {
+			add(c, "procmap_build_id", TASKVMA_PROBE_CAT_DEPENDENCY,
+			    TASKVMA_PROBE_UNSUPPORTED, -r, NULL,
+			    "ioctl(%s, PROCMAP_QUERY) with a build ID buffer: %s", path,
+			    strerror(-r));
+			break;
 		}
 		if (q.build_id_size > 0) {
 			char hex[2 * sizeof(bid) + 1];
 
 			for (uint32_t k = 0; k < q.build_id_size && k < sizeof(bid); k++)
 				snprintf(hex + 2 * k, 3, "%02x", bid[k]);
-			got_bid = 1;
 			c->f->procmap_build_id = 1;
 			add(c, "procmap_build_id", TASKVMA_PROBE_CAT_DEPENDENCY,
 			    TASKVMA_PROBE_SUPPORTED, 0, NULL, "build ID %s (%u bytes) of %s", hex,
-			    q.build_id_size, q.vma_name_size ? name : "(anonymous)");
-		} else {
-			snprintf(what + (i ? strlen(what) : 0), sizeof(what) - (i ? strlen(what) : 0),
-				 "%s%s", i ? ", " : "", q.vma_name_size ? name : "(anonymous)");
+			    q.build_id_size, name[0] ? name : "(anonymous)");
+			break;
 		}
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%.500s",
+			 i ? ", " : "", name[0] ? name : "(anonymous)");
+		if (i == 1)
+			add(c, "procmap_build_id", TASKVMA_PROBE_CAT_DEPENDENCY,
+			    TASKVMA_PROBE_UNSUPPORTED, 0, NULL,
+			    "PROCMAP_QUERY returned no build ID for %s", what);
 	}
-	if (full && !got_bid)
-		add(c, "procmap_build_id", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_UNSUPPORTED,
-		    0, NULL, "PROCMAP_QUERY returned no build ID for %s", what);
 	close(fd);
 }
 
