@@ -142,7 +142,8 @@ static void print_json(FILE *out, const struct taskvma_features *f, const struct
 	fputs("  },\n  \"probes\": [", out);
 	for (size_t i = 0; i < f->nprobes; i++) {
 		const struct taskvma_probe *p = &f->probes[i];
-		const char *en = p->err ? strerrorname_np(p->err) : NULL;
+		/* 524: the kernel-internal ENOTSUPP that bpf() can return */
+		const char *en = !p->err ? NULL : p->err == 524 ? "ENOTSUPP" : strerrorname_np(p->err);
 
 		fputs(i ? ",\n    {" : "\n    {", out);
 		fputs("\"name\": ", out);
@@ -152,7 +153,7 @@ static void print_json(FILE *out, const struct taskvma_features *f, const struct
 		if (p->err && en)
 			json_str_or_null(out, en);
 		else if (p->err)
-			fprintf(out, "\"%d\"", p->err);
+			fprintf(out, "\"E%d\"", p->err);
 		else
 			fputs("null", out);
 		fputs(", \"value\": ", out);

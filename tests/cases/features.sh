@@ -304,7 +304,7 @@ else
 fi
 if [ "$QUICK" != 1 ]; then
 	for i in 1 2 3; do "$TASKVMA" features --quick --json >"$TMPD/q$i.json" 2>/dev/null; done
-	python3 "$PY" elapsed 15000 "$TMPD/q1.json" "$TMPD/q2.json" "$TMPD/q3.json"
+	python3 "$PY" elapsed 20000 "$TMPD/q1.json" "$TMPD/q2.json" "$TMPD/q3.json"
 fi
 
 # ---- unprivileged --------------------------------------------------------------------
