@@ -6,7 +6,7 @@
  *
  *   maps_bench --taskvma PATH --workload-bin PATH --tmpdir DIR
  *              --workload NAME:NPROC:NVMA[:REPS] ... [--reps N] [--json FILE]
- *              [--md FILE] [--no-pmap-x] [--meta KEY=VALUE ...]
+ *              [--md FILE] [--no-pmap-x] [--only KEY,...] [--meta KEY=VALUE ...]
  *
  * For each workload: start bench/workload (NPROC processes of NVMA VMAs
  * each), check that every method sees the same VMAs (an untimed pass; the
@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -213,6 +214,7 @@ static struct {
 	int reps;
 	bool pmap_x;
 	bool have_pmap;
+	unsigned only;		/* --only: bitmask of methods to time; 0 = all */
 	struct workload wl[MAX_WORKLOADS];
 	int nwl;
 	struct taskvma *tv_bpf, *tv_procfs, *tv_procmap;
@@ -572,7 +574,7 @@ static int run_floor(struct sample *s, struct counts *c)
 
 /* Run argv with stdout to out_path (or /dev/null) and stderr to err_path
  * (or /dev/null); time it from spawn to reap. */
-static int run_child(char *const argv[], const char *out_path, const char *err_path, struct sample *s)
+static void spawn_local(char *const argv[], const char *out_path, const char *err_path, struct sample *s)
 {
 	posix_spawn_file_actions_t fa;
 	struct rusage ru;
@@ -580,6 +582,7 @@ static int run_child(char *const argv[], const char *out_path, const char *err_p
 	double t0;
 	int st = 0, err;
 
+	memset(s, 0, sizeof(*s));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
 					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -588,17 +591,157 @@ static int run_child(char *const argv[], const char *out_path, const char *err_p
 	t0 = now_ms();
 	err = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	if (err)
-		die("spawn %s: %s", argv[0], strerror(err));
-	while (wait4(pid, &st, 0, &ru) < 0)
-		if (errno != EINTR)
-			die("wait4: %s", strerror(errno));
+	if (err) {
+		s->status = 127;
+		return;
+	}
+	while (wait4(pid, &st, 0, &ru) < 0) {
+		if (errno != EINTR) {
+			s->status = 126;
+			return;
+		}
+	}
 	s->wall_ms = now_ms() - t0;
 	s->user_ms = tv_ms(ru.ru_utime);
 	s->sys_ms = tv_ms(ru.ru_stime);
 	s->maxrss_kib = ru.ru_maxrss;
 	s->vmas = -1;
 	s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Child processes are started by a small spawner process forked before this
+ * one grows.  Why: a child's ru_maxrss includes the RSS of the address
+ * space it had before exec(), which for posix_spawn()/fork() from this
+ * process is this process's own peak (hundreds of MiB with a million VMAs
+ * kept in memory).  From the spawner, that floor is the spawner's few MiB.
+ * Requests: u32 length + "out\0err\0argv0\0argv1\0...", an empty string for
+ * "/dev/null"; answers: one struct sample.
+ */
+static struct {
+	pid_t pid;
+	int req, resp;
+} spawner = { .pid = -1, .req = -1, .resp = -1 };
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) spawner_loop(int req, int resp)
+{
+	for (;;) {
+		uint32_t len;
+		char *buf, *p, *out, *err, **argv;
+		size_t argc = 0;
+		struct sample s;
+
+		if (read_full(req, &len, sizeof(len)))
+			_exit(0);
+		buf = malloc((size_t)len + 1);
+		argv = calloc((size_t)len + 1, sizeof(*argv));
+		if (!buf || !argv || read_full(req, buf, len))
+			_exit(1);
+		buf[len] = 0;
+		out = buf;
+		err = out + strlen(out) + 1;
+		for (p = err + strlen(err) + 1; p < buf + len; p += strlen(p) + 1)
+			argv[argc++] = p;
+		argv[argc] = NULL;
+		spawn_local(argv, *out ? out : NULL, *err ? err : NULL, &s);
+		free(buf);
+		free(argv);
+		if (write_full(resp, &s, sizeof(s)))
+			_exit(1);
+	}
+}
+
+static void spawner_start(void)
+{
+	int rq[2], rs[2];
+
+	if (pipe2(rq, O_CLOEXEC) || pipe2(rs, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	spawner.pid = fork();
+	if (spawner.pid < 0)
+		die("fork: %s", strerror(errno));
+	if (spawner.pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(rq[1]);
+		close(rs[0]);
+		spawner_loop(rq[0], rs[1]);
+	}
+	close(rq[0]);
+	close(rs[1]);
+	spawner.req = rq[1];
+	spawner.resp = rs[0];
+}
+
+static void spawner_stop(void)
+{
+	if (spawner.pid <= 0)
+		return;
+	close(spawner.req);
+	close(spawner.resp);
+	while (waitpid(spawner.pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	spawner.pid = -1;
+}
+
+static int run_child(char *const argv[], const char *out_path, const char *err_path, struct sample *s)
+{
+	size_t len = strlen(out_path ? out_path : "") + strlen(err_path ? err_path : "") + 2, off = 0;
+	uint32_t len32;
+	char *buf;
+
+	for (char *const *a = argv; *a; a++)
+		len += strlen(*a) + 1;
+	buf = malloc(len);
+	if (!buf)
+		die("out of memory");
+#define PUT(STR)                                                                                   \
+	do {                                                                                       \
+		const char *__s = (STR) ? (STR) : "";                                              \
+		memcpy(buf + off, __s, strlen(__s) + 1);                                           \
+		off += strlen(__s) + 1;                                                            \
+	} while (0)
+	PUT(out_path);
+	PUT(err_path);
+	for (char *const *a = argv; *a; a++)
+		PUT(*a);
+#undef PUT
+	len32 = (uint32_t)off;
+	if (write_full(spawner.req, &len32, sizeof(len32)) || write_full(spawner.req, buf, off) ||
+	    read_full(spawner.resp, s, sizeof(*s)))
+		die("the spawner process is gone");
+	free(buf);
+	if (s->status == 127)
+		die("cannot start %s", argv[0]);
 	return s->status;
 }
 
@@ -843,7 +986,7 @@ static bool method_enabled(enum method_id m)
 		return false;
 	if (m == M_PMAP_X && !g.pmap_x)
 		return false;
-	return true;
+	return !g.only || (g.only & (1u << m));
 }
 
 /* ---- statistics -------------------------------------------------------- */
@@ -1379,7 +1522,10 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: maps_bench --taskvma PATH --workload-bin PATH --tmpdir DIR\n"
 		"                  --workload NAME:NPROC:NVMA[:REPS]... [--reps N] [--json FILE]\n"
-		"                  [--md FILE] [--no-pmap-x] [--command STR] [--meta KEY=VALUE]...\n");
+		"                  [--md FILE] [--no-pmap-x] [--only KEY,KEY...] [--command STR]\n"
+		"                  [--meta KEY=VALUE]...\n"
+		"methods (--only): taskvma_lib taskvma_lib_exec taskvma_cli raw_read procfs_parse\n"
+		"                  procmap_query pmap pmap_x floor bpf_open cli_one\n");
 	exit(2);
 }
 
@@ -1442,12 +1588,17 @@ static void run_workload(struct workload *w)
 			order[nm++] = (enum method_id)m;
 	start_workload(w);
 
-	/* untimed: every method once, keeping what it saw */
-	for (int i = 0; i < nm; i++) {
+	/* untimed: every method once, keeping what it saw; (1) and (4) are
+	 * the references of the check, also with --only */
+	for (int m = 0; m < M_COUNT; m++) {
 		struct sample s;
 
-		run_method(w, order[i], &s, true);
-		counts_sort(&w->counts[order[i]]);
+		if (!method_enabled((enum method_id)m) && m != M_LIB && m != M_PROCFS)
+			continue;
+		if (methods[m].aux)
+			continue;
+		run_method(w, (enum method_id)m, &s, true);
+		counts_sort(&w->counts[m]);
 	}
 	counts_sort(&w->exec_ref);
 	check_vmas(w);
@@ -1467,8 +1618,12 @@ static void run_workload(struct workload *w)
 			run_method(w, m, &w->samples[m][w->nsamples[m]], false);
 			w->nonzero[m] += w->samples[m][w->nsamples[m]++].status != 0;
 		}
-		printf("  %s rep %d/%d: %.1f s (lib %.1f ms, floor %.1f ms)\n", w->name, r + 1, w->reps,
-		       (now_ms() - t0) / 1e3, w->samples[M_LIB][r].wall_ms, w->samples[M_FLOOR][r].wall_ms);
+		printf("  %s rep %d/%d: %.1f s", w->name, r + 1, w->reps, (now_ms() - t0) / 1e3);
+		if (w->nsamples[M_LIB] > r)
+			printf(" (lib %.1f ms)", w->samples[M_LIB][r].wall_ms);
+		if (w->nsamples[M_FLOOR] > r)
+			printf(" (floor %.1f ms)", w->samples[M_FLOOR][r].wall_ms);
+		printf("\n");
 		fflush(stdout);
 	}
 	read_loadavg(w->load_after, sizeof(w->load_after));
@@ -1516,6 +1671,21 @@ int main(int argc, char **argv)
 			snprintf(w->name, sizeof(w->name), "%s", name);
 			w->reps = reps;
 			g.nwl++;
+		} else if (ARG("--only")) {
+			char *list = strdup(v), *save = NULL;
+
+			for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				int m;
+
+				for (m = 0; m < M_COUNT && strcmp(methods[m].key, t); m++)
+					;
+				if (m == M_COUNT) {
+					fprintf(stderr, "maps_bench: unknown method '%s'\n", t);
+					usage();
+				}
+				g.only |= 1u << m;
+			}
+			free(list);
 		} else if (!strcmp(a, "--no-pmap-x")) {
 			g.pmap_x = false;
 		} else {
@@ -1540,6 +1710,7 @@ int main(int argc, char **argv)
 	signal(SIGABRT, on_crash);
 	if (g.md_path && !(g.md = fopen(g.md_path, "w")))
 		die("%s: %s", g.md_path, strerror(errno));
+	spawner_start();	/* while this process is small */
 
 	open_handles();
 	for (int i = 0; i < g.nwl; i++) {
@@ -1553,6 +1724,7 @@ int main(int argc, char **argv)
 	if (g.md)
 		fclose(g.md);
 	close_handles();
+	spawner_stop();
 	for (int i = 0; i < g.nwl; i++) {
 		for (int m = 0; m < M_COUNT; m++) {
 			free(g.wl[i].samples[m]);

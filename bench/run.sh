@@ -3,7 +3,7 @@
 # maps, measured side by side on workloads this script creates and tears down.
 #
 # Usage: bench/run.sh [--build DIR] [--reps N] [--million] [--smoke] [--out FILE]
-#                     [--md FILE] [--no-pmap-x]
+#                     [--md FILE] [--no-pmap-x] [--only LIST] [--workload SPEC]...
 #   --build DIR   where make put taskvma and bench/ (default build)
 #   --reps N      timed repetitions per workload (default 9; --smoke: 2)
 #   --million     also a process with 1,000,000 VMAs (raises vm.max_map_count
@@ -12,6 +12,9 @@
 #                 go to DIR/bench/results-smoke.json, not bench/results.json
 #   --out FILE    results JSON (default bench/results.json)
 #   --md FILE     the tables as markdown (default DIR/bench/results.md)
+#   --only LIST   time only these methods (comma-separated keys, see
+#                 maps_bench's usage), e.g. for profiling
+#   --workload NAME:NPROC:NVMA[:REPS]   instead of the default workloads
 #
 # Workloads: many = 200 processes x 500 VMAs; huge = 1 process x 65,530 VMAs
 # (vm.max_map_count is raised above 65,530 for the run so that the process's
@@ -21,7 +24,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=build REPS= MILLION=0 SMOKE=0 OUT= MD= PMAPX=1
+BUILD=build REPS= MILLION=0 SMOKE=0 OUT= MD= PMAPX=1 ONLY=
+CUSTOM=()
 ARGS="$*"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,7 +36,9 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--md) MD=$2; shift 2 ;;
 	--no-pmap-x) PMAPX=0; shift ;;
-	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--workload) CUSTOM+=("$2"); shift 2 ;;
+	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -97,7 +103,15 @@ raise_mapcount() {
 }
 
 WORKLOADS=()
-if [ "$SMOKE" = 1 ]; then
+if [ ${#CUSTOM[@]} -gt 0 ]; then
+	: "${REPS:=9}"
+	: "${OUT:=$BUILD/bench/results-custom.json}"
+	for w in "${CUSTOM[@]}"; do
+		n=$(echo "$w" | cut -d: -f3)
+		raise_mapcount $(( ${n:-0} + 1024 )) || true
+	done
+	WORKLOADS=("${CUSTOM[@]}")
+elif [ "$SMOKE" = 1 ]; then
 	: "${REPS:=2}"
 	: "${OUT:=$BUILD/bench/results-smoke.json}"
 	PMAPX=0
@@ -125,6 +139,7 @@ ARGV=(--taskvma "$BUILD/taskvma" --workload-bin "$BUILD/bench/workload" --tmpdir
       --meta "libbpf=$(pkg-config --modversion libbpf 2>/dev/null || echo unknown)"
       --meta "vm.max_map_count=$ORIG_MAPCOUNT")
 [ "$PMAPX" = 1 ] || ARGV+=(--no-pmap-x)
+[ -z "$ONLY" ] || ARGV+=(--only "$ONLY")
 for w in "${WORKLOADS[@]}"; do ARGV+=(--workload "$w"); done
 
 echo "bench: $(uname -r), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
