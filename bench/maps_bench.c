@@ -28,6 +28,10 @@
  *                          open-coded iterator and only counts (bench_floor.bpf.c)
  *   aux  bpf_open          taskvma_open(BPF) + taskvma_close(), in process
  *   aux  cli_one           `taskvma maps PID` of one small process: CLI start-up cost
+ *   7r, 7d, 7c             the floor plus, in turn, what the engine does per VMA:
+ *                          store a record; + bpf_d_path() per file VMA; or + d_path
+ *                          once per distinct file (where the engine's time goes)
+ *   7s   floor_task_vma    the seq_file iter/task_vma iterator, counting: for comparison
  *
  * Exit status: 0 when every method saw the same VMAs (targets are measured,
  * not asserted: a MISS is printed, not fatal), 1 when they did not or a
@@ -79,6 +83,10 @@ enum method_id {
 	M_FLOOR,
 	M_OPEN,
 	M_CLI_ONE,
+	M_FLOOR_REC,
+	M_FLOOR_DPATH,
+	M_FLOOR_DCACHE,
+	M_FLOOR_SEQ,
 	M_COUNT
 };
 
@@ -99,6 +107,10 @@ static const struct method_info {
 	[M_FLOOR] = { "floor", "7", "floor: BPF open-coded walk, count only", false },
 	[M_OPEN] = { "bpf_open", "aux", "taskvma_open(bpf) + close, in process", true },
 	[M_CLI_ONE] = { "cli_one", "aux", "taskvma maps PID (one small process)", true },
+	[M_FLOOR_REC] = { "floor_rec", "7r", "(7) + store a record per VMA (no names)", true },
+	[M_FLOOR_DPATH] = { "floor_dpath", "7d", "(7r) + bpf_d_path() per file VMA", true },
+	[M_FLOOR_DCACHE] = { "floor_dcache", "7c", "(7r) + bpf_d_path() once per file per pass", true },
+	[M_FLOOR_SEQ] = { "floor_task_vma", "7s", "seq_file iter/task_vma walk, count only", true },
 };
 
 struct sample {
@@ -524,7 +536,7 @@ static int run_raw(struct sample *s, struct counts *c)
 
 /* ---- (7) the floor ------------------------------------------------------ */
 
-static int run_floor(struct sample *s, struct counts *c)
+static int run_floor(struct sample *s, struct counts *c, unsigned mode)
 {
 	struct rusage r0, r1;
 	struct bpf_link *link;
@@ -536,9 +548,16 @@ static int run_floor(struct sample *s, struct counts *c)
 	g.floor->bss->total_vmas = 0;
 	g.floor->bss->nproc = 0;
 	g.floor->bss->nlost = 0;
+	g.floor->bss->nrec = 0;
+	g.floor->bss->nname = 0;
+	g.floor->bss->ndpath = 0;
+	g.floor->bss->mode = mode;
+	g.floor->bss->pass++;
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = now_ms();
-	link = bpf_program__attach_iter(g.floor->progs.floor_walk, NULL);
+	g.floor->bss->seq_vmas = 0;
+	link = bpf_program__attach_iter(mode == 0x100 ? g.floor->progs.floor_seq : g.floor->progs.floor_walk,
+					NULL);
 	if (!link)
 		die("floor: attach iter: %s", strerror(errno));
 	fd = bpf_iter_create(bpf_link__fd(link));
@@ -555,7 +574,7 @@ static int run_floor(struct sample *s, struct counts *c)
 	s->user_ms = tv_ms(r1.ru_utime) - tv_ms(r0.ru_utime);
 	s->sys_ms = tv_ms(r1.ru_stime) - tv_ms(r0.ru_stime);
 	s->maxrss_kib = -1;
-	s->vmas = (long)g.floor->bss->total_vmas;
+	s->vmas = (long)(mode == 0x100 ? g.floor->bss->seq_vmas : g.floor->bss->total_vmas);
 	s->status = err;
 	if (err)
 		fprintf(stderr, "maps_bench: floor: read: %s\n", strerror(-err));
@@ -924,7 +943,19 @@ static void run_method(struct workload *w, enum method_id m, struct sample *s, b
 		run_raw(s, c);
 		break;
 	case M_FLOOR:
-		run_floor(s, c);
+		run_floor(s, c, 0);
+		break;
+	case M_FLOOR_REC:
+		run_floor(s, NULL, 1);
+		break;
+	case M_FLOOR_DPATH:
+		run_floor(s, NULL, 1 | 2);
+		break;
+	case M_FLOOR_DCACHE:
+		run_floor(s, NULL, 1 | 4);
+		break;
+	case M_FLOOR_SEQ:
+		run_floor(s, NULL, 0x100);
 		break;
 	case M_CLI: {
 		char *argv[] = { (char *)g.taskvma, "maps", "--all", NULL };
@@ -973,10 +1004,20 @@ static void run_method(struct workload *w, enum method_id m, struct sample *s, b
 	default:
 		break;
 	}
-	if (s->status && !verify) {
-		/* a failing method invalidates its numbers: say so once per rep */
-		fprintf(stderr, "maps_bench: %s: %s exited/failed with status %d (see %s)\n", w->name,
-			methods[m].key, s->status, err);
+	if (s->status && !verify && !w->nonzero[m] && m != M_PMAP && m != M_PMAP_X) {
+		/* say it once per workload and method, with the first line of
+		 * what it printed on stderr (child processes) */
+		char line[300] = "";
+		FILE *f = fopen(err, "r");
+
+		if (f) {
+			if (!fgets(line, sizeof(line), f))
+				line[0] = 0;
+			line[strcspn(line, "\n")] = 0;
+			fclose(f);
+		}
+		fprintf(stderr, "maps_bench: %s: %s exited/failed with status %d%s%s\n", w->name,
+			methods[m].key, s->status, line[0] ? ": " : "", line);
 	}
 }
 
@@ -1301,7 +1342,7 @@ static void report(const struct workload *w)
 		rss = stats_of(w->samples[m], w->nsamples[m], get_rss);
 		if (rss.max > 0)
 			snprintf(rssbuf, sizeof(rssbuf), "%.1f", rss.max / 1024.0);
-		if (!methods[m].aux && w->machine_vmas > 0)
+		if ((!methods[m].aux || m >= M_FLOOR_REC) && w->machine_vmas > 0)
 			snprintf(nsbuf, sizeof(nsbuf), "%.0f", wall.median * 1e6 / (double)w->machine_vmas);
 		out_both(g.md, "| %s | %s | %.2f | %.2f-%.2f | %.2f | %s | %.1f | %.1f | %.2f | %s |\n",
 			 methods[m].num, methods[m].label, wall.median, wall.min, wall.max, wall.q3 - wall.q1,
@@ -1478,7 +1519,7 @@ static void write_json(void)
 			fprintf(f, ", \"ratio_vs_lib\": ");
 			json_num(f, wall.median / median_ms(w, M_LIB));
 			fprintf(f, ", \"ns_per_vma\": ");
-			json_num(f, methods[m].aux || !w->machine_vmas ? NAN
+			json_num(f, (methods[m].aux && m < M_FLOOR_REC) || !w->machine_vmas ? NAN
 								       : wall.median * 1e6 / (double)w->machine_vmas);
 			fprintf(f, ", \"user_ms\": ");
 			json_num(f, user.median);
@@ -1525,7 +1566,8 @@ static void usage(void)
 		"                  [--md FILE] [--no-pmap-x] [--only KEY,KEY...] [--command STR]\n"
 		"                  [--meta KEY=VALUE]...\n"
 		"methods (--only): taskvma_lib taskvma_lib_exec taskvma_cli raw_read procfs_parse\n"
-		"                  procmap_query pmap pmap_x floor bpf_open cli_one\n");
+		"                  procmap_query pmap pmap_x floor bpf_open cli_one floor_rec\n"
+		"                  floor_dpath floor_dcache floor_task_vma\n");
 	exit(2);
 }
 
