@@ -81,10 +81,10 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(LLVM_STRIP) -g -o $<.stripped $<
 	$(BPFTOOL) gen skeleton $<.stripped name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(O)/lib/%.o: src/lib/%.c include/taskvma.h $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
+$(O)/lib/%.o: src/lib/%.c $(wildcard include/*.h) $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(O)/cli/%.o: src/cli/%.c include/taskvma.h $(wildcard src/cli/*.h) | $(O)/cli
+$(O)/cli/%.o: src/cli/%.c $(wildcard include/*.h) $(wildcard src/cli/*.h) | $(O)/cli
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/libtaskvma.a: $(LIB_OBJS)
@@ -138,12 +138,12 @@ install: all
 	install -m 0755 $(O)/libtaskvma.so $(DESTDIR)$(LIBDIR)/libtaskvma.so.$(VERSION)
 	ln -sf libtaskvma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtaskvma.so.0
 	ln -sf libtaskvma.so.0 $(DESTDIR)$(LIBDIR)/libtaskvma.so
-	install -m 0644 include/taskvma.h $(DESTDIR)$(INCDIR)/taskvma.h
+	install -m 0644 include/taskvma*.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 $(O)/taskvma.pc $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/taskvma $(DESTDIR)$(LIBDIR)/libtaskvma.* \
-	      $(DESTDIR)$(INCDIR)/taskvma.h $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
+	      $(DESTDIR)$(INCDIR)/taskvma*.h $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
 
 clean:
 	rm -rf build build-san

@@ -261,4 +261,8 @@ TASKVMA_API int taskvma_parse_maps_line(const char *line, size_t len, struct tas
 #ifdef __cplusplus
 }
 #endif
+/* What this kernel supports (taskvma_features_probe()), and tracing. */
+#include "taskvma_features.h"
+#include "taskvma_trace.h"
+
 #endif /* TASKVMA_H */

@@ -173,13 +173,26 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 		}
 		snprintf(tv->reason, sizeof(tv->reason), "requested");
 	} else {
-		/* BPF first, then PROCMAP_QUERY, then text. */
+		/* The quick feature probe says where to start (BPF, then
+		 * PROCMAP_QUERY, then text); opening still falls back, since a
+		 * probe cannot promise that the real walker loads. */
 		static const enum taskvma_backend order[] = {
 			TASKVMA_BACKEND_BPF, TASKVMA_BACKEND_PROCMAP, TASKVMA_BACKEND_PROCFS,
 		};
+		TASKVMA_OPTS(taskvma_features_opts, fo, .flags = TASKVMA_FEATURES_QUICK,
+			     .proc_root = tv->proc_root);
+		struct taskvma_features *f = NULL;
+		unsigned first = 0;
 		char why[256] = "";
 
-		for (unsigned i = 0; i < 3; i++) {
+		if (!taskvma_features_probe(&f, &fo)) {
+			for (unsigned i = 0; i < 3; i++)
+				if (order[i] == f->auto_backend)
+					first = i;
+			snprintf(why, sizeof(why), "%.250s", f->auto_reason ? f->auto_reason : "");
+			taskvma_features_free(f);
+		}
+		for (unsigned i = first; i < 3; i++) {
 			tv->kind = order[i];
 			tv->be = backend_ops(tv->kind);
 			tv->err_msg[0] = 0;
@@ -188,17 +201,13 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 				break;
 			tv_log(tv, TASKVMA_LOG_INFO, "backend %s unavailable: %s", tv->be->name,
 			       tv->err_msg);
-			if (!why[0])
-				snprintf(why, sizeof(why), "%s unavailable: %.200s", tv->be->name, tv->err_msg);
+			snprintf(why, sizeof(why), "%s unavailable: %.200s", tv->be->name, tv->err_msg);
 		}
 		if (err) {
 			free(tv);
 			return err;
 		}
-		if (why[0])
-			snprintf(tv->reason, sizeof(tv->reason), "auto: %.240s", why);
-		else
-			snprintf(tv->reason, sizeof(tv->reason), "auto: BPF iterator loaded");
+		snprintf(tv->reason, sizeof(tv->reason), "auto: %.240s", why[0] ? why : "first usable backend");
 		tv_log(tv, TASKVMA_LOG_INFO, "using backend %s (%s)", tv->be->name, tv->reason);
 	}
 	tv->err_msg[0] = 0;
