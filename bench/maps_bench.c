@@ -563,7 +563,9 @@ static int run_floor(struct sample *s, struct counts *c, unsigned mode)
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0)
 		die("floor: bpf_iter_create: %s", strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	/* EAGAIN: the kernel stops a read() after 1,000,000 objects that
+	 * printed nothing (MAX_ITER_OBJECTS; VMAs for iter/task_vma): go on */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))
 		;
 	if (n < 0)
 		err = -errno;
