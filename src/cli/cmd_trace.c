@@ -527,16 +527,11 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 		return EXIT_FAIL;
 	}
 
-	err = taskvma_trace_open(&tr, &o, errbuf);
-	if (err) {
-		cli_err("%s", errbuf[0] ? errbuf : taskvma_strerror(err));
-		free(sys);
-		free(c.line);
-		return cli_exit_code(err);
-	}
-
 	/* Stop on Ctrl-C / SIGTERM: the handler only sets a flag; the wait in
-	 * taskvma_trace_poll() returns EINTR (no SA_RESTART). */
+	 * taskvma_trace_poll() returns EINTR (no SA_RESTART).  Installed before
+	 * loading, so that a signal during the setup is not lost (nor kills us
+	 * half attached): the loop below then does not start. */
+	stop_sig = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -545,8 +540,27 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, &old_pipe);
 
+	err = taskvma_trace_open(&tr, &o, errbuf);
+	if (err) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGPIPE, &old_pipe, NULL);
+		free(sys);
+		free(c.line);
+		if (stop_sig) {
+			fprintf(stderr, "taskvma: interrupted while starting; nothing traced\n");
+			return EXIT_OK;
+		}
+		cli_err("%s", errbuf[0] ? errbuf : taskvma_strerror(err));
+		/* a cgroup that does not exist is a bad argument, not "no mm" */
+		if (err == -ENOENT && o.cgroup)
+			return EXIT_USAGE;
+		return cli_exit_code(err);
+	}
+
 	describe(&o, what, sizeof(what));
-	fprintf(stderr, "taskvma: tracing %s; Ctrl-C to stop\n", what);
+	if (!stop_sig)
+		fprintf(stderr, "taskvma: tracing %s; Ctrl-C to stop\n", what);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop_sig && !c.out_err) {
 		int timeout = 1000;
