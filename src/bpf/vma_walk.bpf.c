@@ -35,6 +35,10 @@
 __u64 special_mapping_name_addr = 0;
 __u32 calibrate = 0;
 
+/* FMODE_BACKING of this kernel (a #define, so not in BTF): set by user space
+ * before load from the kernel version; 0 = do not look for backing files. */
+const volatile __u32 fmode_backing = 0;
+
 /* Inputs, written by user space before each pass. */
 struct vw_filter filter = {};
 __s32 target_pid = 0;		/* 0: every process; else the one tid the link selects */
@@ -77,6 +81,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vw_names);
 } names SEC(".maps");
+
+/* A file opened by overlayfs & co. on behalf of the user: /proc shows the
+ * user's path and inode (file_user_path(), file_user_inode()), not ours. */
+struct backing_file___tv {
+	struct file file;
+	union {
+		struct path user_path;
+	};
+} __attribute__((preserve_access_index));
 
 /* Kernels built with CONFIG_ANON_VMA_NAME have vma->anon_name; CO-RE tells. */
 struct anon_vma_name___tv {
@@ -185,7 +198,24 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	r->ino = 0;
 	r->dev = 0;
 
-	if (file) {
+	if (file && fmode_backing && (file->f_mode & fmode_backing) &&
+	    bpf_core_type_exists(struct backing_file___tv)) {
+		struct backing_file___tv *bf = (void *)file;
+		struct vw_backing_key key;
+
+		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
+		r->ino = BPF_CORE_READ(bf, user_path.dentry, d_inode, i_ino);
+		r->dev = BPF_CORE_READ(bf, user_path.dentry, d_inode, i_sb, s_dev);
+		key.mnt = (__u64)BPF_CORE_READ(bf, user_path.mnt);
+		key.dentry = (__u64)BPF_CORE_READ(bf, user_path.dentry);
+		rflags |= VW_F_BACKING;
+		barrier_var(off);
+		off &= VW_NAME_CAP - 1;
+		__builtin_memcpy(nb->buf + off, &key, sizeof(key));
+		noff = off;
+		nlen = sizeof(key);
+		nname = off + sizeof(key);
+	} else if (file) {
 		struct inode *inode = file->f_inode;
 
 		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;

@@ -33,6 +33,8 @@ enum vw_kind {
 #define VW_F_EXEC	0x4u
 #define VW_F_MAYSHARE	0x8u
 #define VW_F_NAME_ERR	0x10u	/* the name could not be read (d_path failed) */
+#define VW_F_BACKING	0x20u	/* overlayfs & co: vm_file is a backing file; the name
+				 * field holds a struct vw_backing_key, not text */
 
 /* One VMA.  name_off/name_len point into the batch's name buffer; several
  * records may share one name (the same struct file mapped several times). */
@@ -47,6 +49,14 @@ struct vw_rec {
 	__u8 kind;		/* enum vw_kind */
 	__u8 flags;		/* VW_F_* */
 	__u32 task_idx;		/* index of the owning vw_task in this batch */
+};
+
+/* Identity of the user-visible path of a backing file: user space turns it
+ * into a name once per distinct file (d_path of that path is not allowed
+ * from BPF: the pointer is not a trusted one). */
+struct vw_backing_key {
+	__u64 mnt;
+	__u64 dentry;
 };
 
 /* vw_task.status */

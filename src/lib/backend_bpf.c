@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,8 +23,22 @@
 #include "vma_walk.h"
 #include "vma_walk.skel.h"
 
+/* Names of backing files (overlayfs), resolved once per distinct user path
+ * during a pass: open addressing, keyed by (mnt, dentry). */
+struct backing_cache {
+	struct backing_ent {
+		struct vw_backing_key key;
+		uint32_t off, len;	/* in text */
+		int err;
+	} *tab;
+	size_t cap, used;
+	char *text;
+	size_t text_len, text_cap;
+};
+
 struct bpf_state {
 	struct vma_walk_bpf *skel;
+	struct backing_cache bc;
 	struct vw_rec *recs;
 	struct vw_task *tasks;
 	char *names;
@@ -47,6 +62,21 @@ struct bpf_walk {
 	bool seen_task;
 	char namebuf[300];	/* "[anon:NAME]" */
 };
+
+static void bc_reset(struct backing_cache *bc)
+{
+	if (bc->used)
+		memset(bc->tab, 0, bc->cap * sizeof(*bc->tab));
+	bc->used = 0;
+	bc->text_len = 0;
+}
+
+static void bc_free(struct backing_cache *bc)
+{
+	free(bc->tab);
+	free(bc->text);
+	memset(bc, 0, sizeof(*bc));
+}
 
 static void *map_mmap(struct bpf_map *m, size_t *sz)
 {
@@ -83,6 +113,8 @@ static int pass_open(struct taskvma *tv, struct bpf_pass *ps, pid_t tid)
 		opts.link_info = &linfo;
 		opts.link_info_len = sizeof(linfo);
 	}
+	/* dentries may be freed and reused between passes */
+	bc_reset(&st->bc);
 	st->skel->bss->target_pid = tid;
 	st->skel->bss->resume_pid = 0;
 	st->skel->bss->resume_addr = 0;
@@ -131,6 +163,84 @@ static int pass_read(struct taskvma *tv, struct bpf_pass *ps)
 	return 0;
 }
 
+static size_t bc_hash(const struct vw_backing_key *k)
+{
+	uint64_t h = k->dentry * 0x9e3779b97f4a7c15ull ^ k->mnt;
+
+	return (size_t)(h ^ h >> 29);
+}
+
+/* The user-visible path of a backing file, as /proc/PID/map_files shows it
+ * (the kernel's own d_path of file_user_path()). */
+static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
+			const struct vw_backing_key *key, const char **name, uint32_t *len)
+{
+	struct backing_cache *bc = &((struct bpf_state *)tv->bpf)->bc;
+	struct backing_ent *e;
+	char path[192], buf[4096];
+	ssize_t n;
+	size_t i;
+
+	if (bc->used * 2 >= bc->cap) {
+		size_t cap = bc->cap ? bc->cap * 2 : 256;
+		struct backing_ent *tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			return -ENOMEM;
+		for (i = 0; i < bc->cap; i++) {
+			size_t j;
+
+			if (!bc->tab[i].key.dentry)
+				continue;
+			for (j = bc_hash(&bc->tab[i].key) & (cap - 1); tab[j].key.dentry; j = (j + 1) & (cap - 1))
+				;
+			tab[j] = bc->tab[i];
+		}
+		free(bc->tab);
+		bc->tab = tab;
+		bc->cap = cap;
+	}
+	for (i = bc_hash(key) & (bc->cap - 1); bc->tab[i].key.dentry; i = (i + 1) & (bc->cap - 1)) {
+		e = &bc->tab[i];
+		if (e->key.dentry == key->dentry && e->key.mnt == key->mnt)
+			goto found;
+	}
+	e = &bc->tab[i];
+	e->key = *key;
+	bc->used++;
+	snprintf(path, sizeof(path), "%s/%d/map_files/%llx-%llx", tv->proc_root, pid,
+		 (unsigned long long)r->start, (unsigned long long)r->end);
+	n = readlink(path, buf, sizeof(buf));
+	if (n < 0 || n == sizeof(buf)) {
+		e->err = n < 0 ? -errno : -ENAMETOOLONG;
+		goto found;
+	}
+	if (bc->text_len + n > bc->text_cap) {
+		size_t cap = bc->text_cap ? bc->text_cap * 2 : 16384;
+		char *t;
+
+		while (cap < bc->text_len + n)
+			cap *= 2;
+		t = realloc(bc->text, cap);
+		if (!t)
+			return -ENOMEM;
+		bc->text = t;
+		bc->text_cap = cap;
+	}
+	memcpy(bc->text + bc->text_len, buf, n);
+	e->off = (uint32_t)bc->text_len;
+	e->len = (uint32_t)n;
+	bc->text_len += n;
+found:
+	if (e->err)
+		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx (a backing file) "
+			       "could not be read: %s", pid, (unsigned long long)r->start,
+			       strerror(-e->err));
+	*name = bc->text + e->off;
+	*len = e->len;
+	return 0;
+}
+
 /* Turn a kernel record into the public one.  0 or -EIO (name unreadable). */
 static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma_vma *v,
 		      char *namebuf, size_t namebuf_sz, pid_t pid)
@@ -151,6 +261,14 @@ static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma
 	if (r->flags & VW_F_NAME_ERR)
 		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx could not be read",
 				pid, (unsigned long long)r->start);
+	if (r->flags & VW_F_BACKING) {
+		struct vw_backing_key key;
+
+		if ((size_t)r->name_off + sizeof(key) > st->names_sz || r->name_len != sizeof(key))
+			return tv_error(tv, -EIO, "corrupt name offset");
+		memcpy(&key, st->names + r->name_off, sizeof(key));
+		return backing_name(tv, pid, r, &key, &v->name, &v->name_len);
+	}
 	switch (r->kind) {
 	case VW_KIND_FILE:
 	case VW_KIND_SPECIAL:
@@ -237,6 +355,7 @@ static void bpf_close(struct taskvma *tv)
 	if (st->names)
 		munmap(st->names, st->names_sz);
 	vma_walk_bpf__destroy(st->skel);
+	bc_free(&st->bc);
 	free(st);
 	tv->bpf = NULL;
 }
@@ -255,6 +374,22 @@ static uint64_t cap_eff(void)
 			break;
 	fclose(f);
 	return caps;
+}
+
+/* FMODE_BACKING is a #define, absent from BTF: bit 25 from 6.6 (backing
+ * files appeared), bit 24 from 6.14. */
+static uint32_t fmode_backing_bit(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return 0;
+	if (maj > 6 || (maj == 6 && min >= 14))
+		return 1u << 24;
+	if (maj == 6 && min >= 6)
+		return 1u << 25;
+	return 0;
 }
 
 #define CAP_SYS_ADMIN_BIT 21
@@ -282,6 +417,7 @@ static int bpf_open(struct taskvma *tv)
 		bpf_close(tv);
 		return tv_error(tv, err, "open BPF object: %s", strerror(-err));
 	}
+	st->skel->rodata->fmode_backing = fmode_backing_bit();
 	err = vma_walk_bpf__load(st->skel);
 	if (err) {
 		bpf_close(tv);
