@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# `taskvma maps` on bad input: each error is one "taskvma: ..." line on
+# stderr, nothing on stdout, and the exit code of src/cli/cli.h.  Also: an
+# unprivileged user (nobody) is denied other users' processes, can read its
+# own with the default backend (auto falls back from BPF), and gets exit 7
+# for --backend=bpf; --all while processes come and go.
+# Runs on its own too: bash tests/cases/maps_errors.sh
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/../lib.sh"
+: "${BUILD:=$ROOT/build}" "${QUICK:=0}"
+: "${TASKVMA:=$BUILD/taskvma}"
+OWN_TMPD=
+if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
+KILL=()
+PUB=
+cleanup() {
+	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "$PUB" ] && rm -rf "$PUB"
+	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+[ -x "$TASKVMA" ] || { fail "maps_errors: $TASKVMA" "not built"; exit 0; }
+
+BACKENDS="bpf procmap procfs auto"
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+# wait_until SECONDS COMMAND...: poll until the command succeeds.
+wait_until() {
+	local t=$(($1 * 20)); shift
+	while ! "$@" 2>/dev/null; do
+		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
+is_zombie() { [ "$(state_of "$1")" = Z ]; }
+uid_of_is() { [ "$(stat -c %u "/proc/$1" 2>/dev/null)" = "$2" ]; }
+
+# ---- PIDs that are not processes ------------------------------------------------
+# A pid nobody has: below pid_max, no /proc entry (checked again right after).
+pid_max=$(cat /proc/sys/kernel/pid_max)
+nopid=$((pid_max - 1))
+while [ -e "/proc/$nopid" ]; do nopid=$((nopid - 1)); done
+for b in $BACKENDS; do
+	expect_fail "maps --backend=$b: pid that does not exist -> 3" 3 'no such process' \
+		"$TASKVMA" maps --backend="$b" "$nopid"
+done
+# A pid that existed a moment ago: reaped.
+/bin/true & gone=$!; wait "$gone"
+[ -e "/proc/$gone" ] || expect_fail "maps: pid of a process that exited and was reaped -> 3" 3 \
+	'no such process' "$TASKVMA" maps "$gone"
+check "no-such-pid really was unused" test ! -e "/proc/$nopid"
+
+for arg in abc 12x -5 0 "" " 12" "+12" 0x10 1.5 99999999999999999999 -- ; do
+	expect_fail "maps: PID '$arg' is a usage error -> 2" 2 '^taskvma: ' "$TASKVMA" maps "$arg"
+done
+expect_fail "maps: no PID and no --all -> 2" 2 '^taskvma: ' "$TASKVMA" maps
+expect_fail "maps: unknown option -> 2" 2 '^taskvma: .*(option|frobnicate)' "$TASKVMA" maps --frobnicate $$
+expect_fail "maps: unknown backend -> 2" 2 '^taskvma: .*foo' "$TASKVMA" maps --backend=foo $$
+expect_fail "maps: empty backend -> 2" 2 '^taskvma: ' "$TASKVMA" maps --backend= $$
+expect_fail "maps: --file with --anon -> 2" 2 '^taskvma: ' "$TASKVMA" maps --file --anon $$
+for p in rwx rwxpx 'r-x' 'rwxq' 'xwrp' 'RW-P'; do
+	expect_fail "maps: --perms='$p' -> 2" 2 '^taskvma: .*perms' "$TASKVMA" maps --perms="$p" $$
+done
+for r in zz-10 10 10- -10 '1000-zz' '0x-1000'; do
+	expect_fail "maps: --range='$r' -> 2" 2 '^taskvma: .*range' "$TASKVMA" maps --range="$r" $$
+done
+expect_fail "maps: unknown command -> 2" 2 '^taskvma: ' "$TASKVMA" mapz $$
+expect_fail "lookup: non-hex address -> 2" 2 '^taskvma: .*zz' "$TASKVMA" lookup $$ zz
+expect_fail "lookup: address with junk -> 2" 2 '^taskvma: ' "$TASKVMA" lookup $$ 0x1000g
+expect_fail "lookup: no address -> 2" 2 '^taskvma: ' "$TASKVMA" lookup $$
+expect_fail "lookup: bad PID -> 2" 2 '^taskvma: ' "$TASKVMA" lookup abc 1000
+
+# ---- no address space: kernel thread, zombie ------------------------------------------
+kt=2
+check "pid 2 is a kernel thread (kthreadd)" grep -qx kthreadd /proc/2/comm
+for b in $BACKENDS; do
+	expect_fail "maps --backend=$b: kernel thread (kthreadd) -> 5" 5 'kernel thread' \
+		"$TASKVMA" maps --backend="$b" "$kt"
+done
+# Another kernel thread: any child of kthreadd.
+kt2=$(ps -o pid= --ppid 2 | head -n 1 | tr -d ' ')
+expect_fail "maps: kernel thread $kt2 ($(cat /proc/"$kt2"/comm 2>/dev/null)) -> 5" 5 'kernel thread' \
+	"$TASKVMA" maps "$kt2"
+
+# A zombie: a child that exits while its parent sleeps without reaping it.
+python3 -c 'import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(600)' >"$TMPD/zombie" &
+KILL+=($!)
+wait_until 10 test -s "$TMPD/zombie"
+zp=$(cat "$TMPD/zombie")
+if wait_until 10 is_zombie "$zp"; then
+	for b in $BACKENDS; do
+		expect_fail "maps --backend=$b: zombie -> 5" 5 'zombie|no address space' \
+			"$TASKVMA" maps --backend="$b" "$zp"
+	done
+	expect_fail "lookup: zombie -> 5" 5 'zombie|no address space' "$TASKVMA" lookup "$zp" 1000
+else
+	fail "zombie fixture" "pid $zp never became a zombie"
+fi
+
+# ---- one bad PID among good ones: the good block printed, the error on stderr --------
+"$TASKVMA" maps $$ "$nopid" >"$TMPD/got" 2>"$TMPD/err"; rc=$?
+{ printf '==> %s (%s) <==\n' $$ "$(cat /proc/$$/comm)"; cat /proc/$$/maps; } >"$TMPD/want"
+check_eq "maps GOOD BAD: exit 3 (the bad pid's code)" 3 "$rc"
+check "maps GOOD BAD: one stderr line for the bad pid" \
+	test "$(wc -l <"$TMPD/err")" -eq 1 -a -n "$(grep "$nopid.*no such process" "$TMPD/err")"
+check_files_eq "maps GOOD BAD: the good pid's block, nothing for the bad one" "$TMPD/want" "$TMPD/got"
+
+# ---- an unprivileged user ----------------------------------------------------------------
+# The CLI in a directory nobody can reach ($TMPD is private).
+PUB=$(mktemp -d /tmp/tvpub.XXXXXX)
+chmod 755 "$PUB"
+cp "$TASKVMA" "$PUB/taskvma"
+chmod 755 "$PUB/taskvma"
+sleep 600 & rootp=$!
+KILL+=($rootp)
+"${NOBODY[@]}" sleep 600 & nobp=$!
+KILL+=($nobp)
+wait_until 5 uid_of_is "$nobp" 65534
+check "nobody's sleep runs as uid 65534" uid_of_is "$nobp" 65534
+for b in auto procmap procfs; do
+	expect_fail "nobody, --backend=$b: root's process -> 4 permission denied" 4 'permission denied' \
+		"${NOBODY[@]}" "$PUB/taskvma" maps --backend="$b" "$rootp"
+done
+expect_fail "nobody, --backend=bpf: -> 7 with the reason" 7 '(not available|unavailable|unsupported|not supported).*[a-zA-Z]{4}' \
+	"${NOBODY[@]}" "$PUB/taskvma" maps --backend=bpf "$nobp"
+expect_fail "nobody, lookup --backend=bpf: -> 7" 7 '(not available|unavailable|unsupported|not supported)' \
+	"${NOBODY[@]}" "$PUB/taskvma" lookup --backend=bpf "$nobp" 1000
+for b in auto procmap procfs; do
+	"${NOBODY[@]}" "$PUB/taskvma" maps ${b:+--backend=$b} "$nobp" >"$TMPD/got" 2>"$TMPD/err"; rc=$?
+	cat "/proc/$nobp/maps" >"$TMPD/want"
+	if [ "$rc" -eq 0 ]; then
+		check_files_eq "nobody, --backend=$b: own process equals /proc" "$TMPD/want" "$TMPD/got"
+	else
+		fail "nobody, --backend=$b: own process" "exit $rc: $(head -c 300 "$TMPD/err")"
+	fi
+done
+"${NOBODY[@]}" "$PUB/taskvma" maps --json "$nobp" >"$TMPD/j" 2>/dev/null
+check "nobody, auto: --json names a fallback backend" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["backend"] in ("procmap", "procfs"), d["backend"]
+assert d["processes"][0]["complete"] is True' "$TMPD/j"
+"${NOBODY[@]}" "$PUB/taskvma" maps --all >"$TMPD/all" 2>"$TMPD/err"; rc=$?
+check "nobody, --all: exits 0 or 4 (others' processes denied), never crashes" test "$rc" -eq 0 -o "$rc" -eq 4
+check "nobody, --all: its own process is there" grep -q "^==> $nobp (sleep) <==" "$TMPD/all"
+check "nobody, --all: no root process's block" bash -c "! grep -q '^==> $rootp ' '$TMPD/all'"
+
+# ---- --all while processes come and go -------------------------------------------------------
+cat >"$TMPD/blocks.py" <<'EOF'
+import re, sys
+HDR = re.compile(rb'^==> (\d+) \((.*)\) <==\n$')
+LINE = re.compile(rb'^[0-9a-f]{8,16}-[0-9a-f]{8,16} [-r][-w][-x][ps] [0-9a-f]{8,16} [0-9a-f]{2,}:[0-9a-f]{2,} \d+ ( {1,}\S.*)?\n$|'
+                  rb'^[0-9a-f]{8,16}-[0-9a-f]{8,16} [-r][-w][-x][ps] [0-9a-f]{8,16} [0-9a-f]{2,}:[0-9a-f]{2,} \d+ \n$')
+ls = open(sys.argv[1], 'rb').read().splitlines(keepends=True)
+i, pids = 0, []
+while i < len(ls):
+    m = HDR.match(ls[i])
+    assert m, 'line %d: want a header, got %r' % (i + 1, ls[i])
+    pids.append(int(m.group(1)))
+    i += 1
+    n = 0
+    while i < len(ls) and ls[i] != b'\n':
+        assert LINE.match(ls[i]), 'line %d: not a maps line: %r' % (i + 1, ls[i])
+        i += 1; n += 1
+    assert n > 0, 'empty block for pid %s' % pids[-1]
+    if i < len(ls):
+        i += 1
+        assert i < len(ls), 'trailing blank line'
+assert pids == sorted(set(pids)), 'pids not ascending/unique'
+assert len(pids) > 5, 'only %d blocks' % len(pids)
+EOF
+(
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		/bin/true; sh -c 'sleep 0.01 & exit 0'; /bin/true
+	done
+) & churn=$!
+KILL+=($churn)
+ok=0 bad=
+for i in 1 2 3 4 5 6; do
+	"$TASKVMA" maps --all >"$TMPD/all.$i" 2>"$TMPD/allerr.$i"; rc=$?
+	# 6 only when some other process's map kept changing (said on stderr)
+	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allerr.$i"; }; } &&
+		msg=$(python3 "$TMPD/blocks.py" "$TMPD/all.$i" 2>&1); then
+		ok=$((ok + 1))
+	else
+		bad="run $i: exit $rc $(head -c 200 "$TMPD/allerr.$i") ${msg:-}"
+	fi
+done
+kill "$churn" 2>/dev/null
+check_eq "maps --all x6 while processes spawn and exit: exit 0, well-formed blocks" 6 "$ok${bad:+ ($bad)}"
+for b in bpf procmap procfs; do
+	(for j in $(seq 200); do /bin/true; done) &
+	"$TASKVMA" maps --all --backend="$b" >"$TMPD/allb" 2>"$TMPD/allberr"; rc=$?
+	wait $!
+	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allberr"; }; }; then
+		check "maps --all --backend=$b while processes spawn: well-formed" python3 "$TMPD/blocks.py" "$TMPD/allb"
+	else
+		fail "maps --all --backend=$b while processes spawn" "exit $rc: $(head -c 300 "$TMPD/allberr")"
+	fi
+done
