@@ -176,8 +176,11 @@ while i < len(ls):
     if i < len(ls):
         i += 1
         assert i < len(ls), 'trailing blank line'
-assert pids == sorted(set(pids)), 'pids not ascending/unique'
 assert len(pids) > 5, 'only %d blocks' % len(pids)
+assert len(set(pids)) == len(pids), 'a pid appears twice'
+if sys.argv[2:] == ['order']:
+    late = [(pids[i - 1], p) for i, p in enumerate(pids) if i and p < pids[i - 1]]
+    assert not late, 'not in pid order: ' + ', '.join('%d after %d' % (p, q) for q, p in late[:5])
 EOF
 (
 	end=$((SECONDS + 30))
@@ -186,25 +189,32 @@ EOF
 	done
 ) & churn=$!
 KILL+=($churn)
-ok=0 bad=
+ok=0 bad= ordered=0 order_msg=
 for i in 1 2 3 4 5 6; do
 	"$TASKVMA" maps --all >"$TMPD/all.$i" 2>"$TMPD/allerr.$i"; rc=$?
 	# 6 only when some other process's map kept changing (said on stderr)
 	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allerr.$i"; }; } &&
-		msg=$(python3 "$TMPD/blocks.py" "$TMPD/all.$i" 2>&1); then
+		msg=$(python3 "$TMPD/blocks.py" "$TMPD/all.$i" 2>&1 | tail -n 1); then
 		ok=$((ok + 1))
 	else
 		bad="run $i: exit $rc $(head -c 200 "$TMPD/allerr.$i") ${msg:-}"
 	fi
+	if msg=$(python3 "$TMPD/blocks.py" "$TMPD/all.$i" order 2>&1 | tail -n 1); then
+		ordered=$((ordered + 1))
+	else
+		order_msg="run $i: $msg"
+	fi
 done
 kill "$churn" 2>/dev/null
 check_eq "maps --all x6 while processes spawn and exit: exit 0, well-formed blocks" 6 "$ok${bad:+ ($bad)}"
+check_eq "maps --all x6 while processes spawn and exit: blocks in pid order" 6 "$ordered${order_msg:+ ($order_msg)}"
 for b in bpf procmap procfs; do
-	(for j in $(seq 200); do /bin/true; done) &
+	(for j in $(seq 300); do /bin/true; sh -c 'exit 0'; done) & spawner=$!
 	"$TASKVMA" maps --all --backend="$b" >"$TMPD/allb" 2>"$TMPD/allberr"; rc=$?
-	wait $!
+	wait "$spawner"
 	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allberr"; }; }; then
 		check "maps --all --backend=$b while processes spawn: well-formed" python3 "$TMPD/blocks.py" "$TMPD/allb"
+		check "maps --all --backend=$b while processes spawn: pid order" python3 "$TMPD/blocks.py" "$TMPD/allb" order
 	else
 		fail "maps --all --backend=$b while processes spawn" "exit $rc: $(head -c 300 "$TMPD/allberr")"
 	fi
