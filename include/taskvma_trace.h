@@ -111,7 +111,9 @@ struct taskvma_trace_stats {
 	uint64_t incomplete;   /* ... delivered with TASKVMA_TRACE_INCOMPLETE */
 	uint64_t failed;       /* ... delivered with err != 0 (no map) */
 	uint64_t lost;         /* captures lost whole: the ring buffer was full */
-	uint64_t table_full;   /* events skipped: once-per-process table full */
+	uint64_t skipped;      /* events seen but not captured: the once-per-process
+				* or pending-signal table was full, or (a handled
+				* signal) the kernel lacks BPF task work (< 6.18) */
 	uint64_t processes;    /* distinct processes among the captures */
 	uint64_t vmas;         /* VMAs delivered */
 };

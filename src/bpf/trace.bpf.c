@@ -15,10 +15,17 @@
  *                                The kfunc refuses to walk there (get_signal()
  *                                holds siglock with IRQs off: -EBUSY), so this
  *                                hook only notes the signal (sigpend, by tid)
- *                                and the walk runs when that thread next leaves
- *                                the signal path: at its exit (fatal signals:
- *                                do_exit() runs before exit_mm()) or at its
- *                                next system call (a handler's rt_sigreturn).
+ *                                and the walk runs as soon as that thread has
+ *                                left the signal code:
+ *                                - a signal that kills: in sched_process_exit
+ *                                  for that thread (do_exit() reaches it
+ *                                  before exit_mm(); the core dump, if any,
+ *                                  comes before and leaves the map alone);
+ *                                - any other (a handler runs): in a BPF task
+ *                                  work (bpf_task_work_schedule_resume, Linux
+ *                                  6.18) that runs before the thread returns to
+ *                                  user space, i.e. right after the kernel set
+ *                                  up the handler's frame.
  * In each, `current` is the task whose map is wanted.
  *
  * Names: bpf_d_path() is not allowed in these program types, so the path of
@@ -81,7 +88,6 @@ const volatile __u32 every = 0;		/* 0: once per process and event */
 const volatile __u64 max_caps = 0;	/* stop capturing after this many; 0 = no limit */
 const volatile __u32 sys_any = 0;	/* sys_enter: every system call */
 const volatile __u64 sys_bits[TR_SYS_WORDS] = {}; /* ... else these numbers */
-const volatile __u32 sys_capture = 0;	/* sys_enter: capture syscall events */
 const volatile __u32 sig_on = 0;	/* signal events wanted */
 const volatile __s32 sig_want = 0;	/* signal_deliver: this signal; 0 = fatal ones */
 const volatile __u32 exit_capture = 0;	/* sched_process_exit: capture (else cleanup only) */
@@ -100,8 +106,9 @@ __u64 next_cap = 0;		/* captures started (cap_id of the last one) */
 __u64 n_armed = 0;		/* events that passed every filter (for max_caps) */
 __u64 n_lost_events = 0;	/* captures dropped whole: no room for their tr_event */
 __u64 n_table_full = 0;		/* processes not captured: once-per-process table full */
-__u64 n_sigpend = 0;		/* entries in sigpend: the hot paths look there only if > 0 */
+__u64 n_sigpend = 0;		/* entries in sigpend: the exit hook looks there only if > 0 */
 __u64 n_sigpend_full = 0;	/* signals not captured: sigpend full */
+__u64 n_sig_nowork = 0;		/* handled signals not captured: no task work here */
 
 /* ---- maps --------------------------------------------------------------- */
 
@@ -126,15 +133,26 @@ struct tr_sig {
 	__s32 sig;
 	__s32 code;		/* si_code */
 	__u32 flags;		/* TR_EVF_* */
-	__u32 pad;
+	__u32 fatal;		/* walked at exit (1) or in the task work (0) */
+};
+
+struct tr_sigpend {
+	struct tr_sig sig;
+	struct bpf_task_work tw;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, struct tr_sig);
+	__type(value, struct tr_sigpend);
 } sigpend SEC(".maps");
+
+/* Linux 6.18: run a BPF callback in the task's context before it returns
+ * to user space.  Weak: without it, only signals that kill are captured. */
+extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
+					      void *map__map, bpf_task_work_callback_t callback,
+					      void *aux__prog) __ksym __weak;
 
 /* Per-CPU work area: one VMA record and its name are built here, then copied
  * into the ring buffer with bpf_ringbuf_output().  The hooks run with
@@ -543,35 +561,46 @@ __noinline int capture(__u32 event, __s64 arg, const struct tr_sig *sig)
 
 /* ---- hooks -------------------------------------------------------------- */
 
-/* A signal noted for this thread: walk now (see the header). */
+/* A fatal signal noted for this thread, which is now exiting: walk. */
 static __always_inline void signal_walk(__u32 tid)
 {
-	struct tr_sig *v;
+	struct tr_sigpend *v;
 
 	v = bpf_map_lookup_elem(&sigpend, &tid);
 	if (!v)
 		return;
-	capture(TR_EV_SIGNAL, v->sig, v);
+	/* (a handled signal's entry whose task work has not run yet is
+	 * walked here too: the thread dies first) */
+	capture(TR_EV_SIGNAL, v->sig.sig, &v->sig);
 	if (!bpf_map_delete_elem(&sigpend, &tid))
 		__sync_fetch_and_add(&n_sigpend, -1);
+}
+
+/* Task work for a handled signal: runs in the thread, IRQs on, before it
+ * returns to user space (into its handler). */
+static int signal_work(struct bpf_map *map, void *key, void *value)
+{
+	struct tr_sigpend *v = value;
+	__u32 tid = *(__u32 *)key;
+
+	(void)map;
+	capture(TR_EV_SIGNAL, v->sig.sig, &v->sig);
+	if (!bpf_map_delete_elem(&sigpend, &tid))
+		__sync_fetch_and_add(&n_sigpend, -1);
+	return 0;
 }
 
 /* The hot one: every system call of every task comes through here.  With
  * --pid, a task of another process leaves after one helper call and one
  * compare (sel_tgid and the other rodata are load-time constants: the
- * verifier drops the dead branches). */
+ * verifier drops the dead branches).  Only loaded for --on syscall. */
 SEC("raw_tp/sys_enter")
 int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	long nr;
 
 	if (sel_tgid && tgid != (__u32)sel_tgid)
-		return 0;
-	if (sig_on && n_sigpend)
-		signal_walk((__u32)id);
-	if (!sys_capture)
 		return 0;
 	nr = ctx->args[1];
 	if (!sys_any) {
@@ -658,7 +687,8 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct tr_sig v = {};
+	struct tr_sigpend v = {}, *p;
+	__u64 handler;
 	long err;
 
 	if (sel_tgid && tgid != (__u32)sel_tgid)
@@ -674,34 +704,52 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 		if (code > 0 && code <= 64)
 			sig = code;
 	}
+	/* fatal: SIGKILL, or the default action and that action kills */
+	handler = (__u64)BPF_CORE_READ(ka, sa.sa_handler);
+	v.sig.fatal = sig == SIGKILL || (!handler && fatal_by_default(sig));
 	if (sig_want) {
 		if (sig != sig_want)
 			return 0;
-	} else {
-		/* fatal: default action, and that action kills */
-		if (BPF_CORE_READ(ka, sa.sa_handler) || !fatal_by_default(sig))
-			return 0;
+	} else if (!v.sig.fatal) {
+		return 0;
+	}
+	if (!v.sig.fatal && !bpf_ksym_exists(bpf_task_work_schedule_resume_impl)) {
+		__sync_fetch_and_add(&n_sig_nowork, 1);
+		return 0;
 	}
 	if (!selected(tgid) || !claim(tgid, TR_EV_SIGNAL) || !arm())
 		return 0;
-	v.ts_ns = bpf_ktime_get_ns();
-	v.sig = sig;
+	v.sig.ts_ns = bpf_ktime_get_ns();
+	v.sig.sig = sig;
 	if (arg_value(ctx, 1)) {
-		v.code = BPF_CORE_READ(info, si_code);
+		v.sig.code = BPF_CORE_READ(info, si_code);
 		/* the faulting address: synchronous faults raised by the
 		 * kernel (si_code > 0), except SI_KERNEL (no address) */
 		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-		     sig == SIGTRAP) && v.code > 0 && v.code != SI_KERNEL) {
-			v.addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
-			v.flags |= TR_EVF_FAULT_ADDR;
+		     sig == SIGTRAP) && v.sig.code > 0 && v.sig.code != SI_KERNEL) {
+			v.sig.addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+			v.sig.flags |= TR_EVF_FAULT_ADDR;
 		}
 	}
 	/* the first signal not yet captured wins */
 	err = bpf_map_update_elem(&sigpend, &tid, &v, BPF_NOEXIST);
-	if (!err)
-		__sync_fetch_and_add(&n_sigpend, 1);
-	else if (err == -E2BIG)
-		__sync_fetch_and_add(&n_sigpend_full, 1);
+	if (err) {
+		if (err == -E2BIG)
+			__sync_fetch_and_add(&n_sigpend_full, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&n_sigpend, 1);
+	if (v.sig.fatal)
+		return 0;	/* walked by on_exit */
+	p = bpf_map_lookup_elem(&sigpend, &tid);
+	if (p && bpf_task_work_schedule_resume_impl(bpf_get_current_task_btf(), &p->tw, &sigpend,
+						    signal_work, NULL)) {
+		/* no task work: forget it (a thread that dies meanwhile
+		 * would still be walked by on_exit) */
+		if (!bpf_map_delete_elem(&sigpend, &tid))
+			__sync_fetch_and_add(&n_sigpend, -1);
+		__sync_fetch_and_add(&n_sig_nowork, 1);
+	}
 	return 0;
 }
 

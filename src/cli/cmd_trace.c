@@ -601,9 +601,9 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 		(unsigned long long)st.lost, (unsigned long long)st.processes,
 		st.processes == 1 ? "" : "es",
 		stop_sig == SIGINT ? " (interrupted)" : stop_sig == SIGTERM ? " (terminated)" : "");
-	if (st.table_full)
-		fprintf(stderr, "taskvma: %llu events skipped: once-per-process table full\n",
-			(unsigned long long)st.table_full);
+	if (st.skipped)
+		fprintf(stderr, "taskvma: %llu events seen but not captured (kernel table full, "
+			"or no BPF task work for a handled signal)\n", (unsigned long long)st.skipped);
 	if (c.out_err && c.out_err != EPIPE) {
 		cli_err("writing the output: %s", strerror(c.out_err));
 		rc = EXIT_FAIL;

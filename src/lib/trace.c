@@ -825,16 +825,15 @@ static int setup(struct taskvma_trace *tr)
 	skel->rodata->sys_any = !o->nr_syscalls;
 	for (size_t i = 0; i < o->nr_syscalls; i++)
 		skel->rodata->sys_bits[o->syscalls[i] / 64] |= 1ull << (o->syscalls[i] % 64);
-	skel->rodata->sys_capture = want_sys;
 	skel->rodata->sig_on = want_sig;
 	skel->rodata->sig_want = o->signo;
 	skel->rodata->exit_capture = want_exit;
 	read_kallsyms(tr, skel);
 
 	/* Signals are noted at delivery and walked when the thread exits
-	 * (fatal ones) or makes its next system call (handled ones: only
-	 * possible with an explicit signal) -- see trace.bpf.c. */
-	bpf_program__set_autoload(skel->progs.on_sys_enter, want_sys || (want_sig && o->signo));
+	 * (fatal ones) or in a task work before it returns to user space
+	 * (handled ones) -- see trace.bpf.c.  No system call hook for them. */
+	bpf_program__set_autoload(skel->progs.on_sys_enter, want_sys);
 	bpf_program__set_autoload(skel->progs.on_exec, want_exec);
 	bpf_program__set_autoload(skel->progs.on_signal, want_sig);
 	/* the exit hook also forgets processes in the once-per-process table,
@@ -1022,8 +1021,9 @@ void taskvma_trace_stats(const struct taskvma_trace *tr, struct taskvma_trace_st
 		s = tr->st;
 		if (tr->skel && tr->skel->bss) {
 			s.lost = bss_read(&tr->skel->bss->n_lost_events);
-			s.table_full = bss_read(&tr->skel->bss->n_table_full) +
-				       bss_read(&tr->skel->bss->n_sigpend_full);
+			s.skipped = bss_read(&tr->skel->bss->n_table_full) +
+				    bss_read(&tr->skel->bss->n_sigpend_full) +
+				    bss_read(&tr->skel->bss->n_sig_nowork);
 		}
 	}
 	sz = st->sz && st->sz < sizeof(s) ? st->sz : sizeof(s);

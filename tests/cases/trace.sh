@@ -165,6 +165,37 @@ check "trace signal: SIGTERM capture has the binary and [stack]" \
 CHILD_PID=
 stop_child
 
+# A handled signal: walked in a task work before the handler runs.
+start_child -d "$TMPD/rich" -r
+child_cmd "handle 10"
+wait_for "$CHILD_OUT" '^done' 10
+cat "/proc/$CHILD_PID/maps" >"$TMPD/sigu.proc"
+start_trace sigu --on signal=USR1 --pid "$CHILD_PID" --count 1
+kill -USR1 "$CHILD_PID"
+wait_for "$CHILD_OUT" '^caught' 10
+wait_gone "$TRACE_PID" 10
+check "trace signal=USR1 (handled): captured" \
+	grep -q "^# seq=1 .* pid=$CHILD_PID .*event=signal signal=SIGUSR1(10) si_code=0 vmas=" "$TMPD/sigu.out"
+maps_of "$TMPD/sigu.out" >"$TMPD/sigu.cap"
+check_files_eq "trace signal=USR1 (handled): capture == /proc/PID/maps" "$TMPD/sigu.proc" "$TMPD/sigu.cap"
+check "trace signal=USR1 (handled): the process lives on" kill -0 "$CHILD_PID"
+# a SIGSEGV that a handler catches (think JVM): the address and the map
+start_trace sigh --on signal=SEGV --pid "$CHILD_PID" --count 1
+: >"$CHILD_OUT"
+child_cmd "segvh dead000"
+wait_for "$CHILD_OUT" '^caught' 10
+wait_gone "$TRACE_PID" 10
+check "trace signal=SEGV (handled): address 0xdead000" \
+	grep -q "^# seq=1 .* pid=$CHILD_PID .*event=signal signal=SIGSEGV(11) si_code=1 addr=0xdead000 vmas=" "$TMPD/sigh.out"
+maps_of "$TMPD/sigh.out" >"$TMPD/sigh.cap"
+check_files_eq "trace signal=SEGV (handled): capture == /proc/PID/maps" "$TMPD/sigu.proc" "$TMPD/sigh.cap"
+# by default only signals that kill: the handled ones are not captured
+start_trace sign --on signal --pid "$CHILD_PID" --duration 1
+kill -USR1 "$CHILD_PID"
+wait_gone "$TRACE_PID" 10
+check_eq "trace --on signal: a handled signal is not a fatal one" "" "$(cat "$TMPD/sign.out")"
+stop_child
+
 # ---- --cgroup: only tasks in it ------------------------------------------------------
 cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 if [ -n "$cg2" ] && mkdir "$cg2/taskvma-trace.$$" 2>/dev/null; then
