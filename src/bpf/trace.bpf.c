@@ -185,6 +185,16 @@ struct {
 	__type(value, struct tr_scratch);
 } scratch SEC(".maps");
 
+/* Kernels built with CONFIG_ANON_VMA_NAME have vma->anon_name (not this
+ * project's test kernel): CO-RE tells at load time. */
+struct anon_vma_name___tr {
+	char name[64];
+} __attribute__((preserve_access_index));
+
+struct vm_area_struct___tr {
+	struct anon_vma_name___tr *anon_name;
+} __attribute__((preserve_access_index));
+
 /* ---- selection ---------------------------------------------------------- */
 
 /* Filters after the cheap tgid check.  Return 1 to capture. */
@@ -288,6 +298,22 @@ static __always_inline int path_step(struct tr_scratch *s)
 	return 0;
 }
 
+/* The prctl(PR_SET_VMA_ANON_NAME) name of a VMA into name[0..], or 0. */
+static __always_inline __u32 vma_anon_name(struct tr_scratch *s, struct vm_area_struct *vma)
+{
+	struct anon_vma_name___tr *an;
+	long n;
+
+	if (!bpf_core_field_exists(((struct vm_area_struct___tr *)vma)->anon_name))
+		return 0;
+	an = BPF_CORE_READ((struct vm_area_struct___tr *)vma, anon_name);
+	if (!an)
+		return 0;
+	n = bpf_probe_read_kernel_str(s->name, TR_COMP_MAX,
+				      (void *)an + bpf_core_field_offset(an->name));
+	return n > 1 ? n - 1 : 0;
+}
+
 /* The dentry's own name (for d_dname() formats) into name[0..]. */
 static __always_inline __u32 dentry_name(struct tr_scratch *s, struct dentry *d)
 {
@@ -302,9 +328,11 @@ static __always_inline __u32 dentry_name(struct tr_scratch *s, struct dentry *d)
 
 /* Name of a file-backed VMA, as seq_path(file_user_path(file)) would print
  * it (before '\n' escaping, done in user space).  Returns bytes in name[]. */
-static __always_inline __u32 file_name(struct tr_scratch *s, struct file *file)
+static __always_inline __u32 file_name(struct tr_scratch *s, struct vm_area_struct *vma,
+				       struct file *file)
 {
 	struct tr_vma *r = &s->rec;
+	__u32 n;
 	struct dentry *dentry, *parent;
 	struct vfsmount *vfsmnt;
 	struct inode *inode;
@@ -328,6 +356,14 @@ static __always_inline __u32 file_name(struct tr_scratch *s, struct file *file)
 	}
 	r->ino = BPF_CORE_READ(inode, i_ino);
 	r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+
+	/* shared anonymous memory named with prctl: [anon_shmem:NAME] */
+	n = vma_anon_name(s, vma);
+	if (n) {
+		r->name_fmt = TR_NAME_ANON_SHMEM;
+		s->last_file = 0;
+		return n;
+	}
 
 	/* libraries are mapped several times in a row from one struct file */
 	if ((__u64)file == s->last_file) {
@@ -424,10 +460,19 @@ static __always_inline __u32 anon_name(struct tr_scratch *s, struct vm_area_stru
 		r->name_flags |= TR_NF_ERR;
 		return 0;
 	}
-	if (r->start < s->brk && r->end > s->start_brk)
+	if (r->start < s->brk && r->end > s->start_brk) {
 		r->kind = TR_KIND_HEAP;
-	else if (r->start <= s->start_stack && r->end >= s->start_stack)
+	} else if (r->start <= s->start_stack && r->end >= s->start_stack) {
 		r->kind = TR_KIND_STACK;
+	} else {
+		__u32 n = vma_anon_name(s, vma);
+
+		if (n) {
+			r->kind = TR_KIND_ANON_NAMED;
+			r->name_fmt = TR_NAME_ANON;
+			return n;
+		}
+	}
 	return 0;
 }
 
@@ -466,7 +511,7 @@ static __always_inline void emit_vma(struct tr_scratch *s, struct vm_area_struct
 	if (file) {
 		r->kind = TR_KIND_FILE;
 		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
-		len = file_name(s, file);
+		len = file_name(s, vma, file);
 	} else {
 		len = anon_name(s, vma);
 	}

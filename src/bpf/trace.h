@@ -100,6 +100,8 @@ struct tr_event {
 #define TR_NAME_PIPE	7	/* "pipe:[INO]" (pipefs_dname) */
 #define TR_NAME_UNKNOWN	8	/* a d_dname()/vm_ops->name() we cannot run:
 				 * name[] holds the dentry's own name, if any */
+#define TR_NAME_ANON	9	/* "[anon:" + name[] + "]" (prctl PR_SET_VMA_ANON_NAME) */
+#define TR_NAME_ANON_SHMEM 10	/* "[anon_shmem:" + name[] + "]" (named shared anon) */
 
 /* tr_vma.name_flags */
 #define TR_NF_DELETED	0x1u	/* append " (deleted)" (d_unlinked) */

@@ -541,6 +541,15 @@ static int build_name(struct pend *p, const struct tr_vma *r, const char *raw, s
 		if (!err)
 			err = names_put(p, " (deleted)", 10);
 		break;
+	case TR_NAME_ANON:
+	case TR_NAME_ANON_SHMEM:
+		err = names_put(p, r->name_fmt == TR_NAME_ANON ? "[anon:" : "[anon_shmem:",
+				r->name_fmt == TR_NAME_ANON ? 6 : 12);
+		if (!err)
+			err = names_put(p, raw, strnlen(raw, r->name_len));
+		if (!err)
+			err = names_put(p, "]", 1);
+		break;
 	case TR_NAME_SOCKET:
 	case TR_NAME_PIPE:
 		snprintf(num, sizeof(num), "%s:[%" PRIu64 "]",
