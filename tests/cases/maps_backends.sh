@@ -429,6 +429,27 @@ EOF
 kill "$M" "$M2" 2>/dev/null; wait "$M" "$M2" 2>/dev/null
 PIDS_TO_KILL=()
 
+# ---- a file name that is not UTF-8 ------------------------------------------------
+# Text output is /proc's bytes; --json must still be one strict JSON
+# document (RFC 8259: UTF-8), however the name is represented.
+mkdir -p "$TMPD/u"
+if start_mapper -d "$TMPD/u" -u; then
+	cat "/proc/$MAPPER_PID/maps" >"$TMPD/u.ref"
+	check "fixture: /proc shows the raw 0xff byte of the name" env LC_ALL=C grep -qa "bad$(printf '\377')name.dat" "$TMPD/u.ref"
+	for b in bpf procmap procfs; do
+		run_cmp "maps --backend=$b: non-UTF-8 name, byte for byte" "$MAPPER_PID" --backend="$b"
+		"$TASKVMA" maps --json --backend="$b" "$MAPPER_PID" >"$TMPD/u.json" 2>/dev/null
+		check "maps --json --backend=$b: non-UTF-8 name, still strict JSON (UTF-8)" python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+n = len(open(sys.argv[2], "rb").read().splitlines())
+assert len(d["mappings"]) == n, (len(d["mappings"]), n)' "$TMPD/u.json" "$TMPD/u.ref"
+	done
+	stop_mapper
+else
+	fail "mapper -u" "did not start"
+fi
+
 # ---- many VMAs ----------------------------------------------------------------------
 # big_case LABEL N: a mapper with N extra VMAs, every backend against /proc.
 big_case() {
