@@ -43,7 +43,8 @@ LIB_OBJS  := $(patsubst src/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 CLI_SRCS  := $(wildcard src/cli/*.c)
 CLI_OBJS  := $(patsubst src/cli/%.c,$(O)/cli/%.o,$(CLI_SRCS))
 EX_SRCS   := $(wildcard examples/*/*.bpf.c)
-EX_BINS   := $(patsubst examples/%.bpf.c,$(O)/examples/%,$(EX_SRCS))
+EX_BINS   := $(patsubst examples/%.bpf.c,$(O)/examples/%,$(EX_SRCS)) \
+	$(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
 TEST_C    := $(wildcard tests/unit/*.c tests/fixtures/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C))
 BENCH_C   := $(wildcard bench/*.c)
@@ -108,6 +109,10 @@ $(O)/examples/%: examples/%.bpf.c $(O)/vmlinux.h $(wildcard examples/*/*.c examp
 	$(BPFTOOL) gen skeleton $@.bpf.o name $(notdir $*)_bpf > $@.skel.h
 	$(CC) $(ALL_CFLAGS) -I$(dir $@) -o $@ $(dir $<)main.c $(LDLIBS)
 
+# examples/NAME.c: programs using the installed-style API (#include <taskvma.h>)
+$(O)/examples/%: examples/%.c $(O)/libtaskvma.a | $(O)/examples
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS)
+
 $(O)/tests/%: tests/%.c $(O)/libtaskvma.a | $(O)/tests/unit $(O)/tests/fixtures
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
 
@@ -139,7 +144,8 @@ install: all
 	ln -sf libtaskvma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtaskvma.so.0
 	ln -sf libtaskvma.so.0 $(DESTDIR)$(LIBDIR)/libtaskvma.so
 	install -m 0644 include/taskvma*.h $(DESTDIR)$(INCDIR)/
-	install -m 0644 $(O)/taskvma.pc $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' taskvma.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/taskvma $(DESTDIR)$(LIBDIR)/libtaskvma.* \

@@ -71,7 +71,7 @@ static int procfs_walk_start(struct tv_walk *w)
 static int fill(struct tv_walk *w, struct procfs_walk *p)
 {
 	for (;;) {
-		char *nl = memchr(p->buf + p->pos, '\n', p->len - p->pos);
+		char *nl = p->len > p->pos ? memchr(p->buf + p->pos, '\n', p->len - p->pos) : NULL;
 		ssize_t n;
 
 		if (nl || (p->eof && p->len > p->pos))
