@@ -240,6 +240,30 @@ TASKVMA_API int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query
 				  const struct taskvma_visitor *vis, void *ctx,
 				  struct taskvma_all_stats *stats);
 
+/* ---- scan: mappings worth a second look -------------------------------- */
+
+/* Reasons a mapping is suspicious (taskvma_suspicious() returns a mask). */
+#define TASKVMA_SUSPECT_WX          0x01u /* writable and executable at once */
+#define TASKVMA_SUSPECT_ANON_EXEC   0x02u /* executable anonymous memory (JIT, injected code) */
+#define TASKVMA_SUSPECT_DELETED_EXEC 0x04u /* executable mapping of a deleted file */
+#define TASKVMA_SUSPECT_MEMFD_EXEC  0x08u /* executable memfd (fileless code) */
+#define TASKVMA_SUSPECT_STACK_EXEC  0x10u /* executable [stack] */
+#define TASKVMA_SUSPECT_HEAP_EXEC   0x20u /* executable [heap] */
+#define TASKVMA_SUSPECT_ALL         0x3fu
+
+TASKVMA_API uint32_t taskvma_suspicious(const struct taskvma_vma *v);
+/* Short name of one TASKVMA_SUSPECT_* bit ("wx", "anon-exec", ...). */
+TASKVMA_API const char *taskvma_suspect_name(uint32_t bit);
+
+/* ---- diff: what changed between two maps of one process ------------------ */
+
+/* Calls cb for each mapping only in `old` (added = 0) or only in `new`
+ * (added = 1), in address order; a mapping is the same when every field and
+ * the name are.  Returns the number of differences. */
+typedef void (*taskvma_diff_cb)(void *ctx, int added, const struct taskvma_vma *v);
+TASKVMA_API size_t taskvma_map_diff(const struct taskvma_map *old, const struct taskvma_map *new_,
+				    taskvma_diff_cb cb, void *ctx);
+
 /* ---- formatting ------------------------------------------------------- */
 
 /* Write one /proc/PID/maps line for v (with "\n") into buf.  Returns the

@@ -53,5 +53,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g);
 int cmd_lookup(int argc, char **argv, struct cli_global *g);
 int cmd_features(int argc, char **argv, struct cli_global *g);
 int cmd_trace(int argc, char **argv, struct cli_global *g);
+int cmd_scan(int argc, char **argv, struct cli_global *g);
+int cmd_watch(int argc, char **argv, struct cli_global *g);
 
 #endif

@@ -15,6 +15,8 @@ static const char usage[] =
 	"Commands:\n"
 	"  maps PID... | --all     print maps exactly as /proc/PID/maps (or --json)\n"
 	"  lookup PID ADDR...      the mapping that contains each address\n"
+	"  scan [PID...]           suspicious executable memory in every process\n"
+	"  watch PID               print mappings as they appear and go away\n"
 	"  trace --on EVENT ...    capture a process's map when an event fires\n"
 	"  features                what this kernel supports, and the backend auto picks\n"
 	"\n"
@@ -33,6 +35,8 @@ static const char usage[] =
 	"  taskvma maps --all --json         # every process, one JSON document\n"
 	"  taskvma maps --perms=??x? --all   # executable mappings of every process\n"
 	"  taskvma lookup 1234 0x7f3a5c000000\n"
+	"  taskvma scan --rules=wx,memfd-exec\n"
+	"  taskvma watch --interval=0.2 1234\n"
 	"  taskvma trace --on exit --comm myjob\n"
 	"  taskvma features --json\n";
 
@@ -194,6 +198,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "maps", cmd_maps },
 		{ "lookup", cmd_lookup },
+		{ "scan", cmd_scan },
+		{ "watch", cmd_watch },
 		{ "trace", cmd_trace },
 		{ "features", cmd_features },
 	};

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* taskvma scan: mappings worth a second look, across every process. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "output.h"
+
+static const char scan_usage[] =
+	"Usage: taskvma scan [OPTIONS] [PID...]\n"
+	"Report suspicious executable memory in every process (or the PIDs given).\n"
+	"Only executable mappings are read: the filter runs in the kernel.\n"
+	"\n"
+	"Rules (all by default):\n"
+	"  wx            writable and executable at once\n"
+	"  anon-exec     executable anonymous memory (JIT code, injected code)\n"
+	"  deleted-exec  executable mapping of a deleted file\n"
+	"  memfd-exec    executable memfd (code that never touched a disk)\n"
+	"  stack-exec    executable [stack]\n"
+	"  heap-exec     executable [heap]\n"
+	"\n"
+	"  -r, --rules=LIST     comma-separated rules to apply\n"
+	"  -j, --json           one JSON document\n"
+	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
+	"\n"
+	"Output: one line per finding, \"PID (COMM) RULES MAPS-LINE\", and a summary on\n"
+	"stderr.  Exit 0 when the scan completed (findings or not), else as\n"
+	"taskvma --help says.\n"
+	"\n"
+	"EXAMPLES\n"
+	"  taskvma scan\n"
+	"  taskvma scan --rules=wx,memfd-exec --json\n"
+	"  taskvma scan 1234\n";
+
+struct finding {
+	uint32_t rules;
+	char *line;	/* maps line without "\n" */
+	char *json;
+};
+
+struct scan_ctx {
+	struct taskvma *tv;
+	uint32_t rules;
+	bool json, all;
+	pid_t pid;
+	char comm[16];
+	struct finding *f;
+	size_t n, cap;
+	uint64_t findings, procs, denied;
+	int worst;
+	struct out errs;	/* for errors only */
+};
+
+static void drop(struct scan_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->f[i].line);
+		free(c->f[i].json);
+	}
+	c->n = 0;
+}
+
+static int s_begin(void *arg, pid_t pid, const char *comm)
+{
+	struct scan_ctx *c = arg;
+
+	drop(c);
+	c->pid = pid;
+	snprintf(c->comm, sizeof(c->comm), "%s", comm);
+	return 0;
+}
+
+static int s_vma(void *arg, const struct taskvma_vma *v)
+{
+	struct scan_ctx *c = arg;
+	uint32_t r = taskvma_suspicious(v) & c->rules;
+	size_t n;
+
+	if (!r)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct finding *p = realloc(c->f, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->f = p;
+		c->cap = cap;
+	}
+	n = taskvma_format_maps_line(v, NULL, 0);
+	c->f[c->n].line = malloc(n + 1);
+	n = taskvma_format_json(v, -1, "", NULL, 0);
+	c->f[c->n].json = malloc(n + 1);
+	if (!c->f[c->n].line || !c->f[c->n].json)
+		return -ENOMEM;
+	n = taskvma_format_maps_line(v, c->f[c->n].line, taskvma_format_maps_line(v, NULL, 0) + 1);
+	c->f[c->n].line[n - 1] = 0;	/* no "\n" */
+	taskvma_format_json(v, -1, "", c->f[c->n].json, taskvma_format_json(v, -1, "", NULL, 0) + 1);
+	c->f[c->n].rules = r;
+	c->n++;
+	return 0;
+}
+
+static void print_rules(FILE *f, uint32_t r, bool json)
+{
+	bool first = true;
+
+	for (uint32_t bit = 1; bit <= TASKVMA_SUSPECT_ALL; bit <<= 1) {
+		if (!(r & bit))
+			continue;
+		fprintf(f, json ? "%s\"%s\"" : "%s%s", first ? "" : ",", taskvma_suspect_name(bit));
+		first = false;
+	}
+}
+
+static int s_end(void *arg, pid_t pid, int err)
+{
+	struct scan_ctx *c = arg;
+	char msg[300];
+
+	if (err == TASKVMA_RETRY) {
+		drop(c);
+		return 0;
+	}
+	if (!err) {
+		c->procs++;
+		for (size_t i = 0; i < c->n; i++) {
+			if (c->json) {
+				fprintf(stdout, "%s{\"pid\":%d,\"comm\":", c->findings ? "," : "", (int)pid);
+				cli_json_str(stdout, c->comm, strlen(c->comm));
+				fputs(",\"rules\":[", stdout);
+				print_rules(stdout, c->f[i].rules, true);
+				fprintf(stdout, "],\"mapping\":%s}", c->f[i].json);
+			} else {
+				fprintf(stdout, "%d (%s) ", (int)pid, c->comm);
+				print_rules(stdout, c->f[i].rules, false);
+				fprintf(stdout, " %s\n", c->f[i].line);
+			}
+			c->findings++;
+		}
+		drop(c);
+		return 0;
+	}
+	drop(c);
+	if (c->all && (err == -EACCES || err == -EPERM)) {
+		c->denied++;
+		return 0;
+	}
+	snprintf(msg, sizeof(msg), "%s", taskvma_last_error(c->tv)[0] && !c->all
+		 ? taskvma_last_error(c->tv) : "");
+	if (!msg[0])
+		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid, taskvma_strerror(err));
+	out_error(&c->errs, pid, msg);
+	if (c->worst == EXIT_OK)
+		c->worst = cli_exit_code(err);
+	return 0;
+}
+
+static int parse_rules(const char *s, uint32_t *out)
+{
+	char *dup = strdup(s), *tok, *save = NULL;
+	int err = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	*out = 0;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t bit;
+
+		for (bit = 1; bit <= TASKVMA_SUSPECT_ALL; bit <<= 1)
+			if (!strcmp(tok, taskvma_suspect_name(bit)))
+				break;
+		if (bit > TASKVMA_SUSPECT_ALL) {
+			err = -EINVAL;
+			break;
+		}
+		*out |= bit;
+	}
+	free(dup);
+	return err ? err : (*out ? 0 : -EINVAL);
+}
+
+int cmd_scan(int argc, char **argv, struct cli_global *g)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "rules", required_argument, NULL, 'r' },
+		{},
+	};
+	static const struct taskvma_visitor vis = {
+		.sz = sizeof(struct taskvma_visitor),
+		.begin = s_begin,
+		.vma = s_vma,
+		.end = s_end,
+	};
+	/* only executable mappings are suspicious: filter in the kernel */
+	struct taskvma_query q = { .sz = sizeof(q), .perm_set = TASKVMA_PERM_EXEC, .no_gate = 1 };
+	struct scan_ctx c = { .rules = TASKVMA_SUSPECT_ALL };
+	pid_t *pids;
+	int npids = 0, opt, r, err = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "jr:", longopts, NULL)) != -1) {
+		if ((r = cli_common_opt(opt, optarg, g))) {
+			if (r < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		switch (opt) {
+		case 'h': fputs(scan_usage, stdout); return EXIT_OK;
+		case 'j': c.json = true; break;
+		case 'r':
+			if (parse_rules(optarg, &c.rules)) {
+				cli_err("bad --rules '%s' (see taskvma scan --help)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			cli_err("unknown option '%s' (see taskvma scan --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	pids = calloc(argc - optind + 1, sizeof(*pids));
+	if (!pids)
+		return EXIT_FAIL;
+	for (int i = optind; i < argc; i++) {
+		if (cli_parse_pid(argv[i], &pids[npids++])) {
+			cli_err("invalid PID '%s'", argv[i]);
+			free(pids);
+			return EXIT_USAGE;
+		}
+	}
+	if ((r = cli_open(g, &c.tv))) {
+		free(pids);
+		return r;
+	}
+	c.all = npids == 0;
+	/* errors go to stderr only; "errs" keeps no JSON of its own */
+	memset(&c.errs, 0, sizeof(c.errs));
+	if (c.json)
+		printf("{\"backend\":\"%s\",\"findings\":[", taskvma_backend_name(taskvma_backend(c.tv)));
+	if (c.all) {
+		struct taskvma_all_stats st = { .sz = sizeof(st) };
+
+		err = taskvma_visit_all(c.tv, &q, &vis, &c, &st);
+	} else {
+		for (int i = 0; i < npids; i++)
+			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
+	}
+	if (c.json)
+		printf("],\"processes\":%llu,\"count\":%llu}\n", (unsigned long long)c.procs,
+		       (unsigned long long)c.findings);
+	fflush(stdout);
+	if (err) {
+		cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv) : taskvma_strerror(err));
+		c.worst = cli_exit_code(err);
+	}
+	fprintf(stderr, "taskvma: scanned %llu processes: %llu findings%s\n",
+		(unsigned long long)c.procs, (unsigned long long)c.findings,
+		c.denied ? "; some processes skipped: permission denied" : "");
+	drop(&c);
+	free(c.f);
+	free(c.errs.errs);
+	taskvma_close(c.tv);
+	free(pids);
+	return c.worst;
+}
