@@ -47,6 +47,10 @@ __s32 target_pid = 0;		/* 0: every process; else the one tid the link selects */
 __s32 resume_pid = 0;
 __u64 resume_addr = 0;
 
+/* Name ids: a new pass bumps pass_gen and resets next_name_id to 1. */
+__u32 pass_gen = 0;
+__u32 next_name_id = 0;	/* user space sets 1 at each pass */
+
 /* Fill levels of the current batch; user space resets them after draining. */
 __u32 nrec = 0;
 __u32 ntask = 0;
@@ -69,6 +73,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vw_task);
 } tasks SEC(".maps");
+
+/* d_path() once per distinct file per pass, not once per VMA: the same
+ * library is mapped by every process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VW_NAME_CACHE);
+	__type(key, struct vw_name_key);
+	__type(value, struct vw_name_val);
+} name_cache SEC(".maps");
 
 struct vw_names {
 	char buf[VW_NAME_CAP + VW_NAME_MAX];
@@ -161,7 +174,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	} else {
 		kind = VW_KIND_ANON;
 		if (vma->vm_ops)
-			fn = (__u64)BPF_CORE_READ(vma->vm_ops, name);
+			fn = (__u64)vma->vm_ops->name;	/* stale copy: a fault-safe load */
 		if (fn) {
 			kind = VW_KIND_SPECIAL;
 			if (calibrate) {
@@ -193,7 +206,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	r->start = vstart;
 	r->end = vend;
 	r->kind = kind;
-	r->task_idx = wc.ti;
+	r->name_id = 0;
 	r->pgoff = 0;
 	r->ino = 0;
 	r->dev = 0;
@@ -216,31 +229,45 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 		nlen = sizeof(key);
 		nname = off + sizeof(key);
 	} else if (file) {
+		/* direct loads through BTF pointers: no helper call per field */
 		struct inode *inode = file->f_inode;
 
 		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
-		r->ino = BPF_CORE_READ(inode, i_ino);
-		r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		r->ino = inode->i_ino;
+		r->dev = inode->i_sb->s_dev;
 		if (filter.no_names) {
 			/* addresses only */
 		} else if ((__u64)file == wc.last_file) {
-			noff = wc.last_off;
-			nlen = wc.last_len;
+			r->name_id = wc.last_id;
 		} else {
-			/* the compiler knows off < VW_NAME_CAP and would drop the
-			 * mask the verifier needs: hide the value from it first */
-			barrier_var(off);
-			off &= VW_NAME_CAP - 1;
-			n = bpf_d_path((struct path *)&file->f_path, nb->buf + off, VW_NAME_MAX);
-			if (n > 0) {
-				noff = off;
-				nlen = n - 1;	/* without the NUL */
-				nname = off + n;
-				wc.last_file = (__u64)file;
-				wc.last_off = noff;
-				wc.last_len = nlen;
+			struct vw_name_key key = {
+				.mnt = (__u64)file->f_path.mnt,
+				.dentry = (__u64)file->f_path.dentry,
+			};
+			struct vw_name_val *cached = bpf_map_lookup_elem(&name_cache, &key);
+
+			if (cached && cached->gen == pass_gen) {
+				r->name_id = cached->id;
 			} else {
-				rflags |= VW_F_NAME_ERR;
+				barrier_var(off);
+				off &= VW_NAME_CAP - 1;
+				n = bpf_d_path((struct path *)&file->f_path, nb->buf + off, VW_NAME_MAX);
+				if (n > 0) {
+					struct vw_name_val val = { .gen = pass_gen, .id = next_name_id++ };
+
+					noff = off;
+					nlen = n - 1;	/* without the NUL */
+					nname = off + n;
+					rflags |= VW_F_NAME_NEW;
+					r->name_id = val.id;
+					bpf_map_update_elem(&name_cache, &key, &val, BPF_ANY);
+				} else {
+					rflags |= VW_F_NAME_ERR;
+				}
+			}
+			if (!(rflags & VW_F_NAME_ERR)) {
+				wc.last_file = (__u64)file;
+				wc.last_id = r->name_id;
 			}
 		}
 	} else if (kind == VW_KIND_SPECIAL && !filter.no_names) {
@@ -334,11 +361,10 @@ int walk(struct bpf_iter__task *ctx)
 	}
 
 	mm = task->mm;
-	wc.brk = BPF_CORE_READ(mm, brk);
-	wc.start_brk = BPF_CORE_READ(mm, start_brk);
-	wc.start_stack = BPF_CORE_READ(mm, start_stack);
+	wc.brk = mm->brk;
+	wc.start_brk = mm->start_brk;
+	wc.start_stack = mm->start_stack;
 	wc.last_file = 0;
-	wc.ti = ti;
 	t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
 	t->seq_begin = BPF_CORE_READ(mm, mm_lock_seq.sequence);
 	n0 = nrec;

@@ -33,6 +33,7 @@ enum vw_kind {
 #define VW_F_EXEC	0x4u
 #define VW_F_MAYSHARE	0x8u
 #define VW_F_NAME_ERR	0x10u	/* the name could not be read (d_path failed) */
+#define VW_F_NAME_NEW	0x40u	/* name_off/name_len hold the text of name_id */
 #define VW_F_BACKING	0x20u	/* overlayfs & co: vm_file is a backing file; the name
 				 * field holds a struct vw_backing_key, not text */
 
@@ -48,7 +49,9 @@ struct vw_rec {
 	__u16 name_len;
 	__u8 kind;		/* enum vw_kind */
 	__u8 flags;		/* VW_F_* */
-	__u32 task_idx;		/* index of the owning vw_task in this batch */
+	__u32 name_id;		/* file names: id of the name in this pass (0 = none);
+				 * the text comes once, with the first record that
+				 * has the id (VW_F_NAME_NEW), later ones only refer */
 };
 
 /* Identity of the user-visible path of a backing file: user space turns it
@@ -58,6 +61,18 @@ struct vw_backing_key {
 	__u64 mnt;
 	__u64 dentry;
 };
+
+/* The per-pass name cache: (mnt, dentry) of a file -> its name id.  A pass
+ * is one read of the iterator; entries of older passes (gen) are ignored. */
+struct vw_name_key {
+	__u64 mnt;
+	__u64 dentry;
+};
+struct vw_name_val {
+	__u32 gen;
+	__u32 id;
+};
+#define VW_NAME_CACHE 65536
 
 /* vw_task.status */
 #define VW_TS_DONE	0	/* walk finished */
@@ -96,10 +111,8 @@ struct vw_walk_ctx {
 	__u64 brk;
 	__u64 start_brk;
 	__u64 start_stack;
-	__u64 last_file;	/* name cache: libc & co. are mapped several times in a row */
-	__u32 last_off;
-	__u32 last_len;
-	__u32 ti;		/* index of the current vw_task */
+	__u64 last_file;	/* libc & co. are mapped several times in a row */
+	__u32 last_id;		/* name id of last_file */
 	__u32 pad;
 };
 

@@ -36,9 +36,18 @@ struct backing_cache {
 	size_t text_len, text_cap;
 };
 
+/* Names of the current pass by id (the BPF side sends each text once). */
+struct name_table {
+	uint32_t *off, *len;	/* by id */
+	size_t cap;		/* ids */
+	char *text;
+	size_t text_len, text_cap;
+};
+
 struct bpf_state {
 	struct vma_walk_bpf *skel;
 	struct backing_cache bc;
+	struct name_table nt;
 	struct vw_rec *recs;
 	struct vw_task *tasks;
 	char *names;
@@ -69,6 +78,52 @@ static void bc_reset(struct backing_cache *bc)
 		memset(bc->tab, 0, bc->cap * sizeof(*bc->tab));
 	bc->used = 0;
 	bc->text_len = 0;
+}
+
+static int nt_add(struct name_table *nt, uint32_t id, const char *s, uint32_t len)
+{
+	if (id >= nt->cap) {
+		size_t cap = nt->cap ? nt->cap : 1024;
+		uint32_t *o, *l;
+
+		while (cap <= id)
+			cap *= 2;
+		o = realloc(nt->off, cap * sizeof(*o));
+		if (o)
+			nt->off = o;
+		l = realloc(nt->len, cap * sizeof(*l));
+		if (l)
+			nt->len = l;
+		if (!o || !l)
+			return -ENOMEM;
+		memset(nt->len + nt->cap, 0xff, (cap - nt->cap) * sizeof(*l));
+		nt->cap = cap;
+	}
+	if (nt->text_len + len > nt->text_cap) {
+		size_t cap = nt->text_cap ? nt->text_cap * 2 : 65536;
+		char *t;
+
+		while (cap < nt->text_len + len)
+			cap *= 2;
+		t = realloc(nt->text, cap);
+		if (!t)
+			return -ENOMEM;
+		nt->text = t;
+		nt->text_cap = cap;
+	}
+	memcpy(nt->text + nt->text_len, s, len);
+	nt->off[id] = (uint32_t)nt->text_len;
+	nt->len[id] = len;
+	nt->text_len += len;
+	return 0;
+}
+
+static void nt_free(struct name_table *nt)
+{
+	free(nt->off);
+	free(nt->len);
+	free(nt->text);
+	memset(nt, 0, sizeof(*nt));
 }
 
 static void bc_free(struct backing_cache *bc)
@@ -113,8 +168,13 @@ static int pass_open(struct taskvma *tv, struct bpf_pass *ps, pid_t tid)
 		opts.link_info = &linfo;
 		opts.link_info_len = sizeof(linfo);
 	}
-	/* dentries may be freed and reused between passes */
+	/* dentries may be freed and reused between passes: new name ids */
 	bc_reset(&st->bc);
+	if (st->nt.cap)
+		memset(st->nt.len, 0xff, st->nt.cap * sizeof(*st->nt.len));
+	st->nt.text_len = 0;
+	st->skel->bss->pass_gen++;
+	st->skel->bss->next_name_id = 1;
 	st->skel->bss->target_pid = tid;
 	st->skel->bss->resume_pid = 0;
 	st->skel->bss->resume_addr = 0;
@@ -269,6 +329,21 @@ static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma
 		memcpy(&key, st->names + r->name_off, sizeof(key));
 		return backing_name(tv, pid, r, &key, &v->name, &v->name_len);
 	}
+	if (r->kind == VW_KIND_FILE && r->name_id) {
+		struct name_table *nt = &st->nt;
+
+		if (r->flags & VW_F_NAME_NEW) {
+			if ((size_t)r->name_off + r->name_len > st->names_sz)
+				return tv_error(tv, -EIO, "corrupt name offset");
+			if (nt_add(nt, r->name_id, st->names + r->name_off, r->name_len))
+				return -ENOMEM;
+		}
+		if (r->name_id >= nt->cap || nt->len[r->name_id] == UINT32_MAX)
+			return tv_error(tv, -EIO, "pid %d: unknown name id %u", pid, r->name_id);
+		v->name = nt->text + nt->off[r->name_id];
+		v->name_len = nt->len[r->name_id];
+		return 0;
+	}
 	switch (r->kind) {
 	case VW_KIND_FILE:
 	case VW_KIND_SPECIAL:
@@ -356,6 +431,7 @@ static void bpf_close(struct taskvma *tv)
 		munmap(st->names, st->names_sz);
 	vma_walk_bpf__destroy(st->skel);
 	bc_free(&st->bc);
+	nt_free(&st->nt);
 	free(st);
 	tv->bpf = NULL;
 }

@@ -342,6 +342,8 @@ static int escape_name(struct tv_walk *w, struct taskvma_vma *v)
 {
 	size_t extra = 0, n = 0;
 
+	if (!memchr(v->name, '\n', v->name_len))
+		return 0;
 	for (uint32_t i = 0; i < v->name_len; i++)
 		if (v->name[i] == '\n')
 			extra += 3;
