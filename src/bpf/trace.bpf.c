@@ -148,6 +148,9 @@ struct {
 	__type(value, struct tr_sigpend);
 } sigpend SEC(".maps");
 
+extern void bpf_preempt_disable(void) __ksym;
+extern void bpf_preempt_enable(void) __ksym;
+
 /* Linux 6.18: run a BPF callback in the task's context before it returns
  * to user space.  Weak: without it, only signals that kill are captured. */
 extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
@@ -155,8 +158,8 @@ extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct b
 					      void *aux__prog) __ksym __weak;
 
 /* Per-CPU work area: one VMA record and its name are built here, then copied
- * into the ring buffer with bpf_ringbuf_output().  The hooks run with
- * preemption disabled and none of them fires from interrupts, so one entry
+ * into the ring buffer with bpf_ringbuf_output().  capture() runs with
+ * preemption disabled and none of the hooks fires from interrupts: one entry
  * per CPU cannot be used by two captures at once. */
 struct tr_scratch {
 	struct tr_vma rec;
@@ -527,9 +530,8 @@ static __always_inline void emit_vma(struct tr_scratch *s, struct vm_area_struct
 
 /* ---- the capture -------------------------------------------------------- */
 
-/* Walk current's whole map into the ring buffer.  A global (non-static)
- * function: the verifier checks it once per program, not per call site. */
-__noinline int capture(__u32 event, __s64 arg, const struct tr_sig *sig)
+/* Walk current's whole map into the ring buffer. */
+static __always_inline int capture_body(__u32 event, __s64 arg, const struct tr_sig *sig)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bpf_iter_task_vma it;
@@ -602,6 +604,21 @@ __noinline int capture(__u32 event, __s64 arg, const struct tr_sig *sig)
 	ev->nlost = s->nlost;
 	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	return 0;
+}
+
+/* A global (non-static) function: the verifier checks it once per program,
+ * not per call site.  Preemption is off for the whole capture, whatever the
+ * caller's context (the task work runs preemptible; some kernels run syscall
+ * tracepoint programs preemptible too): the per-CPU scratch is this
+ * capture's alone. */
+__noinline int capture(__u32 event, __s64 arg, const struct tr_sig *sig)
+{
+	int ret;
+
+	bpf_preempt_disable();
+	ret = capture_body(event, arg, sig);
+	bpf_preempt_enable();
+	return ret;
 }
 
 /* ---- hooks -------------------------------------------------------------- */
