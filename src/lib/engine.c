@@ -556,36 +556,46 @@ void tv_vec_free(struct tv_vec *vec)
 	memset(vec, 0, sizeof(*vec));
 }
 
-/* One allocation holds the map, its records and their names. */
+/* A map owns the vector's arrays: handing them over costs no copy (the
+ * vector starts empty again).  The wrapper is private to the library. */
+struct tv_map_owner {
+	struct taskvma_map map;
+	struct taskvma_vma *v;
+	char *names;
+};
+
 int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out)
 {
-	size_t hdr = (sizeof(struct taskvma_map) + 15) & ~(size_t)15;
-	size_t recs = vec->n * sizeof(struct taskvma_vma);
-	struct taskvma_map *m = malloc(hdr + recs + vec->nlen + 1);
-	char *names;
+	struct tv_map_owner *o = calloc(1, sizeof(*o));
 
-	if (!m)
+	if (!o)
 		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
-	m->pid = pid;
-	snprintf(m->comm, sizeof(m->comm), "%s", comm);
-	m->count = vec->n;
-	m->vmas = (struct taskvma_vma *)((char *)m + hdr);
-	names = (char *)m->vmas + recs;
-	if (vec->n)
-		memcpy(m->vmas, vec->v, recs);
-	if (vec->nlen)
-		memcpy(names, vec->names, vec->nlen);
-	names[vec->nlen] = 0;
+	if (!vec->names && !(vec->names = malloc(1))) {
+		free(o);
+		return -ENOMEM;
+	}
+	o->map.pid = pid;
+	snprintf(o->map.comm, sizeof(o->map.comm), "%s", comm);
+	o->map.count = vec->n;
+	o->map.vmas = vec->v;
+	o->v = vec->v;
+	o->names = vec->names;
 	for (size_t i = 0; i < vec->n; i++)
-		m->vmas[i].name = names + (uintptr_t)m->vmas[i].name;
-	*out = m;
+		o->v[i].name = vec->names + (uintptr_t)o->v[i].name;
+	memset(vec, 0, sizeof(*vec));
+	*out = &o->map;
 	return 0;
 }
 
 void taskvma_map_free(struct taskvma_map *map)
 {
-	free(map);
+	struct tv_map_owner *o = (struct tv_map_owner *)map;
+
+	if (!map)
+		return;
+	free(o->v);
+	free(o->names);
+	free(o);
 }
 
 /* A visitor that collects a map: what snapshots are made of. */
