@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/trace_lib.inc"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 : "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${TASKVMA:=$BUILD/taskvma}" "${QUICK:=0}"
+private_copies
 trap 'stop_child' EXIT
 # Under ASan (make SAN=1) the fixture must crash as itself on SIGSEGV.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"

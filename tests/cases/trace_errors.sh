@@ -4,8 +4,10 @@
 # unsupported); --help works.
 set -u
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/trace_lib.inc"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 : "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${TASKVMA:=$BUILD/taskvma}"
+private_copies
 
 T=$TASKVMA
 expect_fail "trace: no --on" 2 'no event' $T trace --pid $$

@@ -7,6 +7,7 @@ set -u
 . "$(dirname "$0")/trace_lib.inc"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 : "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${TASKVMA:=$BUILD/taskvma}"
+private_copies
 trap 'stop_child' EXIT
 
 if ! command -v bpftool >/dev/null; then
