@@ -53,7 +53,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 # skeletons and BPF objects are intermediate files make would otherwise delete
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(O)/vmlinux.h
 
-.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench install uninstall clean setup
+.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace install uninstall clean setup
 all: cli lib examples tests
 
 lib: $(O)/libtaskvma.a $(O)/libtaskvma.so $(O)/taskvma.pc
@@ -132,6 +132,11 @@ fuzz: | $(O)
 
 bench: all
 	bench/run.sh --build $(O)
+	$(O)/bench/trace_overhead
+
+# just the trace overhead benchmark (docs/PERFORMANCE.md, "trace overhead")
+bench-trace: all
+	$(O)/bench/trace_overhead
 
 setup:
 	scripts/setup.sh
