@@ -723,7 +723,7 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				continue;
 			}
 			tv_error(tv, -ESRCH,
-				 "pid %d: not visible to the BPF task iterator (another PID namespace?)",
+				 "pid %d: not visible to the BPF task iterator (try --backend=procmap)",
 				 pid);
 			return vis->end ? vis->end(ctx, pid, -ESRCH) : 0;
 		}

@@ -4,6 +4,7 @@
  * fs/proc/task_mmu.c prints it: show_vma_header_prefix() then, when there is
  * a name, seq_pad() to column 72 plus one space.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
@@ -123,17 +124,59 @@ enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint64_t inode
 	return TASKVMA_KIND_SPECIAL;
 }
 
-/* JSON string body: escape quotes, backslashes and control bytes; other
- * bytes pass through (paths are bytes; /proc's text is what we show). */
-static size_t json_str(char *out, size_t room, const char *s, size_t len)
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one
+ * (bad lead or continuation byte, overlong form, surrogate, > U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* JSON string: quotes, backslashes and control bytes escaped; bytes that are
+ * not UTF-8 (Linux paths are bytes) become U+FFFD, and *lossy is set so the
+ * caller can add the exact bytes. */
+static size_t json_str(char *out, size_t room, const char *s, size_t len, bool *lossy)
 {
 	size_t n = 0;
 
 #define PUT(c) do { if (n < room) out[n] = (c); n++; } while (0)
 	PUT('"');
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
+		size_t k = utf8_len((const unsigned char *)s + i, len - i);
 
+		if (!k) {
+			const char *rep = "\\ufffd";
+
+			while (*rep)
+				PUT(*rep++);
+			*lossy = true;
+			i++;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			PUT('\\');
 			PUT((char)c);
@@ -145,8 +188,10 @@ static size_t json_str(char *out, size_t room, const char *s, size_t len)
 			PUT(hexdig[c >> 4]);
 			PUT(hexdig[c & 0xf]);
 		} else {
-			PUT((char)c);
+			for (size_t j = 0; j < k; j++)
+				PUT(s[i + j]);
 		}
+		i += k;
 	}
 	PUT('"');
 #undef PUT
@@ -158,6 +203,7 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 {
 	char perms[5];
 	size_t n = 0;
+	bool lossy = false, lossy_comm = false;
 	int k;
 
 	/* room left for a piece written at offset n */
@@ -167,7 +213,7 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 	if (pid > 0) {
 		k = snprintf(AT, ROOM, "{\"pid\":%d,\"comm\":", (int)pid);
 		n += (size_t)k;
-		n += json_str(AT, ROOM, comm, strlen(comm));
+		n += json_str(AT, ROOM, comm, strlen(comm), &lossy_comm);
 		k = snprintf(AT, ROOM, ",");
 		n += (size_t)k;
 	} else {
@@ -181,7 +227,23 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 		     (unsigned long long)v->offset, v->dev_major, v->dev_minor,
 		     (unsigned long long)v->inode, taskvma_kind_name((enum taskvma_kind)v->kind));
 	n += (size_t)k;
-	n += json_str(AT, ROOM, v->name, v->name_len);
+	n += json_str(AT, ROOM, v->name, v->name_len, &lossy);
+	if (lossy) {
+		/* the exact bytes of a name that is not UTF-8 */
+		k = snprintf(AT, ROOM, ",\"name_hex\":\"");
+		n += (size_t)k;
+		for (uint32_t i = 0; i < v->name_len; i++) {
+			unsigned char c = (unsigned char)v->name[i];
+
+			if (n + 2 < len) {
+				buf[n] = hexdig[c >> 4];
+				buf[n + 1] = hexdig[c & 0xf];
+			}
+			n += 2;
+		}
+		k = snprintf(AT, ROOM, "\"");
+		n += (size_t)k;
+	}
 	if (n + 1 < len) {
 		buf[n] = '}';
 		buf[n + 1] = 0;
