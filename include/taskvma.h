@@ -186,9 +186,8 @@ TASKVMA_API int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct tas
 TASKVMA_API void taskvma_map_free(struct taskvma_map *map);
 
 /* Called once per process by taskvma_snapshot_all(), in pid order, except
- * for processes that were re-read (their map changed during the pass) or
- * that the one-pass kernel walk did not show (started after it went by, or
- * invisible to it): those come after the others.  `err` is
+ * for processes that the one-pass kernel walk did not show (started after it
+ * went by, or invisible to it): those come after the others.  `err` is
  * 0 with a map, or -errno with map == NULL for processes that could not be
  * read (they are reported, not skipped, except those that vanished, which
  * are counted in stats).  The map is freed after the callback returns.

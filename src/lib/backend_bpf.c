@@ -46,6 +46,7 @@ struct name_table {
 
 struct bpf_state {
 	struct vma_walk_bpf *skel;
+	bool nested;		/* a walk inside bpf_all's pass: keep its name ids */
 	struct backing_cache bc;
 	struct name_table nt;
 	struct vw_rec *recs;
@@ -61,6 +62,7 @@ struct bpf_pass {
 	int iter_fd;
 	bool more;		/* the last batch was full: read again */
 	uint32_t nrec, ntask;	/* size of the current batch */
+	uint32_t nname;		/* bytes of name text in it */
 };
 
 struct bpf_walk {
@@ -169,12 +171,14 @@ static int pass_open(struct taskvma *tv, struct bpf_pass *ps, pid_t tid)
 		opts.link_info_len = sizeof(linfo);
 	}
 	/* dentries may be freed and reused between passes: new name ids */
-	bc_reset(&st->bc);
-	if (st->nt.cap)
-		memset(st->nt.len, 0xff, st->nt.cap * sizeof(*st->nt.len));
-	st->nt.text_len = 0;
-	st->skel->bss->pass_gen++;
-	st->skel->bss->next_name_id = 1;
+	if (!st->nested) {
+		bc_reset(&st->bc);
+		if (st->nt.cap)
+			memset(st->nt.len, 0xff, st->nt.cap * sizeof(*st->nt.len));
+		st->nt.text_len = 0;
+		st->skel->bss->pass_gen++;
+		st->skel->bss->next_name_id = 1;
+	}
 	st->skel->bss->target_pid = tid;
 	st->skel->bss->resume_pid = 0;
 	st->skel->bss->resume_addr = 0;
@@ -218,6 +222,7 @@ static int pass_read(struct taskvma *tv, struct bpf_pass *ps)
 	st->skel->bss->ncalls = 0;
 	ps->nrec = st->skel->bss->nrec;
 	ps->ntask = st->skel->bss->ntask;
+	ps->nname = st->skel->bss->nname;
 	if (ps->nrec > VW_REC_CAP || ps->ntask > VW_TASK_CAP)
 		return tv_error(tv, -EIO, "corrupt batch");
 	return 0;
@@ -301,11 +306,23 @@ found:
 	return 0;
 }
 
+/* A batch: the mmapped maps as the kernel filled them, or a private copy of
+ * what is left of one (when a process must be re-read before the rest). */
+struct batch_view {
+	const struct vw_rec *recs;
+	const struct vw_task *tasks;
+	const char *names;
+	size_t names_sz;
+	uint32_t nrec, ntask;
+};
+
 /* Turn a kernel record into the public one.  0 or -EIO (name unreadable). */
-static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma_vma *v,
-		      char *namebuf, size_t namebuf_sz, pid_t pid)
+static int rec_to_vma(struct taskvma *tv, const struct batch_view *bv, const struct vw_rec *r,
+		      struct taskvma_vma *v, char *namebuf, size_t namebuf_sz, pid_t pid)
 {
-	struct bpf_state *st = tv->bpf;
+	struct name_table *nt = &((struct bpf_state *)tv->bpf)->nt;
+	const char *names = bv->names;
+	size_t names_sz = bv->names_sz;
 
 	v->start = r->start;
 	v->end = r->end;
@@ -324,18 +341,16 @@ static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma
 	if (r->flags & VW_F_BACKING) {
 		struct vw_backing_key key;
 
-		if ((size_t)r->name_off + sizeof(key) > st->names_sz || r->name_len != sizeof(key))
+		if ((size_t)r->name_off + sizeof(key) > names_sz || r->name_len != sizeof(key))
 			return tv_error(tv, -EIO, "corrupt name offset");
-		memcpy(&key, st->names + r->name_off, sizeof(key));
+		memcpy(&key, names + r->name_off, sizeof(key));
 		return backing_name(tv, pid, r, &key, &v->name, &v->name_len);
 	}
 	if (r->kind == VW_KIND_FILE && r->name_id) {
-		struct name_table *nt = &st->nt;
-
 		if (r->flags & VW_F_NAME_NEW) {
-			if ((size_t)r->name_off + r->name_len > st->names_sz)
+			if ((size_t)r->name_off + r->name_len > names_sz)
 				return tv_error(tv, -EIO, "corrupt name offset");
-			if (nt_add(nt, r->name_id, st->names + r->name_off, r->name_len))
+			if (nt_add(nt, r->name_id, names + r->name_off, r->name_len))
 				return -ENOMEM;
 		}
 		if (r->name_id >= nt->cap || nt->len[r->name_id] == UINT32_MAX)
@@ -347,9 +362,9 @@ static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma
 	switch (r->kind) {
 	case VW_KIND_FILE:
 	case VW_KIND_SPECIAL:
-		if ((size_t)r->name_off + r->name_len > st->names_sz)
+		if ((size_t)r->name_off + r->name_len > names_sz)
 			return tv_error(tv, -EIO, "corrupt name offset");
-		v->name = st->names + r->name_off;
+		v->name = names + r->name_off;
 		v->name_len = r->name_len;
 		break;
 	case VW_KIND_HEAP:
@@ -362,7 +377,7 @@ static int rec_to_vma(struct taskvma *tv, const struct vw_rec *r, struct taskvma
 		break;
 	case VW_KIND_ANON_NAMED: {
 		int n = snprintf(namebuf, namebuf_sz, "[anon:%.*s]", (int)r->name_len,
-				 st->names + r->name_off);
+				 names + r->name_off);
 
 		v->name = namebuf;
 		v->name_len = (uint32_t)n;
@@ -599,7 +614,9 @@ static int bpf_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 		if ((err = next_batch(w, bw)))
 			return err;
 	}
-	return rec_to_vma(w->tv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid) ?: 1;
+	struct batch_view bv = { .names = st->names, .names_sz = st->names_sz };
+
+	return rec_to_vma(w->tv, &bv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid) ?: 1;
 }
 
 static void bpf_walk_end(struct tv_walk *w)
@@ -617,127 +634,206 @@ static void bpf_walk_end(struct tv_walk *w)
 
 /*
  * One iter/task pass over every process.  Records stream to the visitor as
- * batches arrive; a process whose map changed during its walk gets
- * end(TASKVMA_RETRY) and is walked again on its own after the pass (with
- * the usual retries).  Memory: the batch buffers, whatever the system size.
+ * batches arrive.  A process whose map changed during its walk gets
+ * end(TASKVMA_RETRY) and is walked again at once, on its own, before the
+ * processes after it: what is left of the batch is copied aside first (the
+ * re-read reuses the buffers), so processes come in pid order.  Memory: the
+ * batch buffers, whatever the system size.
  */
 struct all_state {
 	struct tv_walk w;	/* engine post-processing of the current process */
 	uint32_t seq0;		/* mm_lock_seq when its walk began */
 	bool active;
-	pid_t *retry;
-	size_t nretry;
+	struct taskvma_query q;
+	const struct taskvma_visitor *vis;
+	void *ctx;
+	void *replay;		/* copy of a batch's remainder */
 };
 
-static int all_finish(struct all_state *a, const struct taskvma_visitor *vis, void *ctx, int err)
+/* 0, TASKVMA_RETRY when the process must be re-read, or a visitor's stop. */
+static int all_finish(struct all_state *a, int err)
 {
+	const struct taskvma_visitor *vis = a->vis;
 	struct taskvma_vma gate;
 	int r = 0;
 
 	a->active = false;
-	if (!err && a->w.torn) {
-		pid_t *n = realloc(a->retry, (a->nretry + 1) * sizeof(pid_t));
-
-		if (!n)
-			return -ENOMEM;
-		a->retry = n;
-		n[a->nretry++] = a->w.pid;
+	if (!err && a->w.torn)
 		err = TASKVMA_RETRY;
-	}
 	if (!err && tv_gate(&a->w, &gate) && vis->vma)
-		r = vis->vma(ctx, &gate);
+		r = vis->vma(a->ctx, &gate);
 	free(a->w.esc);
 	a->w.esc = NULL;
 	a->w.esc_cap = 0;
-	if (r)
-		return r;
-	return vis->end ? vis->end(ctx, a->w.pid, err) : 0;
+	if (!r && vis->end)
+		r = vis->end(a->ctx, a->w.pid, err);
+	return r ? r : err == TASKVMA_RETRY ? TASKVMA_RETRY : 0;
+}
+
+/* Re-read one process now, in the middle of the pass: save and restore what
+ * the pass keeps in the program's globals. */
+static int retry_now(struct taskvma *tv, struct all_state *a, pid_t pid)
+{
+	struct bpf_state *st = tv->bpf;
+	struct vma_walk_bpf__bss *b = st->skel->bss;
+	struct vw_filter filter = b->filter;
+	__s32 target = b->target_pid, rpid = b->resume_pid;
+	__u64 raddr = b->resume_addr;
+	int r;
+
+	st->nested = true;
+	tv->walk_active = false;
+	r = taskvma_visit(tv, pid, &a->q, a->vis, a->ctx);
+	tv->walk_active = true;
+	st->nested = false;
+	b->filter = filter;
+	b->target_pid = target;
+	b->resume_pid = rpid;
+	b->resume_addr = raddr;
+	return r;
+}
+
+/* Copy what is left of a batch after task ti (records from ri on). */
+static int copy_rest(struct all_state *a, const struct batch_view *bv, uint32_t ti, uint32_t ri,
+		     struct batch_view *out)
+{
+	size_t nt = bv->ntask - ti, nr = bv->nrec - ri;
+	char *p = malloc(nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec) + bv->names_sz + 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, bv->tasks + ti, nt * sizeof(struct vw_task));
+	memcpy(p + nt * sizeof(struct vw_task), bv->recs + ri, nr * sizeof(struct vw_rec));
+	memcpy(p + nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec), bv->names, bv->names_sz);
+	out->tasks = (const struct vw_task *)p;
+	out->recs = (const struct vw_rec *)(p + nt * sizeof(struct vw_task));
+	out->names = p + nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec);
+	out->names_sz = bv->names_sz;
+	out->ntask = (uint32_t)nt;
+	out->nrec = (uint32_t)nr;
+	free(a->replay);
+	a->replay = p;
+	return 0;
+}
+
+static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view bv)
+{
+	char namebuf[300];
+	uint32_t ri = 0;
+	int r = 0;
+
+	for (uint32_t ti = 0; !r && ti < bv.ntask; ti++) {
+		const struct vw_task *t = &bv.tasks[ti];
+		uint32_t base = ri;
+		int terr = 0;
+
+		ri = base + t->nrec;
+		if (ri > bv.nrec)
+			return tv_error(tv, -EIO, "corrupt batch");
+		/* a batch may start with the rest of the previous process */
+		if (a->active && a->w.pid != t->tgid && (r = all_finish(a, -ESRCH)) < 0)
+			break;
+		if (r == TASKVMA_RETRY) {
+			/* the previous process, cut short, is gone: not retried */
+			r = 0;
+		}
+		if (r)
+			break;
+		if (!a->active) {
+			memset(&a->w, 0, sizeof(a->w));
+			a->w.tv = tv;
+			a->w.be = tv->be;
+			a->w.pid = t->tgid;
+			a->w.q = a->q;
+			a->w.has_gate = t->has_vsyscall;
+			memcpy(a->w.comm, t->comm, 16);
+			a->w.comm[15] = 0;
+			a->seq0 = t->seq_begin;
+			a->active = true;
+			if (a->vis->begin && (r = a->vis->begin(a->ctx, a->w.pid, a->w.comm)))
+				break;
+		}
+		if (t->err) {
+			terr = t->err;
+			if (terr == -EBUSY) {	/* re-read it like a changed map */
+				a->w.torn = true;
+				terr = 0;
+			}
+		} else if ((t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != a->seq0) {
+			a->w.torn = true;
+		}
+		for (uint32_t k = base; !terr && !r && k < ri; k++) {
+			struct taskvma_vma v;
+			int acc;
+
+			terr = rec_to_vma(tv, &bv, &bv.recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
+			if (terr)
+				break;
+			acc = tv_accept(&a->w, &v);
+			if (acc < 0)
+				terr = acc;
+			else if (acc && a->vis->vma)
+				r = a->vis->vma(a->ctx, &v);
+		}
+		if (r || !(terr || t->status == VW_TS_DONE))
+			continue;
+		r = all_finish(a, terr);
+		if (r == TASKVMA_RETRY) {
+			struct batch_view rest;
+			pid_t pid = t->tgid;
+
+			/* keep what is left: the re-read overwrites the buffers */
+			if ((r = copy_rest(a, &bv, ti + 1, ri, &rest)))
+				break;
+			if ((r = retry_now(tv, a, pid)))
+				break;
+			bv = rest;
+			ti = (uint32_t)-1;	/* the loop's ti++ makes it 0 */
+			ri = 0;
+		}
+	}
+	return r;
 }
 
 static int bpf_all(struct taskvma *tv, const struct taskvma_query *q,
 		   const struct taskvma_visitor *vis, void *ctx)
 {
 	struct bpf_state *st = tv->bpf;
-	struct taskvma_query qq = { .sz = sizeof(qq) };
-	struct all_state a = {};
+	struct all_state a = { .vis = vis, .ctx = ctx, .q = { .sz = sizeof(a.q) } };
 	struct bpf_pass ps;
-	char namebuf[300];
 	int err, r = 0;
 
 	if (q)
-		memcpy(&qq, q, q->sz < sizeof(qq) ? q->sz : sizeof(qq));
-	qq.sz = sizeof(qq);
+		memcpy(&a.q, q, q->sz < sizeof(a.q) ? q->sz : sizeof(a.q));
+	a.q.sz = sizeof(a.q);
 	if (tv->walk_active)
 		return tv_error(tv, -EBUSY, "another walk is active on this handle");
 	tv->walk_active = true;
-	set_filter(tv, &qq, false);
+	set_filter(tv, &a.q, false);
 	err = pass_open(tv, &ps, 0);
 	while (!err && !r && ps.more) {
-		uint32_t ri = 0;
+		struct batch_view bv = {
+			.recs = st->recs, .tasks = st->tasks, .names = st->names,
+		};
 
 		err = pass_read(tv, &ps);
-		for (uint32_t ti = 0; !err && !r && ti < ps.ntask; ti++) {
-			const struct vw_task *t = &st->tasks[ti];
-			uint32_t base = ri;
-			int terr = 0;
-
-			ri = base + t->nrec;
-			if (ri > ps.nrec) {
-				err = tv_error(tv, -EIO, "corrupt batch");
-				break;
-			}
-			/* a batch may start with the rest of the previous process */
-			if (a.active && a.w.pid != t->tgid && (r = all_finish(&a, vis, ctx, -ESRCH)))
-				break;
-			if (!a.active) {
-				memset(&a.w, 0, sizeof(a.w));
-				a.w.tv = tv;
-				a.w.be = tv->be;
-				a.w.pid = t->tgid;
-				a.w.q = qq;
-				a.w.has_gate = t->has_vsyscall;
-				memcpy(a.w.comm, t->comm, 16);
-				a.w.comm[15] = 0;
-				a.seq0 = t->seq_begin;
-				a.active = true;
-				if (vis->begin && (r = vis->begin(ctx, a.w.pid, a.w.comm)))
-					break;
-			}
-			if (t->err) {
-				/* -EBUSY: try again on its own after the pass */
-				terr = t->err;
-				if (terr == -EBUSY) {
-					a.w.torn = true;
-					terr = 0;
-				}
-			} else if ((t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != a.seq0) {
-				a.w.torn = true;
-			}
-			for (uint32_t k = base; !terr && !r && k < ri; k++) {
-				struct taskvma_vma v;
-				int acc;
-
-				terr = rec_to_vma(tv, &st->recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
-				if (terr)
-					break;
-				acc = tv_accept(&a.w, &v);
-				if (acc < 0)
-					terr = acc;
-				else if (acc && vis->vma)
-					r = vis->vma(ctx, &v);
-			}
-			if (!r && (terr || t->status == VW_TS_DONE))
-				r = all_finish(&a, vis, ctx, terr);
-		}
+		if (err)
+			break;
+		bv.nrec = ps.nrec;
+		bv.ntask = ps.ntask;
+		/* text the records refer to ends at nname */
+		bv.names_sz = ps.nname < st->names_sz ? ps.nname : st->names_sz;
+		r = all_batch(tv, &a, bv);
 	}
 	/* a process cut short by the end of the pass has exited */
-	if (!err && !r && a.active)
-		r = all_finish(&a, vis, ctx, -ESRCH);
+	if (!err && !r && a.active) {
+		r = all_finish(&a, -ESRCH);
+		if (r == TASKVMA_RETRY)
+			r = 0;
+	}
 	pass_close(&ps);
 	tv->walk_active = false;
-	for (size_t i = 0; !err && !r && i < a.nretry; i++)
-		r = taskvma_visit(tv, a.retry[i], &qq, vis, ctx);
-	free(a.retry);
+	free(a.replay);
 	free(a.w.esc);
 	return err ? err : r;
 }
