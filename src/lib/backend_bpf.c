@@ -101,18 +101,8 @@ static int nt_add(struct name_table *nt, uint32_t id, const char *s, uint32_t le
 		memset(nt->len + nt->cap, 0xff, (cap - nt->cap) * sizeof(*l));
 		nt->cap = cap;
 	}
-	if (nt->text_len + len > nt->text_cap) {
-		size_t cap = nt->text_cap ? nt->text_cap * 2 : 65536;
-		char *t;
-
-		while (cap < nt->text_len + len)
-			cap *= 2;
-		t = realloc(nt->text, cap);
-		if (!t)
-			return -ENOMEM;
-		nt->text = t;
-		nt->text_cap = cap;
-	}
+	if (tv_reserve((void **)&nt->text, &nt->text_cap, nt->text_len + len, 1, 65536))
+		return -ENOMEM;
 	memcpy(nt->text + nt->text_len, s, len);
 	nt->off[id] = (uint32_t)nt->text_len;
 	nt->len[id] = len;
@@ -280,18 +270,8 @@ static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 		e->err = n < 0 ? -errno : -ENAMETOOLONG;
 		goto found;
 	}
-	if (bc->text_len + n > bc->text_cap) {
-		size_t cap = bc->text_cap ? bc->text_cap * 2 : 16384;
-		char *t;
-
-		while (cap < bc->text_len + n)
-			cap *= 2;
-		t = realloc(bc->text, cap);
-		if (!t)
-			return -ENOMEM;
-		bc->text = t;
-		bc->text_cap = cap;
-	}
+	if (tv_reserve((void **)&bc->text, &bc->text_cap, bc->text_len + n, 1, 16384))
+		return -ENOMEM;
 	memcpy(bc->text + bc->text_len, buf, n);
 	e->off = (uint32_t)bc->text_len;
 	e->len = (uint32_t)n;

@@ -371,7 +371,24 @@ static int escape_name(struct tv_walk *w, struct taskvma_vma *v)
 	return 0;
 }
 
-static void make_gate(struct taskvma_vma *v)
+int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	p = realloc(*buf, c * size);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = c;
+	return 0;
+}
+
+void tv_make_gate(struct taskvma_vma *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->start = 0xffffffffff600000ull;
@@ -406,7 +423,7 @@ bool tv_gate(struct tv_walk *w, struct taskvma_vma *v)
 	if (!w->has_gate || w->gate_done || !w->tv->sys_has_vsyscall)
 		return false;
 	w->gate_done = true;
-	make_gate(v);
+	tv_make_gate(v);
 	return tv_match(&w->q, v);
 }
 
@@ -511,15 +528,8 @@ void taskvma_iter_destroy(struct taskvma_iter *it)
 
 int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v)
 {
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 256;
-		struct taskvma_vma *p = realloc(vec->v, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		vec->v = p;
-		vec->cap = cap;
-	}
+	if (tv_reserve((void **)&vec->v, &vec->cap, vec->n + 1, sizeof(*vec->v), 256))
+		return -ENOMEM;
 	/* Records of one file usually follow each other: share its name. */
 	struct taskvma_vma *d = &vec->v[vec->n];
 	*d = *v;
@@ -527,18 +537,8 @@ int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v)
 	    !memcmp(vec->names + (uintptr_t)vec->v[vec->n - 1].name, v->name, v->name_len)) {
 		d->name = vec->v[vec->n - 1].name;
 	} else {
-		if (vec->nlen + v->name_len + 1 > vec->ncap) {
-			size_t cap = vec->ncap ? vec->ncap * 2 : 4096;
-			char *p;
-
-			while (cap < vec->nlen + v->name_len + 1)
-				cap *= 2;
-			p = realloc(vec->names, cap);
-			if (!p)
-				return -ENOMEM;
-			vec->names = p;
-			vec->ncap = cap;
-		}
+		if (tv_reserve((void **)&vec->names, &vec->ncap, vec->nlen + v->name_len + 1, 1, 4096))
+			return -ENOMEM;
 		memcpy(vec->names + vec->nlen, v->name, v->name_len);
 		vec->names[vec->nlen + v->name_len] = 0;
 		/* an offset until the arena stops moving (tv_vec_to_map) */

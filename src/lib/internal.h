@@ -100,6 +100,12 @@ TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
 TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
 TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
 
+/* Make room for `need` elements of `size` bytes in *buf (capacity *cap,
+ * doubled from `first`).  0 or -ENOMEM; *buf is kept on failure. */
+TV_HIDDEN int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first);
+/* The x86 [vsyscall] gate area, which /proc prints after the last VMA. */
+TV_HIDDEN void tv_make_gate(struct taskvma_vma *v);
+
 /* format.c / procfs_parse.c */
 TV_HIDDEN enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint64_t inode,
 					      uint32_t dev_major, uint32_t dev_minor);

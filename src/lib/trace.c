@@ -449,18 +449,8 @@ static void pend_free(struct pend *p)
 /* Append bytes to the capture's name arena. */
 static int names_put(struct pend *p, const char *s, size_t n)
 {
-	if (p->nlen + n + 1 > p->ncap) {
-		size_t ncap = p->ncap ? p->ncap : 4096;
-		char *q;
-
-		while (p->nlen + n + 1 > ncap)
-			ncap *= 2;
-		q = realloc(p->names, ncap);
-		if (!q)
-			return -ENOMEM;
-		p->names = q;
-		p->ncap = ncap;
-	}
+	if (tv_reserve((void **)&p->names, &p->ncap, p->nlen + n + 1, 1, 4096))
+		return -ENOMEM;
 	memcpy(p->names + p->nlen, s, n);
 	p->nlen += n;
 	return 0;
@@ -612,18 +602,6 @@ static int add_vma(struct pend *p, const struct tr_vma *r, const char *raw)
 	return 0;
 }
 
-static void make_gate(struct taskvma_vma *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->start = 0xffffffffff600000ull;
-	v->end = 0xffffffffff601000ull;
-	v->perms = TASKVMA_PERM_EXEC;
-	v->kind = TASKVMA_KIND_SPECIAL;
-	v->flags = TASKVMA_VMA_GATE;
-	v->name = "[vsyscall]";
-	v->name_len = 10;
-}
-
 /* All of a capture is here: hand it to the callback. */
 static int finish(struct taskvma_trace *tr, struct pend *p)
 {
@@ -671,7 +649,7 @@ static int finish(struct taskvma_trace *tr, struct pend *p)
 			}
 		}
 		if (p->n < p->cap) {
-			make_gate(&p->v[p->n]);
+			tv_make_gate(&p->v[p->n]);
 			count++;
 		}
 	}
