@@ -44,6 +44,9 @@ int cli_exit_code(int err);
 int cli_open(const struct cli_global *g, struct taskvma **tv);
 /* Strict PID parse: decimal, > 0, fits pid_t.  Returns 0 or -EINVAL. */
 int cli_parse_pid(const char *s, pid_t *out);
+/* Parse all PIDs before anything runs: *pids (free it) or an exit code
+ * with the error printed. */
+int cli_parse_pids(int n, char **args, pid_t **pids);
 /* Strict hex address ("0x" optional).  Returns 0 or -EINVAL. */
 int cli_parse_addr(const char *s, uint64_t *out);
 /* JSON string output with escaping. */

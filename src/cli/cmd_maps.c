@@ -199,16 +199,9 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		return EXIT_USAGE;
 	}
 	/* all PIDs are checked before anything is printed */
-	pids = calloc(argc - optind + 1, sizeof(*pids));
-	if (!pids)
-		return EXIT_FAIL;
-	for (int i = optind; i < argc; i++) {
-		if (cli_parse_pid(argv[i], &pids[npids++])) {
-			cli_err("invalid PID '%s'", argv[i]);
-			free(pids);
-			return EXIT_USAGE;
-		}
-	}
+	if ((r = cli_parse_pids(argc - optind, argv + optind, &pids)))
+		return r;
+	npids = argc - optind;
 	if ((r = cli_open(g, &c.tv))) {
 		free(pids);
 		return r;

@@ -146,6 +146,22 @@ int cli_parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
+int cli_parse_pids(int n, char **args, pid_t **pids)
+{
+	*pids = calloc(n + 1, sizeof(**pids));
+	if (!*pids)
+		return EXIT_FAIL;
+	for (int i = 0; i < n; i++) {
+		if (cli_parse_pid(args[i], &(*pids)[i])) {
+			cli_err("invalid PID '%s'", args[i]);
+			free(*pids);
+			*pids = NULL;
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int cli_parse_addr(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
