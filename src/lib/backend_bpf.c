@@ -628,6 +628,8 @@ struct all_state {
 	const struct taskvma_visitor *vis;
 	void *ctx;
 	void *replay;		/* copy of a batch's remainder */
+	const pid_t *pids;	/* /proc's processes, sorted */
+	size_t npids, next;	/* pids[next] is the first not yet reached */
 };
 
 /* 0, TASKVMA_RETRY when the process must be re-read, or a visitor's stop. */
@@ -719,7 +721,27 @@ static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view 
 		}
 		if (r)
 			break;
+		if (!a->active && a->next < a->npids && a->pids[a->next] < t->tgid) {
+			/* /proc listed processes the pass did not show before this
+			 * one (invisible to it, or gone): visit them first, in
+			 * order; keep the rest of the batch aside meanwhile */
+			struct batch_view rest;
+
+			if ((r = copy_rest(a, &bv, ti, base, &rest)))
+				break;
+			while (!r && a->next < a->npids && a->pids[a->next] < t->tgid)
+				r = retry_now(tv, a, a->pids[a->next++]);
+			if (r)
+				break;
+			bv = rest;
+			t = &bv.tasks[0];
+			ti = 0;
+			base = 0;
+			ri = t->nrec;
+		}
 		if (!a->active) {
+			while (a->next < a->npids && a->pids[a->next] <= t->tgid)
+				a->next++;
 			memset(&a->w, 0, sizeof(a->w));
 			a->w.tv = tv;
 			a->w.be = tv->be;
@@ -775,11 +797,12 @@ static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view 
 	return r;
 }
 
-static int bpf_all(struct taskvma *tv, const struct taskvma_query *q,
-		   const struct taskvma_visitor *vis, void *ctx)
+static int bpf_all(struct taskvma *tv, const struct taskvma_query *q, const pid_t *pids,
+		   size_t npids, const struct taskvma_visitor *vis, void *ctx)
 {
 	struct bpf_state *st = tv->bpf;
-	struct all_state a = { .vis = vis, .ctx = ctx, .q = { .sz = sizeof(a.q) } };
+	struct all_state a = { .vis = vis, .ctx = ctx, .q = { .sz = sizeof(a.q) },
+			       .pids = pids, .npids = npids };
 	struct bpf_pass ps;
 	int err, r = 0;
 
@@ -813,6 +836,9 @@ static int bpf_all(struct taskvma *tv, const struct taskvma_query *q,
 	}
 	pass_close(&ps);
 	tv->walk_active = false;
+	/* listed after the last process the pass showed */
+	while (!err && !r && a.next < a.npids)
+		r = taskvma_visit(tv, a.pids[a.next++], &a.q, vis, ctx);
 	free(a.replay);
 	free(a.w.esc);
 	return err ? err : r;

@@ -836,8 +836,6 @@ bool tv_count(struct taskvma_all_stats *st, int err)
  * (begin() of a process that then turns out vanished is held back). */
 struct all_ctx {
 	const struct taskvma_visitor *vis;
-	pid_t *seen;		/* every pid begin() was called for */
-	size_t nseen, capseen;
 	void *ctx;
 	struct taskvma_all_stats *st;
 	pid_t pending;		/* begin() seen, not yet forwarded */
@@ -858,16 +856,6 @@ static int all_begin(void *ctx, pid_t pid, const char *comm)
 {
 	struct all_ctx *a = ctx;
 
-	if (a->nseen == a->capseen) {
-		size_t cap = a->capseen ? a->capseen * 2 : 1024;
-		pid_t *p = realloc(a->seen, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		a->seen = p;
-		a->capseen = cap;
-	}
-	a->seen[a->nseen++] = pid;
 	a->pending = pid;
 	a->forwarded = false;
 	a->nvma = 0;
@@ -926,23 +914,16 @@ int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 	size_t n = 0;
 	int err = 0;
 
-	if (tv->be->all)
-		err = tv->be->all(tv, q, &wrap, &a);
-	/* Every /proc entry the one-pass backend did not show (started after
-	 * the pass went by, or invisible to it) is visited on its own. */
-	if (!err)
-		err = list_pids(tv, &pids, &n);
-	if (!err && a.nseen)
-		qsort(a.seen, a.nseen, sizeof(pid_t), cmp_pid);
-	for (size_t i = 0, k = 0; !err && i < n; i++) {
-		while (k < a.nseen && a.seen[k] < pids[i])
-			k++;
-		if (k < a.nseen && a.seen[k] == pids[i])
-			continue;
-		err = taskvma_visit(tv, pids[i], q, &wrap, &a);
-	}
+	/* The processes are those of /proc when the walk starts: a one-pass
+	 * backend shows most of them and visits the rest (invisible to it, or
+	 * gone) on its own, in pid order; others visit each in turn. */
+	err = list_pids(tv, &pids, &n);
+	if (!err && tv->be->all)
+		err = tv->be->all(tv, q, pids, n, &wrap, &a);
+	else
+		for (size_t i = 0; !err && i < n; i++)
+			err = taskvma_visit(tv, pids[i], q, &wrap, &a);
 	free(pids);
-	free(a.seen);
 	if (stats) {
 		size_t sz = stats->sz < sizeof(st) ? stats->sz : sizeof(st);
 

@@ -28,9 +28,11 @@ struct tv_backend {
 	int (*walk_next)(struct tv_walk *w, struct taskvma_vma *v);
 	void (*walk_end)(struct tv_walk *w);
 	/* Optional: every process in one pass (NULL = engine walks /proc).
-	 * Same contract as taskvma_visit_all(); the engine's wrapper counts. */
-	int (*all)(struct taskvma *tv, const struct taskvma_query *q,
-		   const struct taskvma_visitor *vis, void *ctx);
+	 * Same contract as taskvma_visit_all(); the engine's wrapper counts.
+	 * `pids` is the sorted /proc listing taken before the pass: the ones
+	 * the pass does not show are visited on their own, in pid order. */
+	int (*all)(struct taskvma *tv, const struct taskvma_query *q, const pid_t *pids,
+		   size_t npids, const struct taskvma_visitor *vis, void *ctx);
 };
 
 extern const struct tv_backend tv_backend_bpf;

@@ -20,6 +20,11 @@ static bool starts_with(const struct taskvma_vma *v, const char *prefix)
 	return v->name_len >= n && !memcmp(v->name, prefix, n);
 }
 
+static bool is(const struct taskvma_vma *v, const char *name)
+{
+	return v->name_len == strlen(name) && !memcmp(v->name, name, v->name_len);
+}
+
 uint32_t taskvma_suspicious(const struct taskvma_vma *v)
 {
 	uint32_t r = 0;
@@ -40,11 +45,18 @@ uint32_t taskvma_suspicious(const struct taskvma_vma *v)
 		r |= TASKVMA_SUSPECT_HEAP_EXEC;
 		break;
 	case TASKVMA_KIND_FILE:
-		/* "/memfd:NAME (deleted)" is a memfd, not a deleted file;
-		 * shared anonymous memory and SysV shm have shmem names */
-		if (starts_with(v, "/dev/zero (deleted)") || starts_with(v, "/SYSV"))
+		/* Anonymous memory behind an internal file: shared anonymous
+		 * memory ("/dev/zero (deleted)", "[anon_shmem:NAME]" when
+		 * named), hugetlb anonymous memory ("/anon_hugepage (deleted)")
+		 * and SysV shm ("/SYSV%08x (deleted)").  "/memfd:NAME (deleted)"
+		 * is a memfd, not a deleted file.  The kernel always appends
+		 * " (deleted)" to those: a real file "/SYSVx" or "/memfd:x" is
+		 * not mistaken for one. */
+		if (is(v, "/dev/zero (deleted)") || is(v, "/anon_hugepage (deleted)") ||
+		    starts_with(v, "[anon_shmem:") ||
+		    (starts_with(v, "/SYSV") && ends_with(v, " (deleted)")))
 			r |= TASKVMA_SUSPECT_ANON_EXEC;
-		else if (starts_with(v, "/memfd:"))
+		else if (starts_with(v, "/memfd:") && ends_with(v, " (deleted)"))
 			r |= TASKVMA_SUSPECT_MEMFD_EXEC;
 		else if (ends_with(v, " (deleted)"))
 			r |= TASKVMA_SUSPECT_DELETED_EXEC;

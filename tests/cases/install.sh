@@ -4,9 +4,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 cd "$HERE/../.."
 O=$(basename "$BUILD")
+MK=(make -s O="$O")
+[ "$O" = build-san ] && MK+=(SAN=1)	# same flags as the tree being tested
 
 P=$TMPD/prefix
-make -s O="$O" install PREFIX="$P" >"$TMPD/install.log" 2>&1
+"${MK[@]}" install PREFIX="$P" >"$TMPD/install.log" 2>&1
 check "make install PREFIX=...: exits 0" test $? -eq 0 -o 1 -eq 0
 for f in bin/taskvma lib/libtaskvma.a lib/libtaskvma.so lib/libtaskvma.so.0 include/taskvma.h \
 	 include/taskvma_features.h include/taskvma_trace.h lib/pkgconfig/taskvma.pc; do
@@ -14,20 +16,23 @@ for f in bin/taskvma lib/libtaskvma.a lib/libtaskvma.so lib/libtaskvma.so.0 incl
 done
 check_eq "taskvma.pc: prefix is PREFIX" "prefix=$P" "$(grep '^prefix=' "$P/lib/pkgconfig/taskvma.pc")"
 
-make -s O="$O" install DESTDIR="$TMPD/dest" PREFIX=/usr >"$TMPD/install2.log" 2>&1
+"${MK[@]}" install DESTDIR="$TMPD/dest" PREFIX=/usr >"$TMPD/install2.log" 2>&1
 check "make install DESTDIR=... PREFIX=/usr: library under DESTDIR" test -e "$TMPD/dest/usr/lib/libtaskvma.so.0"
 check_eq "make install DESTDIR=...: pc file keeps PREFIX, not DESTDIR" "prefix=/usr" \
 	"$(grep '^prefix=' "$TMPD/dest/usr/lib/pkgconfig/taskvma.pc" 2>/dev/null)"
 
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
+# a library built with ASan/UBSan (make SAN=1) needs its runtime in the program
+SAN=
+nm "$P/lib/libtaskvma.a" 2>/dev/null | grep -q __asan_ && SAN="-fsanitize=address,undefined"
 flags=$(pkg-config --cflags --libs --static taskvma)
 check "pkg-config --cflags --libs --static taskvma names the library" \
 	test -n "$(printf '%s' "$flags" | grep -- '-ltaskvma')"
 # static: the archive itself, with the private libraries pkg-config lists
-cc -Wall -Wextra -Werror -o "$TMPD/list_static" examples/list_vmas.c $(pkg-config --cflags taskvma) \
+cc $SAN -Wall -Wextra -Werror -o "$TMPD/list_static" examples/list_vmas.c $(pkg-config --cflags taskvma) \
 	"$P/lib/libtaskvma.a" $(pkg-config --libs --static taskvma | sed 's/-ltaskvma//') 2>"$TMPD/cc.log"
 check "examples/list_vmas.c builds against the installed static library" test -x "$TMPD/list_static"
-cc -Wall -Wextra -Werror -o "$TMPD/list_shared" examples/list_vmas.c \
+cc $SAN -Wall -Wextra -Werror -o "$TMPD/list_shared" examples/list_vmas.c \
 	$(pkg-config --cflags taskvma) -L"$P/lib" -ltaskvma 2>"$TMPD/cc2.log"
 check "examples/list_vmas.c builds against the installed shared library" test -x "$TMPD/list_shared"
 
