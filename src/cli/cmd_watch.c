@@ -39,6 +39,7 @@ static void on_signal(int sig)
 struct watch_ctx {
 	bool json;
 	pid_t pid;
+	const char *comm;
 	char *line;
 	size_t cap;
 };
@@ -46,7 +47,7 @@ struct watch_ctx {
 static void print_change(void *arg, int added, const struct taskvma_vma *v)
 {
 	struct watch_ctx *c = arg;
-	size_t n = c->json ? taskvma_format_json(v, c->pid, "", NULL, 0)
+	size_t n = c->json ? taskvma_format_json(v, c->pid, c->comm, NULL, 0)
 			   : taskvma_format_maps_line(v, NULL, 0);
 
 	if (n + 1 > c->cap) {
@@ -58,7 +59,7 @@ static void print_change(void *arg, int added, const struct taskvma_vma *v)
 		c->cap = n + 1;
 	}
 	if (c->json) {
-		taskvma_format_json(v, c->pid, "", c->line, c->cap);
+		taskvma_format_json(v, c->pid, c->comm, c->line, c->cap);
 		printf("{\"change\":\"%s\",\"mapping\":%s}\n", added ? "added" : "removed", c->line);
 	} else {
 		taskvma_format_maps_line(v, c->line, c->cap);
@@ -71,10 +72,33 @@ static int parse_seconds(const char *s, double *out)
 	char *end;
 	double v = strtod(s, &end);
 
-	if (end == s || *end || v <= 0 || v > 86400 * 365)
+	/* !(v > 0): NaN too */
+	if (end == s || *end || !(v > 0) || v > 86400 * 365)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+static struct timespec to_timespec(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	/* rounding may give 1e9 ns, which nanosleep() refuses */
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	} else if (ts.tv_nsec < 0) {
+		ts.tv_nsec = 0;
+	}
+	return ts;
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 int cmd_watch(int argc, char **argv, struct cli_global *g)
@@ -92,7 +116,7 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	struct taskvma_map *old = NULL;
 	double interval = 1, duration = 0;
 	long count = 0, seen = 0;
-	struct timespec t0, now;
+	struct timespec t0;
 	int opt, r, err, ret = EXIT_OK;
 	char *end;
 
@@ -154,15 +178,23 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
-		struct timespec ts = { (time_t)interval, (long)((interval - (time_t)interval) * 1e9) };
 		struct taskvma_map *cur = NULL;
+		struct timespec ts;
+		double wait = interval;
 		size_t n;
 
+		if (duration) {
+			/* --duration ends it on time, even within a long interval */
+			double left = duration - since(&t0);
+
+			if (left <= 0)
+				break;
+			if (left < wait)
+				wait = left;
+		}
+		ts = to_timespec(wait);
 		nanosleep(&ts, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (duration && (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
-			break;
-		if (stop)
+		if (stop || (duration && since(&t0) >= duration))
 			break;
 		err = taskvma_snapshot(tv, c.pid, NULL, &cur);
 		if (err == -EAGAIN) {
@@ -189,6 +221,7 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 			if (!c.json)
 				printf("@ %s.%03ldZ pid %d: %zu changes\n", stamp, wall.tv_nsec / 1000000,
 				       (int)c.pid, n);
+			c.comm = cur->comm;	/* as it is now (exec changes it) */
 			taskvma_map_diff(old, cur, print_change, &c);
 			fflush(stdout);
 			seen++;

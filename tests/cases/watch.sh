@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# `taskvma watch` against the kernel's own /proc/PID/maps: the churner fixture
+# maps a page of a file on SIGUSR1 and unmaps it on SIGUSR2; for each backend
+# the "+ LINE" and "- LINE" printed must be the line /proc showed while the
+# mapping existed, under "@ TIME pid PID: N changes" headers (--json: JSON
+# Lines with the same record).  Also: the process exiting, --duration (even
+# shorter than --interval), SIGTERM, a map that changes all the time (no
+# change reported that did not happen), and bad input.
+# Runs on its own too: bash tests/cases/watch.sh
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/../lib.sh"
+: "${BUILD:=$ROOT/build}" "${QUICK:=0}"
+: "${TASKVMA:=$BUILD/taskvma}"
+OWN_TMPD=
+if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
+BACKENDS="bpf procmap procfs"
+KILL=()
+cleanup() {
+	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+[ -x "$TASKVMA" ] || { fail "watch: $TASKVMA" "not built"; exit 0; }
+[ -x "$BUILD/tests/fixtures/churner" ] || { fail "watch: churner fixture" "not built"; exit 0; }
+FX=$TMPD/fx
+mkdir -p "$FX"
+cp "$TASKVMA" "$FX/taskvma" && TASKVMA=$FX/taskvma
+cp "$BUILD/tests/fixtures/churner" "$FX/churner"
+
+# wait_until SECONDS COMMAND...: poll until the command succeeds.
+wait_until() {
+	local t=$(($1 * 50)); shift
+	while ! "$@" 2>/dev/null; do
+		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
+		sleep 0.02
+	done
+}
+running() { kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
+not_running() { ! running "$1"; }
+
+# start_churner ARGS...: sets CPID, and CFD: the fixture's acknowledgements.
+start_churner() {
+	local fifo="$TMPD/churner.fifo" line
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$FX/churner" -d "$TMPD" "$@" >"$fifo" &
+	CPID=$!
+	KILL+=("$CPID")
+	exec {CFD}<"$fifo"
+	rm -f "$fifo"
+	read -r -t 10 -u "$CFD" line
+	[ "$line" = ready ] || { echo "churner did not start: $line" >&2; return 1; }
+}
+stop_churner() {
+	kill "$CPID" 2>/dev/null
+	wait "$CPID" 2>/dev/null
+	exec {CFD}<&-
+}
+# tell SIG WANT: send SIG to the churner, read its acknowledgement into ACK,
+# which must start with WANT.
+tell() {
+	ACK=
+	kill -"$1" "$CPID" && read -r -t 5 -u "$CFD" ACK && [ "${ACK%% *}" = "$2" ]
+}
+# start_watch OUT ERR ARGS...: taskvma watch in the background (WPID); returns
+# once it has its first map ("watching pid" on stderr).
+start_watch() {
+	local out=$1 err=$2; shift 2
+	"$TASKVMA" watch "$@" >"$out" 2>"$err" &
+	WPID=$!
+	KILL+=("$WPID")
+	wait_until 5 grep -q "^taskvma: watching pid" "$err" || ! running "$WPID"
+}
+# end_watch SECONDS: wait for watch to end by itself; WRC its exit code (124
+# if it had to be killed).
+end_watch() {
+	if wait_until "$1" not_running "$WPID"; then
+		wait "$WPID"; WRC=$?
+	else
+		kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; WRC=124
+	fi
+}
+
+PY=$TMPD/watch_check.py
+cat >"$PY" <<'EOF'
+"""Checks of `taskvma watch` output against lines read from /proc."""
+import json, re, sys, time, calendar
+
+HDR = re.compile(r'^@ (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z pid (\d+): (\d+) changes$')
+
+def groups(path):
+    """[(time, pid, n, [lines])]; checks the layout."""
+    out = []
+    with open(path, 'rb') as f:
+        for l in f.read().decode('utf-8', 'surrogateescape').split('\n')[:-1]:
+            m = HDR.match(l)
+            if m:
+                t = calendar.timegm(time.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S')) + int(m.group(2)) / 1000
+                out.append((t, int(m.group(3)), int(m.group(4)), []))
+            elif l[:2] in ('+ ', '- ') and out:
+                out[-1][3].append(l)
+            else:
+                raise SystemExit('line %r: neither a header nor "+ "/"- " after one' % l)
+    return out
+
+def cmd_text(a):
+    """text OUT PID LINE T0 T1: two groups, "+ LINE" then "- LINE", headers
+    with the pid, the count of their lines, times within [T0, T1]."""
+    gs = groups(a[0])
+    pid, line, t0, t1 = int(a[1]), a[2], float(a[3]), float(a[4])
+    got = [g[3] for g in gs]
+    if got != [['+ ' + line], ['- ' + line]]:
+        raise SystemExit('changes %r, want [+ %r], [- %r]' % (got, line, line))
+    for t, p, n, ls in gs:
+        if p != pid or n != len(ls):
+            raise SystemExit('header pid %d, %d changes, over %d lines' % (p, n, len(ls)))
+        if not t0 - 1 <= t <= t1 + 1:
+            raise SystemExit('header time %.3f outside [%.3f, %.3f]' % (t, t0, t1))
+    if gs[0][0] > gs[1][0]:
+        raise SystemExit('header times go back')
+
+def kernel_line(m):
+    h = '%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'], m['offset'],
+                                             m['dev_major'], m['dev_minor'], m['inode'])
+    if m['name']:
+        h = h.ljust(72) + ' ' + m['name']
+    return h
+
+def cmd_json(a):
+    """json OUT PID COMM LINE: JSON Lines: added then removed, both the
+    mapping /proc showed."""
+    pid, comm, line = int(a[1]), a[2], a[3]
+    def bad_const(c):
+        raise ValueError('non-standard constant ' + c)
+    with open(a[0], 'rb') as f:
+        recs = [json.loads(l.decode('utf-8'), parse_constant=bad_const) for l in f.read().split(b'\n')[:-1]]
+    if [r.get('change') for r in recs] != ['added', 'removed']:
+        raise SystemExit('changes %r' % [r.get('change') for r in recs])
+    for r in recs:
+        m = r.get('mapping', {})
+        if set(r) != {'change', 'mapping'} or m.get('pid') != pid or m.get('comm') != comm:
+            raise SystemExit('record %r (pid %d, comm %r)' % (r, pid, comm))
+        if kernel_line(m) != line:
+            raise SystemExit('mapping formats as %r, /proc had %r' % (kernel_line(m), line))
+        if m.get('kind') != 'file':
+            raise SystemExit('kind %r' % m.get('kind'))
+
+ANON_X = re.compile(r'^[0-9a-f]+-[0-9a-f]+ --xp 00000000 00:00 0 $')
+
+def cmd_busy(a):
+    """busy OUT: the only changes are the busy thread's --xp page, each
+    appearing when absent and going away when present."""
+    present = set()
+    n = 0
+    for t, p, cnt, ls in groups(a[0]):
+        if cnt != len(ls):
+            raise SystemExit('header says %d changes, %d lines' % (cnt, len(ls)))
+        for l in ls:
+            s, body = l[0], l[2:]
+            if not ANON_X.match(body):
+                raise SystemExit('a change that did not happen: %r' % l)
+            n += 1
+        # within a group, removals and additions are of two different maps
+        rem = {l[2:] for l in ls if l[0] == '-'}
+        add = {l[2:] for l in ls if l[0] == '+'}
+        if rem - present and present:
+            raise SystemExit('removed %r, not there' % sorted(rem - present))
+        if add & (present - rem):
+            raise SystemExit('added %r, already there' % sorted(add & (present - rem)))
+        present = (present - rem) | add
+    print(n)
+
+if __name__ == '__main__':
+    {'text': cmd_text, 'json': cmd_json, 'busy': cmd_busy}[sys.argv[1]](sys.argv[2:])
+EOF
+wcheck() { python3 "$PY" "$@"; }
+
+# maps_line ADDR: the /proc line of the churner's mapping starting at ADDR (0x...)
+maps_line() { grep "^$(printf '%08x' "$1")-" "/proc/$CPID/maps"; }
+
+start_churner || { fail "watch: start churner" "see stderr"; exit 0; }
+COMM=$(cat "/proc/$CPID/comm")
+
+# ---- + LINE, then - LINE, for each backend ---------------------------------------
+for b in $BACKENDS; do
+	for mode in text json; do
+		jopt=(); [ "$mode" = json ] && jopt=(--json)
+		nmaps=$(wc -l <"/proc/$CPID/maps")
+		t0=$(date +%s.%N)
+		start_watch "$TMPD/out" "$TMPD/err" --backend="$b" --interval=0.1 --count=2 "${jopt[@]}" "$CPID"
+		check_eq "watch --backend=$b $mode: started, says how many mappings" \
+			"taskvma: watching pid $CPID ($COMM): $nmaps mappings" "$(head -n 1 "$TMPD/err")"
+		if ! tell USR1 mapped; then
+			fail "watch --backend=$b $mode: churner maps a page" "ack [$ACK]"
+			continue
+		fi
+		line=$(maps_line "${ACK#* }")
+		check "watch --backend=$b $mode: /proc shows the page" test -n "$line"
+		# the change is reported within a few intervals
+		if [ "$mode" = text ]; then
+			check "watch --backend=$b $mode: + line appears" \
+				wait_until 5 grep -qxF -- "+ $line" "$TMPD/out"
+		else
+			check "watch --backend=$b $mode: added record appears" \
+				wait_until 5 grep -q '"change":"added"' "$TMPD/out"
+		fi
+		check "watch --backend=$b $mode: churner unmaps it" tell USR2 unmapped
+		end_watch 5
+		t1=$(date +%s.%N)
+		check_eq "watch --backend=$b $mode: --count=2 ends it, exit 0" 0 "$WRC"
+		check_eq "watch --backend=$b $mode: stderr is the start line only" 1 "$(wc -l <"$TMPD/err")"
+		if [ "$mode" = text ]; then
+			check "watch --backend=$b text: + then - of the /proc line, under headers" \
+				wcheck text "$TMPD/out" "$CPID" "$line" "$t0" "$t1"
+		else
+			check "watch --backend=$b --json: JSON Lines, added then removed, = /proc" \
+				wcheck json "$TMPD/out" "$CPID" "$COMM" "$line"
+		fi
+	done
+done
+
+stop_churner
+
+# ---- how it ends ----------------------------------------------------------------
+for b in $BACKENDS; do
+	# the process exits: "pid N exited", exit 0, nothing on stdout
+	start_churner || { fail "watch: start churner" "see stderr"; continue; }
+	start_watch "$TMPD/out" "$TMPD/err" --backend="$b" --interval=0.1 "$CPID"
+	stop_churner
+	end_watch 5
+	check_eq "watch --backend=$b: the process exiting ends it, exit 0" 0 "$WRC"
+	check_eq "watch --backend=$b: says the process exited" "taskvma: pid $CPID exited" \
+		"$(tail -n 1 "$TMPD/err")"
+	check_eq "watch --backend=$b: nothing changed, nothing printed" "" "$(cat "$TMPD/out")"
+done
+start_churner || { fail "watch: start churner" "see stderr"; exit 0; }
+for spec in "0.1 0.6" "10 0.6"; do
+	set -- $spec
+	s=$(date +%s%N)
+	"$TASKVMA" watch --interval="$1" --duration="$2" "$CPID" >"$TMPD/out" 2>"$TMPD/err"
+	rc=$?
+	ms=$((($(date +%s%N) - s) / 1000000))
+	check_eq "watch --interval=$1 --duration=$2: exit 0" 0 "$rc"
+	check "watch --interval=$1 --duration=$2: lasts $2 s (took $ms ms)" \
+		test "$ms" -ge 550 -a "$ms" -le 3000
+done
+start_watch "$TMPD/out" "$TMPD/err" --interval=5 "$CPID"
+kill -TERM "$WPID"
+end_watch 3
+check_eq "watch: SIGTERM ends it at once, exit 0" 0 "$WRC"
+stop_churner
+
+# ---- a map that changes all the time --------------------------------------------
+# Walks that saw the map change are read again, never compared: every change
+# printed happened (the busy thread's page), in an order that makes sense.
+# (bpf: such a process may not be readable at all: exit 6 at the start.)
+start_churner -b || { fail "watch: start churner -b" "see stderr"; exit 0; }
+for b in procmap procfs; do
+	"$TASKVMA" watch --backend="$b" --interval=0.05 --duration=1 "$CPID" >"$TMPD/out" 2>"$TMPD/err"
+	check_eq "watch --backend=$b busy map: exit 0" 0 $?
+	if n=$(wcheck busy "$TMPD/out" 2>&1); then
+		check "watch --backend=$b busy map: only real changes ($n seen)" test "$n" -ge 1
+	else
+		fail "watch --backend=$b busy map: only real changes" "$n"
+	fi
+done
+stop_churner
+
+# ---- bad input ----------------------------------------------------------------
+start_churner || { fail "watch: start churner" "see stderr"; exit 0; }
+for a in --interval=0 --interval=-1 --interval=abc --interval=nan --interval=inf --interval=1s --interval=; do
+	expect_fail "watch $a -> 2" 2 "^taskvma: bad --interval" timeout 10 "$TASKVMA" watch "$a" "$CPID"
+done
+for a in --duration=0 --duration=x; do
+	expect_fail "watch $a -> 2" 2 "^taskvma: bad --duration" timeout 10 "$TASKVMA" watch "$a" "$CPID"
+done
+for a in --count=abc --count=0 --count=-1 --count=2x --count=; do
+	expect_fail "watch $a -> 2" 2 "^taskvma: bad --count" timeout 10 "$TASKVMA" watch "$a" "$CPID"
+done
+expect_fail "watch two PIDs -> 2" 2 "^taskvma: watch needs exactly one PID" timeout 10 "$TASKVMA" watch "$CPID" "$CPID"
+expect_fail "watch no PID -> 2" 2 "^taskvma: watch needs exactly one PID" timeout 10 "$TASKVMA" watch --interval=1
+expect_fail "watch PID 12x -> 2" 2 "^taskvma: invalid PID '12x'" timeout 10 "$TASKVMA" watch 12x
+expect_fail "watch --bogus -> 2" 2 "^taskvma: unknown option" timeout 10 "$TASKVMA" watch --bogus "$CPID"
+pid_max=$(cat /proc/sys/kernel/pid_max)
+nopid=$((pid_max - 1))
+while [ -e "/proc/$nopid" ]; do nopid=$((nopid - 1)); done
+for b in $BACKENDS; do
+	expect_fail "watch --backend=$b no-such-PID -> 3" 3 "^taskvma: pid $nopid: no such process" \
+		timeout 10 "$TASKVMA" watch --backend="$b" "$nopid"
+done
+stop_churner
+check "watch: the churner removed its file" test ! -e "$TMPD/churn.dat"
