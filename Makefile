@@ -82,10 +82,18 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(LLVM_STRIP) -g -o $<.stripped $<
 	$(BPFTOOL) gen skeleton $<.stripped name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(O)/lib/%.o: src/lib/%.c $(wildcard include/*.h) $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
+# Rebuild everything when the flags change (e.g. a tree once built without
+# SAN=1): the stamp is rewritten only when they differ.
+FLAGS_STAMP := $(O)/.flags
+$(FLAGS_STAMP): FORCE | $(O)
+	@echo '$(CC) $(ALL_CFLAGS) $(BPF_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(BPF_CFLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(O)/lib/%.o: src/lib/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(O)/cli/%.o: src/cli/%.c $(wildcard include/*.h) $(wildcard src/cli/*.h) | $(O)/cli
+$(O)/cli/%.o: src/cli/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/cli/*.h) | $(O)/cli
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/libtaskvma.a: $(LIB_OBJS)
@@ -110,13 +118,13 @@ $(O)/examples/%: examples/%.bpf.c $(O)/vmlinux.h $(wildcard examples/*/*.c examp
 	$(CC) $(ALL_CFLAGS) -I$(dir $@) -o $@ $(dir $<)main.c $(LDLIBS)
 
 # examples/NAME.c: programs using the installed-style API (#include <taskvma.h>)
-$(O)/examples/%: examples/%.c $(O)/libtaskvma.a | $(O)/examples
+$(O)/examples/%: examples/%.c $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/examples
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS)
 
-$(O)/tests/%: tests/%.c $(O)/libtaskvma.a | $(O)/tests/unit $(O)/tests/fixtures
+$(O)/tests/%: tests/%.c $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/tests/unit $(O)/tests/fixtures
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
 
-$(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) | $(O)/bench
+$(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) $(FLAGS_STAMP) | $(O)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
 
 # The whole test suite: normal build, then the same tests under ASan+UBSan.

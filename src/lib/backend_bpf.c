@@ -596,7 +596,11 @@ static int bpf_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 	}
 	struct batch_view bv = { .names = st->names, .names_sz = st->names_sz };
 
-	return rec_to_vma(w->tv, &bv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid) ?: 1;
+	err = rec_to_vma(w->tv, &bv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid);
+	/* a name that could not be read because the process is exiting */
+	if (err == -EIO && tv_pid_gone(w->tv, w->pid))
+		return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
+	return err ?: 1;
 }
 
 static void bpf_walk_end(struct tv_walk *w)
@@ -769,6 +773,8 @@ static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view 
 			int acc;
 
 			terr = rec_to_vma(tv, &bv, &bv.recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
+			if (terr == -EIO && tv_pid_gone(tv, t->tgid))
+				terr = -ESRCH;	/* exiting: counted as vanished */
 			if (terr)
 				break;
 			acc = tv_accept(&a->w, &v);

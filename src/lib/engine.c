@@ -245,6 +245,25 @@ int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16])
 	return 0;
 }
 
+bool tv_pid_gone(struct taskvma *tv, pid_t pid)
+{
+	char path[160], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", tv->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
 /* /proc/PID/stat: state (field 3) and flags (field 9) tell a zombie from a
  * kernel thread. */
 int tv_explain_nomm(struct taskvma *tv, pid_t pid)

@@ -89,6 +89,9 @@ TV_HIDDEN bool tv_count(struct taskvma_all_stats *st, int err);
 TV_HIDDEN bool tv_match(const struct taskvma_query *q, const struct taskvma_vma *v);
 /* Why a process has no address space: -ENOENT with a message, or -ESRCH. */
 TV_HIDDEN int tv_explain_nomm(struct taskvma *tv, pid_t pid);
+/* The process has exited (gone, or a zombie): a failure in its walk is a
+ * vanished process, not an error. */
+TV_HIDDEN bool tv_pid_gone(struct taskvma *tv, pid_t pid);
 TV_HIDDEN int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16]);
 
 /* A growable array of VMAs whose names live in one arena (snapshots). */
