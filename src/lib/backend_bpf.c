@@ -586,21 +586,28 @@ static int bpf_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 {
 	struct bpf_walk *bw = w->priv;
 	struct bpf_state *st = w->tv->bpf;
+	struct batch_view bv = { .names = st->names, .names_sz = st->names_sz };
 	int err;
 
-	while (bw->ri >= bw->pass.nrec) {
-		if (!bw->pass.more)
-			return 0;
-		if ((err = next_batch(w, bw)))
-			return err;
+	for (;;) {
+		while (bw->ri >= bw->pass.nrec) {
+			if (!bw->pass.more)
+				return 0;
+			if ((err = next_batch(w, bw)))
+				return err;
+		}
+		err = rec_to_vma(w->tv, &bv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf),
+				 w->pid);
+		if (err != -EIO)
+			return err ?: 1;
+		/* A name that could not be read: the process is exiting (it
+		 * vanished) or changing its map (exec): skip the record and
+		 * have the walk read again, like a torn one. */
+		if (tv_pid_gone(w->tv, w->pid))
+			return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
+		w->torn = true;
+		w->tv->err_msg[0] = 0;
 	}
-	struct batch_view bv = { .names = st->names, .names_sz = st->names_sz };
-
-	err = rec_to_vma(w->tv, &bv, &st->recs[bw->ri++], v, bw->namebuf, sizeof(bw->namebuf), w->pid);
-	/* a name that could not be read because the process is exiting */
-	if (err == -EIO && tv_pid_gone(w->tv, w->pid))
-		return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
-	return err ?: 1;
 }
 
 static void bpf_walk_end(struct tv_walk *w)
@@ -730,10 +737,11 @@ static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view 
 			 * one (invisible to it, or gone): visit them first, in
 			 * order; keep the rest of the batch aside meanwhile */
 			struct batch_view rest;
+			pid_t tgid = t->tgid;	/* t may live in the replay copy_rest frees */
 
 			if ((r = copy_rest(a, &bv, ti, base, &rest)))
 				break;
-			while (!r && a->next < a->npids && a->pids[a->next] < t->tgid)
+			while (!r && a->next < a->npids && a->pids[a->next] < tgid)
 				r = retry_now(tv, a, a->pids[a->next++]);
 			if (r)
 				break;
@@ -773,8 +781,16 @@ static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view 
 			int acc;
 
 			terr = rec_to_vma(tv, &bv, &bv.recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
-			if (terr == -EIO && tv_pid_gone(tv, t->tgid))
-				terr = -ESRCH;	/* exiting: counted as vanished */
+			if (terr == -EIO) {
+				/* exiting: vanished; else changing (exec): re-read */
+				if (tv_pid_gone(tv, t->tgid)) {
+					terr = -ESRCH;
+					break;
+				}
+				a->w.torn = true;
+				terr = 0;
+				continue;
+			}
 			if (terr)
 				break;
 			acc = tv_accept(&a->w, &v);
