@@ -74,7 +74,8 @@ start_watch() {
 	"$TASKVMA" watch "$@" >"$out" 2>"$err" &
 	WPID=$!
 	KILL+=("$WPID")
-	wait_until 5 grep -q "^taskvma: watching pid" "$err" || ! running "$WPID"
+	# generous: a sanitizer build on a loaded machine starts slowly
+	wait_until 30 grep -q "^taskvma: watching pid" "$err" || ! running "$WPID"
 }
 # end_watch SECONDS: wait for watch to end by itself; WRC its exit code (124
 # if it had to be killed).
