@@ -372,6 +372,15 @@ int walk(struct bpf_iter__task *ctx)
 	while ((vma = bpf_iter_task_vma_next(&it))) {
 		if (filter.addr_hi && vma->vm_start >= filter.addr_hi)
 			break;
+		/* a permission filter rejects most VMAs: do it before the call */
+		if (filter.perm_set | filter.perm_clear) {
+			__u64 vf = vma->vm_flags;
+			__u32 p = (vf & VM_READ ? VW_F_READ : 0) | (vf & VM_WRITE ? VW_F_WRITE : 0) |
+				  (vf & VM_EXEC ? VW_F_EXEC : 0) | (vf & VM_MAYSHARE ? VW_F_MAYSHARE : 0);
+
+			if ((p & filter.perm_set) != filter.perm_set || (p & filter.perm_clear))
+				continue;
+		}
 		if (emit_vma(vma)) {
 			/* batch full: user space drains it and reads again */
 			t->status = VW_TS_PARTIAL;
