@@ -122,6 +122,13 @@ struct vw_walk_ctx wc = {};
 #define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 #endif
 
+/* The permission bits /proc shows, from vm_flags. */
+static __always_inline __u32 perm_bits(__u64 vm_flags)
+{
+	return (vm_flags & VM_READ ? VW_F_READ : 0) | (vm_flags & VM_WRITE ? VW_F_WRITE : 0) |
+	       (vm_flags & VM_EXEC ? VW_F_EXEC : 0) | (vm_flags & VM_MAYSHARE ? VW_F_MAYSHARE : 0);
+}
+
 /* Copy a string into the name buffer.  Returns its length or -1. */
 static __always_inline long put_str(struct vw_names *nb, __u32 off, const void *src, __u32 max)
 {
@@ -156,14 +163,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	vstart = vma->vm_start;
 	vend = vma->vm_end;
 	flags = vma->vm_flags;
-	if (flags & VM_READ)
-		rflags |= VW_F_READ;
-	if (flags & VM_WRITE)
-		rflags |= VW_F_WRITE;
-	if (flags & VM_EXEC)
-		rflags |= VW_F_EXEC;
-	if (flags & VM_MAYSHARE)
-		rflags |= VW_F_MAYSHARE;
+	rflags = perm_bits(flags);
 	if ((rflags & filter.perm_set) != filter.perm_set || (rflags & filter.perm_clear))
 		return 0;
 
@@ -374,9 +374,7 @@ int walk(struct bpf_iter__task *ctx)
 			break;
 		/* a permission filter rejects most VMAs: do it before the call */
 		if (filter.perm_set | filter.perm_clear) {
-			__u64 vf = vma->vm_flags;
-			__u32 p = (vf & VM_READ ? VW_F_READ : 0) | (vf & VM_WRITE ? VW_F_WRITE : 0) |
-				  (vf & VM_EXEC ? VW_F_EXEC : 0) | (vf & VM_MAYSHARE ? VW_F_MAYSHARE : 0);
+			__u32 p = perm_bits(vma->vm_flags);
 
 			if ((p & filter.perm_set) != filter.perm_set || (p & filter.perm_clear))
 				continue;

@@ -20,17 +20,24 @@
 static bool bpf_cannot_see(struct taskvma *tv, const struct tv_walk *w, pid_t pid, int err);
 static const struct tv_backend *get_fallback(struct taskvma *tv);
 
-void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char *fmt, ...)
+void tv_logv(taskvma_log_fn fn, void *ctx, int max, enum taskvma_log_level lvl, const char *fmt,
+	     va_list ap)
 {
 	char buf[512];
+
+	if (!fn || (int)lvl > max)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fn(lvl, buf, ctx);
+}
+
+void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (!tv->opts.log || (int)lvl > tv->opts.log_level)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	tv_logv(tv->opts.log, tv->opts.log_ctx, tv->opts.log_level, lvl, fmt, ap);
 	va_end(ap);
-	tv->opts.log(lvl, buf, tv->opts.log_ctx);
 }
 
 int tv_error(struct taskvma *tv, int err, const char *fmt, ...)

@@ -75,6 +75,10 @@ struct tv_walk {
 };
 
 /* engine.c */
+/* Format and pass a message to `fn` if lvl <= max (shared by the handle's
+ * log and the tracer's). */
+TV_HIDDEN void tv_logv(taskvma_log_fn fn, void *ctx, int max, enum taskvma_log_level lvl,
+		       const char *fmt, va_list ap);
 TV_HIDDEN void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)

@@ -83,15 +83,11 @@ static void tlog(struct taskvma_trace *tr, enum taskvma_log_level lvl, const cha
 	__attribute__((format(printf, 3, 4)));
 static void tlog(struct taskvma_trace *tr, enum taskvma_log_level lvl, const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
 
-	if (!tr->o.log || (int)lvl > tr->o.log_level)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	tv_logv(tr->o.log, tr->o.log_ctx, tr->o.log_level, lvl, fmt, ap);
 	va_end(ap);
-	tr->o.log(lvl, buf, tr->o.log_ctx);
 }
 
 static int terr(struct taskvma_trace *tr, int err, const char *fmt, ...)
