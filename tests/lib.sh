@@ -37,12 +37,23 @@ expect_fail() {
 	pass "$name"
 }
 
+# private_copies FIXTURE...: copy the CLI and these fixtures into $TMPD/fx,
+# so that a rebuild running at the same time (make, make SAN=1) cannot swap
+# binaries under a running test.  Sets FX (the copies' tests/fixtures) and
+# TASKVMA; start_mapper then runs the copied mapper.
+private_copies() {
+	FX=$TMPD/fx/tests/fixtures
+	mkdir -p "$FX"
+	cp "$TASKVMA" "$TMPD/fx/taskvma" && TASKVMA=$TMPD/fx/taskvma
+	for f in "$@"; do cp "$BUILD/tests/fixtures/$f" "$FX/$f"; done
+}
+
 # A fixture process with known mappings, stopped so /proc can be read.
 # start_mapper ARGS... sets MAPPER_PID; the fixture prints "ready" when set up.
 start_mapper() {
 	local fifo="$TMPD/mapper.$RANDOM"
 	mkfifo "$fifo"
-	"$BUILD/tests/fixtures/mapper" "$@" >"$fifo" &
+	"${FX:-$BUILD/tests/fixtures}/mapper" "$@" >"$fifo" &
 	MAPPER_PID=$!
 	local line
 	read -r line <"$fifo"

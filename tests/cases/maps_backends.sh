@@ -48,14 +48,7 @@ trap 'exit 1' INT TERM
 [ -x "$TASKVMA" ] || { fail "maps_backends: $TASKVMA" "not built"; exit 0; }
 [ -x "$MAPPER" ] || { fail "maps_backends: $MAPPER" "not built"; exit 0; }
 
-# Private copies of the CLI and the fixture: a rebuild running at the same
-# time (make, make SAN=1) must not swap binaries under a running test.
-FX=$TMPD/fx
-mkdir -p "$FX/tests/fixtures"
-cp "$TASKVMA" "$FX/taskvma" 2>/dev/null && TASKVMA=$FX/taskvma
-cp "$BUILD/tests/fixtures/mapper" "$FX/tests/fixtures/mapper" 2>/dev/null
-eval "lib_$(declare -f start_mapper)"
-start_mapper() { BUILD=$FX lib_start_mapper "$@"; }
+private_copies mapper
 
 # ---- helpers ---------------------------------------------------------------
 PY=$TMPD/maps_helper.py
@@ -529,7 +522,7 @@ for b in bpf procmap procfs; do
 done
 stop_mapper
 EOF
-	LIBSH=$HERE/../lib.sh TMPD=$TMPD BUILD=$FX TASKVMA=$TASKVMA \
+	LIBSH=$HERE/../lib.sh TMPD=$TMPD BUILD=$BUILD FX=$FX TASKVMA=$TASKVMA \
 		unshare -m --propagation private bash "$TMPD/ovl.sh"
 else
 	fail "overlay long-line case" "unshare or overlayfs missing"

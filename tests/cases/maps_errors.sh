@@ -25,14 +25,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 [ -x "$TASKVMA" ] || { fail "maps_errors: $TASKVMA" "not built"; exit 0; }
 
-# Private copies of the CLI and the fixture: a rebuild running at the same
-# time (make, make SAN=1) must not swap binaries under a running test.
-FX=$TMPD/fx
-mkdir -p "$FX/tests/fixtures"
-cp "$TASKVMA" "$FX/taskvma" 2>/dev/null && TASKVMA=$FX/taskvma
-cp "$BUILD/tests/fixtures/mapper" "$FX/tests/fixtures/mapper" 2>/dev/null
-eval "lib_$(declare -f start_mapper)"
-start_mapper() { BUILD=$FX lib_start_mapper "$@"; }
+private_copies mapper
 
 BACKENDS="bpf procmap procfs auto"
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)

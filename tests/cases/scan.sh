@@ -28,12 +28,7 @@ trap 'exit 1' INT TERM
 
 [ -x "$TASKVMA" ] || { fail "scan: $TASKVMA" "not built"; exit 0; }
 [ -x "$BUILD/tests/fixtures/suspect" ] || { fail "scan: suspect fixture" "not built"; exit 0; }
-# Private copies: a rebuild running at the same time must not swap binaries
-# under a running test.
-FX=$TMPD/fx
-mkdir -p "$FX"
-cp "$TASKVMA" "$FX/taskvma" && TASKVMA=$FX/taskvma
-cp "$BUILD/tests/fixtures/suspect" "$FX/suspect"
+private_copies suspect
 
 # start_suspect ARGS...: sets SPID; the fixture's "map" lines go to $TMPD/made.
 # RUN_AS: a command prefix to start it with (setpriv ...).

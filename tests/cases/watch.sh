@@ -27,10 +27,7 @@ trap 'exit 1' INT TERM
 
 [ -x "$TASKVMA" ] || { fail "watch: $TASKVMA" "not built"; exit 0; }
 [ -x "$BUILD/tests/fixtures/churner" ] || { fail "watch: churner fixture" "not built"; exit 0; }
-FX=$TMPD/fx
-mkdir -p "$FX"
-cp "$TASKVMA" "$FX/taskvma" && TASKVMA=$FX/taskvma
-cp "$BUILD/tests/fixtures/churner" "$FX/churner"
+private_copies churner
 
 # wait_until SECONDS COMMAND...: poll until the command succeeds.
 wait_until() {
