@@ -22,8 +22,6 @@
 #include <bpf/bpf_core_read.h>
 #include "compat.bpf.h"
 
-#define PF_KTHREAD	0x00200000
-#define PAGE_SHIFT	12
 #define FLOOR_CAP	(1u << 13)	/* per-process counters kept */
 #define REC_CAP		(1u << 14)	/* records: a ring, overwritten */
 #define NAME_CAP	(1u << 16)	/* name bytes: a ring, overwritten */

@@ -6,6 +6,16 @@
 #ifndef TASKVMA_COMPAT_BPF_H
 #define TASKVMA_COMPAT_BPF_H
 
+/* Kernel #defines that BTF (and so vmlinux.h) does not carry, used by
+ * taskvma's programs. */
+#define PF_KTHREAD	0x00200000
+#define VM_READ		0x1
+#define VM_WRITE	0x2
+#define VM_EXEC		0x4
+#define VM_MAYSHARE	0x80
+#define PAGE_SHIFT	12
+#define MM_CONTEXT_HAS_VSYSCALL_BIT 1	/* bit of mm->context.flags (x86) */
+
 #ifndef barrier_var
 /* Hide a variable's value from the compiler, so that a bounds check the
  * verifier needs is not optimised into a form it cannot follow. */

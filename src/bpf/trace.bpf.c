@@ -53,13 +53,6 @@
 #include "compat.bpf.h"
 #include "trace.h"
 
-#define PF_KTHREAD	0x00200000
-#define VM_READ		0x1
-#define VM_WRITE	0x2
-#define VM_EXEC		0x4
-#define VM_MAYSHARE	0x80
-#define PAGE_SHIFT	12
-#define MM_CONTEXT_HAS_VSYSCALL_BIT 1
 #define SI_KERNEL	0x80
 #define E2BIG		7
 #define ENOMEM		12

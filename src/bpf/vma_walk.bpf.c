@@ -20,13 +20,6 @@
 #include "compat.bpf.h"
 #include "vma_walk.h"
 
-#define PF_KTHREAD	0x00200000
-#define VM_READ		0x1
-#define VM_WRITE	0x2
-#define VM_EXEC		0x4
-#define VM_MAYSHARE	0x80
-#define PAGE_SHIFT	12
-#define MM_CONTEXT_HAS_VSYSCALL_BIT 1
 
 /* Address of the kernel's special_mapping_name(): VMAs whose vm_ops->name is
  * this function are [vdso], [vvar], [uprobes]... and their name is

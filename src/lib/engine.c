@@ -119,13 +119,13 @@ static const struct tv_backend *backend_ops(enum taskvma_backend b)
 }
 
 /* Does this kernel print a [vsyscall] gate line?  Our own map tells. */
-static bool detect_vsyscall(struct taskvma *tv)
+bool tv_kernel_has_vsyscall(const char *proc_root)
 {
 	char path[160], buf[4096];
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/self/maps", tv->proc_root);
+	snprintf(path, sizeof(path), "%s/self/maps", proc_root);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -154,7 +154,7 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 		tv->opts.busy_retries = DEFAULT_RETRIES;
 	snprintf(tv->proc_root, sizeof(tv->proc_root), "%s",
 		 tv->opts.proc_root ? tv->opts.proc_root : "/proc");
-	tv->sys_has_vsyscall = detect_vsyscall(tv);
+	tv->sys_has_vsyscall = tv_kernel_has_vsyscall(tv->proc_root);
 
 	if (tv->opts.backend != TASKVMA_BACKEND_AUTO) {
 		tv->kind = tv->opts.backend;

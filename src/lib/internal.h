@@ -112,6 +112,8 @@ TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
 /* Make room for `need` elements of `size` bytes in *buf (capacity *cap,
  * doubled from `first`).  0 or -ENOMEM; *buf is kept on failure. */
 TV_HIDDEN int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first);
+/* Does the running kernel show a [vsyscall] line (in our own map)? */
+TV_HIDDEN bool tv_kernel_has_vsyscall(const char *proc_root);
 /* The x86 [vsyscall] gate area, which /proc prints after the last VMA. */
 TV_HIDDEN void tv_make_gate(struct taskvma_vma *v);
 

@@ -374,21 +374,6 @@ static void read_kallsyms(struct taskvma_trace *tr, struct trace_bpf *skel)
 	tlog(tr, TASKVMA_LOG_DEBUG, "kallsyms: %d of 5 symbols found", found);
 }
 
-static bool detect_vsyscall(void)
-{
-	char buf[512];
-	bool found = false;
-	FILE *f = fopen("/proc/self/maps", "re");
-
-	if (!f)
-		return false;
-	while (fgets(buf, sizeof(buf), f))
-		if (strstr(buf, " [vsyscall]\n"))
-			found = true;
-	fclose(f);
-	return found;
-}
-
 static int64_t now_ns(clockid_t c)
 {
 	struct timespec ts;
@@ -893,7 +878,7 @@ int taskvma_trace_open(struct taskvma_trace **out, const struct taskvma_trace_op
 	tr->o.sz = sizeof(tr->o);
 	tr->epfd = -1;
 	tr->pidfd = -1;
-	tr->has_vsyscall = detect_vsyscall();
+	tr->has_vsyscall = tv_kernel_has_vsyscall("/proc");
 	tr->rt_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 
 	err = check_opts(tr);
