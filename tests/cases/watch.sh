@@ -259,7 +259,8 @@ stop_churner
 # (bpf: such a process may not be readable at all: exit 6 at the start.)
 start_churner -b || { fail "watch: start churner -b" "see stderr"; exit 0; }
 for b in procmap procfs; do
-	"$TASKVMA" watch --backend="$b" --interval=0.05 --duration=1 "$CPID" >"$TMPD/out" 2>"$TMPD/err"
+	# 3 s: enough reads that a busy thread is caught in both states
+	"$TASKVMA" watch --backend="$b" --interval=0.05 --duration=3 "$CPID" >"$TMPD/out" 2>"$TMPD/err"
 	check_eq "watch --backend=$b busy map: exit 0" 0 $?
 	if n=$(wcheck busy "$TMPD/out" 2>&1); then
 		check "watch --backend=$b busy map: only real changes ($n seen)" test "$n" -ge 1
