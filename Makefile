@@ -37,7 +37,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 
 BPF_SRCS  := $(wildcard src/bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst src/bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst src/bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
+SKELS     := $(patsubst src/bpf/%.bpf.c,$(O)/%.skel.h,$(filter-out src/bpf/vma_walk.bpf.c,$(BPF_SRCS)))
+# the engine is loaded through a light skeleton (see src/lib/backend_bpf.c)
+LSKELS    := $(O)/vma_walk.lskel.h
 LIB_SRCS  := $(wildcard src/lib/*.c)
 LIB_OBJS  := $(patsubst src/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 CLI_SRCS  := $(wildcard src/cli/*.c)
@@ -51,7 +53,7 @@ BENCH_C   := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 
 # skeletons and BPF objects are intermediate files make would otherwise delete
-.SECONDARY: $(BPF_OBJS) $(SKELS) $(O)/vmlinux.h
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(LSKELS) $(O)/vmlinux.h
 
 .PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace install uninstall clean setup
 all: cli lib examples tests
@@ -82,6 +84,10 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(LLVM_STRIP) -g -o $<.stripped $<
 	$(BPFTOOL) gen skeleton $<.stripped name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
+$(O)/%.lskel.h: $(O)/bpf/%.bpf.o
+	$(LLVM_STRIP) -g -o $<.lstripped $<
+	$(BPFTOOL) gen skeleton -L $<.lstripped name $(subst -,_,$*)_lbpf > $@.tmp && mv $@.tmp $@
+
 # Rebuild everything when the flags change (e.g. a tree once built without
 # SAN=1): the stamp is rewritten only when they differ.
 FLAGS_STAMP := $(O)/.flags
@@ -90,7 +96,7 @@ $(FLAGS_STAMP): FORCE | $(O)
 .PHONY: FORCE
 FORCE:
 
-$(O)/lib/%.o: src/lib/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) | $(O)/lib
+$(O)/lib/%.o: src/lib/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) $(LSKELS) | $(O)/lib
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/cli/%.o: src/cli/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/cli/*.h) | $(O)/cli

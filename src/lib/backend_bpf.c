@@ -18,10 +18,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "internal.h"
 #include "vma_walk.h"
-#include "vma_walk.skel.h"
+/* A light skeleton: the program is loaded by a loader program inside the
+ * kernel, which resolves kfuncs and CO-RE relocations against the kernel's
+ * own BTF.  libbpf's user-space loader would first read and parse all of
+ * /sys/kernel/btf/vmlinux (about 20 ms, half of a `taskvma maps PID`). */
+#include "vma_walk.lskel.h"
 
 /* Names of backing files (overlayfs), resolved once per distinct user path
  * during a pass: open addressing, keyed by (mnt, dentry). */
@@ -45,7 +48,7 @@ struct name_table {
 };
 
 struct bpf_state {
-	struct vma_walk_bpf *skel;
+	struct vma_walk_lbpf *skel;
 	bool nested;		/* a walk inside bpf_all's pass: keep its name ids */
 	struct backing_cache bc;
 	struct name_table nt;
@@ -58,7 +61,7 @@ struct bpf_state {
 /* One pass of the iterator: a link (optionally limited to one tid) and the
  * iterator fd read batch by batch. */
 struct bpf_pass {
-	struct bpf_link *link;
+	int link_fd;
 	int iter_fd;
 	bool more;		/* the last batch was full: read again */
 	uint32_t nrec, ntask;	/* size of the current batch */
@@ -125,14 +128,15 @@ static void bc_free(struct backing_cache *bc)
 	memset(bc, 0, sizeof(*bc));
 }
 
-static void *map_mmap(struct bpf_map *m, size_t *sz)
+/* Map an mmapable array map of nelem values of vsize bytes, read-only. */
+static void *map_mmap(int fd, size_t vsize, size_t nelem, size_t *sz)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t vsz = (bpf_map__value_size(m) + 7) & ~(size_t)7;
+	size_t vsz = (vsize + 7) & ~(size_t)7;
 	void *p;
 
-	*sz = (vsz * bpf_map__max_entries(m) + pg - 1) & ~(pg - 1);
-	p = mmap(NULL, *sz, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	*sz = (vsz * nelem + pg - 1) & ~(pg - 1);
+	p = mmap(NULL, *sz, PROT_READ, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -141,24 +145,26 @@ static void pass_close(struct bpf_pass *ps)
 	if (ps->iter_fd >= 0)
 		close(ps->iter_fd);
 	ps->iter_fd = -1;
-	bpf_link__destroy(ps->link);
-	ps->link = NULL;
+	if (ps->link_fd >= 0)
+		close(ps->link_fd);
+	ps->link_fd = -1;
 }
 
 static int pass_open(struct taskvma *tv, struct bpf_pass *ps, pid_t tid)
 {
 	struct bpf_state *st = tv->bpf;
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	DECLARE_LIBBPF_OPTS(bpf_link_create_opts, opts);
 	union bpf_iter_link_info linfo;
 	int err;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->iter_fd = -1;
+	ps->link_fd = -1;
 	memset(&linfo, 0, sizeof(linfo));
 	if (tid) {
 		linfo.task.tid = tid;
-		opts.link_info = &linfo;
-		opts.link_info_len = sizeof(linfo);
+		opts.iter_info = &linfo;
+		opts.iter_info_len = sizeof(linfo);
 	}
 	/* dentries may be freed and reused between passes: new name ids */
 	if (!st->nested) {
@@ -172,14 +178,14 @@ static int pass_open(struct taskvma *tv, struct bpf_pass *ps, pid_t tid)
 	st->skel->bss->target_pid = tid;
 	st->skel->bss->resume_pid = 0;
 	st->skel->bss->resume_addr = 0;
-	ps->link = bpf_program__attach_iter(st->skel->progs.walk, &opts);
-	if (!ps->link) {
+	ps->link_fd = bpf_link_create(st->skel->progs.walk.prog_fd, 0, BPF_TRACE_ITER, &opts);
+	if (ps->link_fd < 0) {
 		err = -errno;
 		if (tid && (err == -ESRCH || err == -ENOENT || err == -EINVAL))
 			return tv_error(tv, -ESRCH, "pid %d: no such process", tid);
 		return tv_error(tv, err, "attach iter/task: %s", strerror(-err));
 	}
-	ps->iter_fd = bpf_iter_create(bpf_link__fd(ps->link));
+	ps->iter_fd = bpf_iter_create(ps->link_fd);
 	if (ps->iter_fd < 0) {
 		err = -errno;
 		pass_close(ps);
@@ -424,7 +430,7 @@ static void bpf_close(struct taskvma *tv)
 		munmap(st->tasks, st->tasks_sz);
 	if (st->names)
 		munmap(st->names, st->names_sz);
-	vma_walk_bpf__destroy(st->skel);
+	vma_walk_lbpf__destroy(st->skel);
 	bc_free(&st->bc);
 	nt_free(&st->nt);
 	free(st);
@@ -467,6 +473,30 @@ static uint32_t fmode_backing_bit(void)
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
 
+/* After a rejected load: load again with the verifier log on, for -v -v.
+ * Only on failure, so that a normal open pays nothing for it. */
+static void log_verifier(struct taskvma *tv)
+{
+	const size_t sz = 4u << 20;
+	struct vma_walk_lbpf *skel;
+	char *buf;
+
+	if (tv->opts.log_level < TASKVMA_LOG_DEBUG || !tv->opts.log)
+		return;
+	buf = calloc(1, sz);
+	skel = buf ? vma_walk_lbpf__open() : NULL;
+	if (skel) {
+		skel->rodata->fmode_backing = fmode_backing_bit();
+		skel->ctx.log_level = 1;
+		skel->ctx.log_size = sz;
+		skel->ctx.log_buf = (__u64)(uintptr_t)buf;
+		vma_walk_lbpf__load(skel);
+		vma_walk_lbpf__destroy(skel);
+		tv_log(tv, TASKVMA_LOG_DEBUG, "verifier log of the VMA walker:\n%s", buf);
+	}
+	free(buf);
+}
+
 static int bpf_open(struct taskvma *tv)
 {
 	struct bpf_state *st;
@@ -482,26 +512,31 @@ static int bpf_open(struct taskvma *tv)
 	if (!st)
 		return -ENOMEM;
 	tv->bpf = st;
-	st->skel = vma_walk_bpf__open();
+	st->skel = vma_walk_lbpf__open();
 	if (!st->skel) {
 		err = -errno;
 		bpf_close(tv);
 		return tv_error(tv, err, "open BPF object: %s", strerror(-err));
 	}
 	st->skel->rodata->fmode_backing = fmode_backing_bit();
-	err = vma_walk_bpf__load(st->skel);
+	err = vma_walk_lbpf__load(st->skel);
 	if (err) {
 		bpf_close(tv);
 		if (err == -EPERM)
 			return tv_error(tv, err, "BPF not permitted: %s", strerror(-err));
-		if (err == -EACCES || err == -EINVAL)
+		if (err == -EACCES || err == -EINVAL) {
+			log_verifier(tv);
 			return tv_error(tv, -EOPNOTSUPP,
 					"the kernel rejected the VMA walker (run with -v -v for the verifier log)");
+		}
 		return tv_error(tv, err, "load BPF program: %s", strerror(-err));
 	}
-	st->recs = map_mmap(st->skel->maps.recs, &st->recs_sz);
-	st->tasks = map_mmap(st->skel->maps.tasks, &st->tasks_sz);
-	st->names = map_mmap(st->skel->maps.names, &st->names_sz);
+	st->recs = map_mmap(st->skel->maps.recs.map_fd, sizeof(struct vw_rec), VW_REC_CAP,
+			    &st->recs_sz);
+	st->tasks = map_mmap(st->skel->maps.tasks.map_fd, sizeof(struct vw_task), VW_TASK_CAP,
+			     &st->tasks_sz);
+	st->names = map_mmap(st->skel->maps.names.map_fd, VW_NAME_CAP + VW_NAME_MAX, 1,
+			     &st->names_sz);
 	if (!st->recs || !st->tasks || !st->names) {
 		err = -errno;
 		bpf_close(tv);
@@ -668,7 +703,7 @@ static int all_finish(struct all_state *a, int err)
 static int retry_now(struct taskvma *tv, struct all_state *a, pid_t pid)
 {
 	struct bpf_state *st = tv->bpf;
-	struct vma_walk_bpf__bss *b = st->skel->bss;
+	struct vma_walk_lbpf__bss *b = st->skel->bss;
 	struct vw_filter filter = b->filter;
 	__s32 target = b->target_pid, rpid = b->resume_pid;
 	__u64 raddr = b->resume_addr;
