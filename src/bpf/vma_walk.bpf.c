@@ -68,13 +68,13 @@ struct {
 } tasks SEC(".maps");
 
 /* d_path() once per distinct file per pass, not once per VMA: the same
- * library is mapped by every process. */
+ * library is mapped by every process.  See struct vw_name_slot. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VW_NAME_CACHE);
-	__type(key, struct vw_name_key);
-	__type(value, struct vw_name_val);
-} name_cache SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VW_NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vw_name_slot);
+} name_slots SEC(".maps");
 
 struct vw_names {
 	char buf[VW_NAME_CAP + VW_NAME_MAX];
@@ -161,13 +161,15 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 		return 0;
 
 	/* the kernel's naming order: file, vm_ops->name(), heap, stack, anon name */
-	file = vma->vm_file;
+	file = vma->vm_file;	/* trusted: bpf_d_path() needs that */
 	if (file) {
 		kind = VW_KIND_FILE;
 	} else {
+		struct vm_area_struct *uvma = untrusted(struct vm_area_struct, vma);
+
 		kind = VW_KIND_ANON;
-		if (vma->vm_ops)
-			fn = (__u64)vma->vm_ops->name;	/* stale copy: a fault-safe load */
+		if (uvma->vm_ops)
+			fn = (__u64)uvma->vm_ops->name;	/* a fault-safe load */
 		if (fn) {
 			kind = VW_KIND_SPECIAL;
 			if (calibrate) {
@@ -222,45 +224,58 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 		nlen = sizeof(key);
 		nname = off + sizeof(key);
 	} else if (file) {
-		/* direct loads through BTF pointers: no helper call per field */
-		struct inode *inode = file->f_inode;
-
 		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
-		r->ino = inode->i_ino;
-		r->dev = inode->i_sb->s_dev;
-		if (filter.no_names) {
-			/* addresses only */
-		} else if ((__u64)file == wc.last_file) {
+		if ((__u64)file == wc.last_file) {
 			r->name_id = wc.last_id;
+			r->ino = wc.last_ino;
+			r->dev = wc.last_dev;
 		} else {
-			struct vw_name_key key = {
-				.mnt = (__u64)file->f_path.mnt,
-				.dentry = (__u64)file->f_path.dentry,
-			};
-			struct vw_name_val *cached = bpf_map_lookup_elem(&name_cache, &key);
+			struct file *uf = untrusted(struct file, file);
+			__u64 mnt = (__u64)uf->f_path.mnt, dentry = (__u64)uf->f_path.dentry;
+			/* pointer - pointer is the one pointer arithmetic the verifier
+			 * allows (to CAP_PERFMON): a scalar to hash */
+			__u32 slot = ((dentry - mnt) * 0x9e3779b97f4a7c15ull) >> (64 - VW_NAME_SLOTS_SHIFT);
+			struct vw_name_slot *ns = bpf_map_lookup_elem(&name_slots, &slot);
 
-			if (cached && cached->gen == pass_gen) {
-				r->name_id = cached->id;
+			if (!ns)
+				return 0;
+			if (!filter.no_names && ns->gen == pass_gen && ns->dentry == dentry &&
+			    ns->mnt == mnt) {
+				r->name_id = ns->id;
+				r->ino = ns->ino;
+				r->dev = ns->dev;
 			} else {
-				barrier_var(off);
-				off &= VW_NAME_CAP - 1;
-				n = bpf_d_path((struct path *)&file->f_path, nb->buf + off, VW_NAME_MAX);
-				if (n > 0) {
-					struct vw_name_val val = { .gen = pass_gen, .id = next_name_id++ };
+				struct inode *inode = uf->f_inode;
 
-					noff = off;
-					nlen = n - 1;	/* without the NUL */
-					nname = off + n;
-					rflags |= VW_F_NAME_NEW;
-					r->name_id = val.id;
-					bpf_map_update_elem(&name_cache, &key, &val, BPF_ANY);
-				} else {
-					rflags |= VW_F_NAME_ERR;
+				r->ino = inode->i_ino;
+				r->dev = inode->i_sb->s_dev;
+				if (!filter.no_names) {
+					barrier_var(off);
+					off &= VW_NAME_CAP - 1;
+					n = bpf_d_path((struct path *)&file->f_path, nb->buf + off,
+						       VW_NAME_MAX);
+					if (n > 0) {
+						noff = off;
+						nlen = n - 1;	/* without the NUL */
+						nname = off + n;
+						rflags |= VW_F_NAME_NEW;
+						r->name_id = next_name_id++;
+						ns->mnt = mnt;
+						ns->dentry = dentry;
+						ns->ino = r->ino;
+						ns->dev = r->dev;
+						ns->id = r->name_id;
+						ns->gen = pass_gen;
+					} else {
+						rflags |= VW_F_NAME_ERR;
+					}
 				}
 			}
 			if (!(rflags & VW_F_NAME_ERR)) {
 				wc.last_file = (__u64)file;
 				wc.last_id = r->name_id;
+				wc.last_ino = r->ino;
+				wc.last_dev = r->dev;
 			}
 		}
 	} else if (kind == VW_KIND_SPECIAL && !filter.no_names) {
@@ -353,7 +368,7 @@ int walk(struct bpf_iter__task *ctx)
 		goto out;
 	}
 
-	mm = task->mm;
+	mm = untrusted(struct task_struct, task)->mm;
 	wc.brk = mm->brk;
 	wc.start_brk = mm->start_brk;
 	wc.start_stack = mm->start_stack;

@@ -62,17 +62,23 @@ struct vw_backing_key {
 	__u64 dentry;
 };
 
-/* The per-pass name cache: (mnt, dentry) of a file -> its name id.  A pass
- * is one read of the iterator; entries of older passes (gen) are ignored. */
-struct vw_name_key {
+/* The per-pass name cache: a direct-mapped array (slot = hash of mnt and
+ * dentry), not a hash map: a lookup is a few inlined instructions, and an
+ * array costs nothing to create, where an LRU hash preallocates every entry
+ * at load.  A collision only evicts: the evicted file is resolved again (new
+ * id, same text).  Entries of older passes (gen) are ignored.  ino and dev
+ * ride along: they belong to the dentry, so a hit needs no inode loads. */
+struct vw_name_slot {
 	__u64 mnt;
 	__u64 dentry;
-};
-struct vw_name_val {
+	__u64 ino;
+	__u32 dev;
 	__u32 gen;
 	__u32 id;
+	__u32 pad;
 };
-#define VW_NAME_CACHE 65536
+#define VW_NAME_SLOTS_SHIFT 14
+#define VW_NAME_SLOTS (1u << VW_NAME_SLOTS_SHIFT)
 
 /* vw_task.status */
 #define VW_TS_DONE	0	/* walk finished */
@@ -112,8 +118,9 @@ struct vw_walk_ctx {
 	__u64 start_brk;
 	__u64 start_stack;
 	__u64 last_file;	/* libc & co. are mapped several times in a row */
-	__u32 last_id;		/* name id of last_file */
-	__u32 pad;
+	__u64 last_ino;		/* ... so its name id, ino and dev are kept */
+	__u32 last_dev;
+	__u32 last_id;
 };
 
 #endif

@@ -492,7 +492,9 @@ static void log_verifier(struct taskvma *tv)
 		skel->ctx.log_buf = (__u64)(uintptr_t)buf;
 		vma_walk_lbpf__load(skel);
 		vma_walk_lbpf__destroy(skel);
-		tv_log(tv, TASKVMA_LOG_DEBUG, "verifier log of the VMA walker:\n%s", buf);
+		/* whole, not through tv_log(): its lines are short */
+		tv->opts.log(TASKVMA_LOG_DEBUG, "verifier log of the VMA walker:", tv->opts.log_ctx);
+		tv->opts.log(TASKVMA_LOG_DEBUG, buf, tv->opts.log_ctx);
 	}
 	free(buf);
 }

@@ -180,25 +180,16 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 		}
 		snprintf(tv->reason, sizeof(tv->reason), "requested");
 	} else {
-		/* The quick feature probe says where to start (BPF, then
-		 * PROCMAP_QUERY, then text); opening still falls back, since a
-		 * probe cannot promise that the real walker loads. */
+		/* BPF, then PROCMAP_QUERY, then text: the first that opens.  No
+		 * feature probe first: each backend's open is its own probe (the
+		 * BPF one checks capabilities before loading anything), and a
+		 * probe could not promise that the real walker loads anyway. */
 		static const enum taskvma_backend order[] = {
 			TASKVMA_BACKEND_BPF, TASKVMA_BACKEND_PROCMAP, TASKVMA_BACKEND_PROCFS,
 		};
-		TASKVMA_OPTS(taskvma_features_opts, fo, .flags = TASKVMA_FEATURES_QUICK,
-			     .proc_root = tv->proc_root);
-		struct taskvma_features *f = NULL;
 		unsigned first = 0;
 		char why[256] = "";
 
-		if (!taskvma_features_probe(&f, &fo)) {
-			for (unsigned i = 0; i < 3; i++)
-				if (order[i] == f->auto_backend)
-					first = i;
-			snprintf(why, sizeof(why), "%.250s", f->auto_reason ? f->auto_reason : "");
-			taskvma_features_free(f);
-		}
 		for (unsigned i = first; i < 3; i++) {
 			tv->kind = order[i];
 			tv->be = backend_ops(tv->kind);
