@@ -48,7 +48,9 @@ void out_proc_start(struct out *o, pid_t pid, const char *comm)
 
 static void spool_write(struct out *o, const char *p, size_t n)
 {
-	if (o->mem_len + n <= SPOOL_MEM) {
+	/* once a line went to the file, every later one must follow it there,
+	 * even a shorter one that would still fit in memory */
+	if (!o->file && o->mem_len + n <= SPOOL_MEM) {
 		if (!o->mem && !(o->mem = malloc(SPOOL_MEM))) {
 			o->err = -ENOMEM;
 			return;

@@ -477,6 +477,51 @@ check "near max_map_count: process has >= 65,000 VMAs ($BIG_COUNT)" test "$BIG_C
 stop_mapper
 restore_max_map
 
+# Map text past the CLI's 4 MiB in-memory spool, with lines of very
+# different lengths (files under a ~3,000-byte directory path, and anonymous
+# VMAs, in turn): a line that no longer fits in memory goes to the spool's
+# temporary file, and a shorter line after it must follow it there, not slip
+# into memory ahead of it.  bench/workload builds the process; its size is
+# chosen so that the naive spool would reorder (checked below on /proc's text).
+D=$TMPD/wl
+for _ in $(seq 12); do D=$D/$(printf 'd%.0s' $(seq 240)); done
+mkdir -p "$D"
+WL= WLC=
+for m in 2800 2801 2802 2803 2805 2808 2813; do
+	"$BUILD/bench/workload" -n 1 -m "$m" -d "$D" >"$TMPD/wl.out" 2>&1 &
+	WL=$!
+	for _ in $(seq 100); do grep -q '^ready' "$TMPD/wl.out" && break; sleep 0.1; done
+	WLC=$(awk '/^ready/ {print $3}' "$TMPD/wl.out")
+	[ -n "$WLC" ] || break
+	cat "/proc/$WLC/maps" >"$TMPD/wl.ref"
+	# would "in memory while it fits, else to the file" put a later line first?
+	python3 - "$TMPD/wl.ref" $((4 << 20)) <<'PY' && break
+import sys
+used, cap, spilled = 0, int(sys.argv[2]), False
+for line in open(sys.argv[1], "rb"):
+    if used + len(line) <= cap:
+        if spilled:
+            sys.exit(0)
+        used += len(line)
+    else:
+        spilled = True
+sys.exit(1)
+PY
+	kill "$WL" 2>/dev/null; wait "$WL" 2>/dev/null; WLC=
+done
+if [ -n "$WLC" ]; then
+	check "spool: the process's map text is over 4 MiB ($(wc -c <"$TMPD/wl.ref") bytes)" \
+		test "$(wc -c <"$TMPD/wl.ref")" -gt $((4 << 20))
+	for b in bpf procmap procfs; do
+		"$TASKVMA" maps --backend="$b" "$WLC" >"$TMPD/wl.got" 2>"$TMPD/wl.err"
+		check_files_eq "spool: over 4 MiB, lines of mixed length, --backend=$b equals /proc, in order" \
+			"$TMPD/wl.ref" "$TMPD/wl.got"
+	done
+	kill "$WL" 2>/dev/null; wait "$WL" 2>/dev/null
+else
+	fail "spool: a bench/workload process whose text crosses 4 MiB mid-line" "$(head -c 300 "$TMPD/wl.out")"
+fi
+
 if [ "$QUICK" != 1 ]; then
 	before=$(cat /proc/sys/vm/max_map_count)
 	raise_max_map 1100000
