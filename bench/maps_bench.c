@@ -330,15 +330,9 @@ static pid_t *list_pids(size_t *n)
 
 /* ---- (1), (4), (5): the library, maps kept in memory ------------------ */
 
-/* A deep copy of one map: records, then the names they use, one block. */
-struct kept_map {
-	pid_t pid;
-	size_t count;
-	struct taskvma_vma vmas[];
-};
-
+/* The maps, kept as the library hands them over (TASKVMA_KEEP: no copy). */
 struct keep_ctx {
-	struct kept_map **maps;
+	struct taskvma_map **maps;
 	size_t n, cap;
 	long errors;
 	long vmas;
@@ -347,55 +341,31 @@ struct keep_ctx {
 static int keep_cb(void *arg, pid_t pid, int err, const struct taskvma_map *m)
 {
 	struct keep_ctx *k = arg;
-	struct kept_map *c;
-	size_t names = 0;
-	char *np;
 
+	(void)pid;
 	if (!m) {
 		if (err != -EACCES && err != -EPERM)
 			k->errors++;
 		return 0;
 	}
-	for (size_t i = 0; i < m->count; i++)
-		if (!i || m->vmas[i].name != m->vmas[i - 1].name)
-			names += m->vmas[i].name_len + 1;
-	c = malloc(sizeof(*c) + m->count * sizeof(c->vmas[0]) + names);
-	if (!c)
-		return -ENOMEM;
-	c->pid = pid;
-	c->count = m->count;
-	np = (char *)&c->vmas[m->count];
-	for (size_t i = 0; i < m->count; i++) {
-		c->vmas[i] = m->vmas[i];
-		if (i && m->vmas[i].name == m->vmas[i - 1].name) {
-			c->vmas[i].name = c->vmas[i - 1].name;
-		} else {
-			memcpy(np, m->vmas[i].name, m->vmas[i].name_len);
-			np[m->vmas[i].name_len] = 0;
-			c->vmas[i].name = np;
-			np += m->vmas[i].name_len + 1;
-		}
-	}
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 1024;
-		struct kept_map **p = realloc(k->maps, cap * sizeof(*p));
+		struct taskvma_map **p = realloc(k->maps, cap * sizeof(*p));
 
-		if (!p) {
-			free(c);
+		if (!p)
 			return -ENOMEM;
-		}
 		k->maps = p;
 		k->cap = cap;
 	}
-	k->maps[k->n++] = c;
+	k->maps[k->n++] = (struct taskvma_map *)m;
 	k->vmas += (long)m->count;
-	return 0;
+	return TASKVMA_KEEP;
 }
 
 static void keep_free(struct keep_ctx *k)
 {
 	for (size_t i = 0; i < k->n; i++)
-		free(k->maps[i]);
+		taskvma_map_free(k->maps[i]);
 	free(k->maps);
 	memset(k, 0, sizeof(*k));
 }
@@ -404,7 +374,7 @@ static void keep_free(struct keep_ctx *k)
 static void keep_counts(const struct keep_ctx *k, struct counts *all, struct counts *exec)
 {
 	for (size_t i = 0; i < k->n; i++) {
-		const struct kept_map *m = k->maps[i];
+		const struct taskvma_map *m = k->maps[i];
 		long n = 0, x = 0;
 
 		for (size_t j = 0; j < m->count; j++) {

@@ -190,9 +190,12 @@ TASKVMA_API void taskvma_map_free(struct taskvma_map *map);
  * went by, or invisible to it): those come after the others.  `err` is
  * 0 with a map, or -errno with map == NULL for processes that could not be
  * read (they are reported, not skipped, except those that vanished, which
- * are counted in stats).  The map is freed after the callback returns.
- * Return non-zero to stop the walk; that value is returned. */
+ * are counted in stats).  The map is freed after the callback returns,
+ * unless the callback returns TASKVMA_KEEP: the map is then the caller's, to
+ * free with taskvma_map_free() (cast away the const); nothing is copied.
+ * Any other non-zero return stops the walk; that value is returned. */
 typedef int (*taskvma_map_cb)(void *ctx, pid_t pid, int err, const struct taskvma_map *map);
+#define TASKVMA_KEEP 0x4b454550 /* "KEEP" */
 
 struct taskvma_all_stats {
 	size_t sz;

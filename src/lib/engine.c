@@ -979,7 +979,12 @@ static int snap_end(void *ctx, pid_t pid, int err)
 	s->c.err = err;
 	err = collect_to_map(s->tv, &s->c, pid, &m);
 	r = s->cb(s->ctx, pid, err, m);
-	taskvma_map_free(m);
+	if (r == TASKVMA_KEEP && m)
+		r = 0;	/* the caller owns it now */
+	else
+		taskvma_map_free(m);
+	if (r == TASKVMA_KEEP)
+		r = 0;
 	s->c.attempts = 0;
 	return r;
 }
