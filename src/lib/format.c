@@ -14,23 +14,33 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Lowercase hex with at least `width` digits, like seq_put_hex_ll(). */
+/* "000102...ff": two digits per table load (the CLI formats every line). */
+static const char hex2[513] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* Lowercase hex with at least `width` digits, like seq_put_hex_ll(): the
+ * length first (from the highest set bit), then digits from the end. */
 static size_t put_hex(char *p, uint64_t v, int width)
 {
-	char tmp[16];
-	int n = 0;
+	int n = v ? (64 - __builtin_clzll(v) + 3) / 4 : 1, i;
 
-	do {
-		tmp[n++] = hexdig[v & 0xf];
-		v >>= 4;
-	} while (v);
-	while (n < width)
-		tmp[n++] = '0';
-	for (int i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
+	if (n < width)
+		n = width;
+	for (i = n; i >= 2; i -= 2) {
+		memcpy(p + i - 2, hex2 + 2 * (v & 0xff), 2);
+		v >>= 8;
+	}
+	if (i)
+		p[0] = hexdig[v & 0xf];
+	return (size_t)n;
 }
-
 static size_t put_dec(char *p, uint64_t v)
 {
 	char tmp[20];
