@@ -545,14 +545,24 @@ void taskvma_iter_destroy(struct taskvma_iter *it)
 
 int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v)
 {
+	struct tv_vec_name *s;
+	struct taskvma_vma *d;
+
 	if (tv_reserve((void **)&vec->v, &vec->cap, vec->n + 1, sizeof(*vec->v), 256))
 		return -ENOMEM;
-	/* Records of one file usually follow each other: share its name. */
-	struct taskvma_vma *d = &vec->v[vec->n];
+	d = &vec->v[vec->n];
 	*d = *v;
-	if (vec->n && v->name_len && vec->v[vec->n - 1].name_len == v->name_len &&
-	    !memcmp(vec->names + (uintptr_t)vec->v[vec->n - 1].name, v->name, v->name_len)) {
-		d->name = vec->v[vec->n - 1].name;
+	if (!v->name_len) {
+		d->name = NULL;	/* resolved to "" in tv_vec_to_map */
+		vec->n++;
+		return 0;
+	}
+	/* Share the text with an earlier record of the same name when the
+	 * backend handed it over from the same place. */
+	s = &vec->slot[((uintptr_t)v->name >> 3 ^ v->name_len) % TV_VEC_NAME_SLOTS];
+	if (s->off1 && s->src == v->name && vec->v[s->off1 - 1].name_len == v->name_len &&
+	    !memcmp(vec->names + (uintptr_t)vec->v[s->off1 - 1].name, v->name, v->name_len)) {
+		d->name = vec->v[s->off1 - 1].name;
 	} else {
 		if (tv_reserve((void **)&vec->names, &vec->ncap, vec->nlen + v->name_len + 1, 1, 4096))
 			return -ENOMEM;
@@ -561,6 +571,8 @@ int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v)
 		/* an offset until the arena stops moving (tv_vec_to_map) */
 		d->name = (const char *)(uintptr_t)vec->nlen;
 		vec->nlen += v->name_len + 1;
+		s->src = v->name;
+		s->off1 = vec->n + 1;
 	}
 	vec->n++;
 	return 0;
@@ -598,7 +610,7 @@ int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvm
 	o->v = vec->v;
 	o->names = vec->names;
 	for (size_t i = 0; i < vec->n; i++)
-		o->v[i].name = vec->names + (uintptr_t)o->v[i].name;
+		o->v[i].name = o->v[i].name_len ? vec->names + (uintptr_t)o->v[i].name : "";
 	memset(vec, 0, sizeof(*vec));
 	*out = &o->map;
 	return 0;
@@ -630,6 +642,7 @@ static int collect_begin(void *ctx, pid_t pid, const char *comm)
 
 	(void)pid;
 	c->vec.n = c->vec.nlen = 0;
+	memset(c->vec.slot, 0, sizeof(c->vec.slot));
 	snprintf(c->comm, sizeof(c->comm), "%s", comm);
 	c->attempts++;
 	return 0;

@@ -99,11 +99,20 @@ TV_HIDDEN bool tv_pid_gone(struct taskvma *tv, pid_t pid);
 TV_HIDDEN int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16]);
 
 /* A growable array of VMAs whose names live in one arena (snapshots). */
+#define TV_VEC_NAME_SLOTS 64
 struct tv_vec {
 	struct taskvma_vma *v;
 	size_t n, cap;
 	char *names;
 	size_t nlen, ncap;
+	/* Names already stored, by the address the backend gave them: a
+	 * process maps each library several times, not always in a row.  A
+	 * hit is confirmed by comparing the text, so a reused address is
+	 * harmless.  off + 1; 0 = empty. */
+	struct tv_vec_name {
+		const char *src;
+		size_t off1;
+	} slot[TV_VEC_NAME_SLOTS];
 };
 TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
 TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
