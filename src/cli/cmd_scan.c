@@ -230,8 +230,9 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 		return r;
 	}
 	c.all = npids == 0;
-	/* errors go to stderr only; "errs" keeps no JSON of its own */
+	/* errors go to stderr, and with --json also to "errors", as for maps */
 	memset(&c.errs, 0, sizeof(c.errs));
+	c.errs.json = c.json;
 	if (c.json)
 		printf("{\"backend\":\"%s\",\"findings\":[", taskvma_backend_name(taskvma_backend(c.tv)));
 	if (c.all) {
@@ -243,15 +244,17 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
 	}
 	if (c.json)
-		printf("],\"processes\":%llu,\"count\":%llu}\n", (unsigned long long)c.procs,
-		       (unsigned long long)c.findings);
+		printf("],\"processes\":%llu,\"count\":%llu,\"errors\":[%s]}\n",
+		       (unsigned long long)c.procs, (unsigned long long)c.findings,
+		       c.errs.errs ? c.errs.errs : "");
 	fflush(stdout);
 	if (err) {
 		cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv) : taskvma_strerror(err));
 		c.worst = cli_exit_code(err);
 	}
-	fprintf(stderr, "taskvma: scanned %llu processes: %llu findings%s\n",
-		(unsigned long long)c.procs, (unsigned long long)c.findings,
+	fprintf(stderr, "taskvma: scanned %llu process%s: %llu finding%s%s\n",
+		(unsigned long long)c.procs, c.procs == 1 ? "" : "es",
+		(unsigned long long)c.findings, c.findings == 1 ? "" : "s",
 		c.denied ? "; some processes skipped: permission denied" : "");
 	drop(&c);
 	free(c.f);

@@ -267,7 +267,7 @@ scan_all() {
 	done
 }
 
-SUMMARY_RE='^taskvma: scanned ([0-9]+) processes: ([0-9]+) findings(; some processes skipped: permission denied)?$'
+SUMMARY_RE='^taskvma: scanned ([0-9]+) process(es)?: ([0-9]+) findings?(; some processes skipped: permission denied)?$'
 # summary_ok NAME STDERR STDOUT_LINES: the last stderr line is the summary and
 # its finding count is the number of findings printed; sets SCANNED.
 summary_ok() {
@@ -276,7 +276,7 @@ summary_ok() {
 	SCANNED=
 	if [[ $last =~ $SUMMARY_RE ]]; then
 		SCANNED=${BASH_REMATCH[1]}
-		check_eq "$1" "$3" "${BASH_REMATCH[2]}"
+		check_eq "$1" "$3" "${BASH_REMATCH[3]}"
 	else
 		fail "$1" "no summary line: $(tr '\n' ' ' <"$2")"
 	fi
@@ -308,7 +308,7 @@ for b in $BACKENDS; do
 	check "scan --backend=$b PID: each finding is the mapping made for its rules" \
 		oracle made "$TMPD/made" "$PM" "$TMPD/out" "$SPID"
 	check_eq "scan --backend=$b PID: stderr is the summary only" \
-		"taskvma: scanned 1 processes: $(wc -l <"$TMPD/want") findings" "$(cat "$TMPD/err")"
+		"taskvma: scanned 1 process: $(wc -l <"$TMPD/want") findings" "$(cat "$TMPD/err")"
 
 	# every process: the fixture's findings are there, once (it has two threads)
 	oracle procs "$TMPD/before"
@@ -380,6 +380,8 @@ for b in $BACKENDS; do
 	check_eq "scan --backend=$b --json no-such-PID: exit 3" 3 $?
 	check "scan --backend=$b --json no-such-PID: still strict JSON" \
 		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["findings"]==[] and d["count"]==0, d' "$TMPD/out.json"
+	check "scan --backend=$b --json no-such-PID: reported in errors[] with its pid and message" \
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["errors"]; assert len(e)==1 and e[0]["pid"]==int(sys.argv[2]) and "no such process" in e[0]["error"], e' "$TMPD/out.json" "$nopid"
 done
 
 # a zombie has no address space: 5 for its PID, skipped in a scan of all
@@ -437,7 +439,7 @@ check "scan as nobody, root's PID: permission denied" grep -q "^taskvma: pid $SP
 scan_all "$TMPD/out" "$TMPD/err" "${NOBODY[@]}" "$PUB/taskvma" scan
 check_eq "scan as nobody (all): exit 0" 0 "$RC"
 check "scan as nobody (all): says some were skipped" \
-	grep -qx "taskvma: scanned [0-9]* processes: [0-9]* findings; some processes skipped: permission denied" "$TMPD/err"
+	grep -qEx "taskvma: scanned [0-9]+ process(es)?: [0-9]+ findings?; some processes skipped: permission denied" "$TMPD/err"
 "${NOBODY[@]}" "$PUB/taskvma" scan --backend=bpf "$SPID" >"$TMPD/out" 2>"$TMPD/err"
 check_eq "scan as nobody --backend=bpf: exit 7" 7 $?
 ROOT_SPID=$SPID
