@@ -104,12 +104,15 @@ static int nt_add(struct name_table *nt, uint32_t id, const char *s, uint32_t le
 		memset(nt->len + nt->cap, 0xff, (cap - nt->cap) * sizeof(*l));
 		nt->cap = cap;
 	}
-	if (tv_reserve((void **)&nt->text, &nt->text_cap, nt->text_len + len, 1, 65536))
+	/* stored as /proc prints it, escaped once per name, not once per VMA */
+	size_t elen = tv_escaped_len(s, len);
+
+	if (tv_reserve((void **)&nt->text, &nt->text_cap, nt->text_len + elen, 1, 65536))
 		return -ENOMEM;
-	memcpy(nt->text + nt->text_len, s, len);
+	tv_escape_copy(nt->text + nt->text_len, s, len);
 	nt->off[id] = (uint32_t)nt->text_len;
-	nt->len[id] = len;
-	nt->text_len += len;
+	nt->len[id] = (uint32_t)elen;
+	nt->text_len += elen;
 	return 0;
 }
 
@@ -240,7 +243,7 @@ static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 	struct backing_ent *e;
 	char path[192], buf[4096];
 	ssize_t n;
-	size_t i;
+	size_t i, elen;
 
 	if (bc->used * 2 >= bc->cap) {
 		size_t cap = bc->cap ? bc->cap * 2 : 256;
@@ -276,12 +279,13 @@ static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 		e->err = n < 0 ? -errno : -ENAMETOOLONG;
 		goto found;
 	}
-	if (tv_reserve((void **)&bc->text, &bc->text_cap, bc->text_len + n, 1, 16384))
+	elen = tv_escaped_len(buf, (size_t)n);
+	if (tv_reserve((void **)&bc->text, &bc->text_cap, bc->text_len + elen, 1, 16384))
 		return -ENOMEM;
-	memcpy(bc->text + bc->text_len, buf, n);
+	tv_escape_copy(bc->text + bc->text_len, buf, (size_t)n);
 	e->off = (uint32_t)bc->text_len;
-	e->len = (uint32_t)n;
-	bc->text_len += n;
+	e->len = (uint32_t)elen;
+	bc->text_len += elen;
 found:
 	if (e->err)
 		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx (a backing file) "
@@ -905,7 +909,9 @@ static int bpf_all(struct taskvma *tv, const struct taskvma_query *q, const pid_
 
 const struct tv_backend tv_backend_bpf = {
 	.name = "bpf",
-	.raw_names = true,
+	/* file and backing-file names are escaped once, when they enter the
+	 * pass's name tables; special and [anon:] names cannot hold '\n' */
+	.raw_names = false,
 	.open = bpf_open,
 	.close = bpf_close,
 	.walk_start = bpf_walk_start,

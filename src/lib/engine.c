@@ -355,6 +355,30 @@ int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct 
 }
 
 /* Copy the name with '\n' escaped as the kernel's seq_path() does. */
+size_t tv_escaped_len(const char *s, size_t len)
+{
+	size_t n = len;
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		n += 3;
+		p++;
+	}
+	return n;
+}
+
+void tv_escape_copy(char *dst, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n') {
+			memcpy(dst, "\\012", 4);
+			dst += 4;
+		} else {
+			*dst++ = s[i];
+		}
+	}
+}
+
 static int escape_name(struct tv_walk *w, struct taskvma_vma *v)
 {
 	size_t extra = 0, n = 0;

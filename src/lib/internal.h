@@ -114,6 +114,10 @@ struct tv_vec {
 		size_t off1;
 	} slot[TV_VEC_NAME_SLOTS];
 };
+/* /proc escapes '\n' in names as "\012": the length after escaping, and
+ * the escaped copy (dst has room for tv_escaped_len() bytes). */
+TV_HIDDEN size_t tv_escaped_len(const char *s, size_t len);
+TV_HIDDEN void tv_escape_copy(char *dst, const char *s, size_t len);
 TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
 TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
 TV_HIDDEN void tv_vec_free(struct tv_vec *vec);

@@ -186,8 +186,11 @@ def cmd_json(a):
     pid, comm, backend, procs = int(a[2]), a[3], a[4], int(a[5])
     only = a[6].split(',') if len(a) > 6 else None
     errs = []
-    if set(doc) != {'backend', 'findings', 'processes', 'count'}:
+    if set(doc) != {'backend', 'findings', 'processes', 'count', 'errors'}:
         errs.append('keys %s' % sorted(doc))
+    if not isinstance(doc.get('errors'), list) or any(
+            set(e) != {'pid', 'error'} for e in doc.get('errors', [])):
+        errs.append('errors %r' % doc.get('errors'))
     if doc.get('backend') not in ('bpf', 'procmap', 'procfs') or \
             (backend != 'auto' and doc.get('backend') != backend):
         errs.append('backend %r' % doc.get('backend'))
