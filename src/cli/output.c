@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "cli.h"
 #include "output.h"
 
@@ -46,12 +48,32 @@ void out_proc_start(struct out *o, pid_t pid, const char *comm)
 	out_proc_discard(o);
 }
 
+/* The in-memory spool: 4 MiB on 2 MiB boundaries, in transparent huge
+ * pages where the kernel allows them (madvise mode): a process with 65,000
+ * VMAs fills it, and 1,024 page faults of 4 KiB cost ~4 ms on a VM, two of
+ * 2 MiB almost nothing.  Pages are only faulted in as the text grows. */
+#define SPOOL_ALIGN (2u << 20)
+
+static char *spool_alloc(struct out *o)
+{
+	char *p = mmap(NULL, SPOOL_MEM + SPOOL_ALIGN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + SPOOL_ALIGN - 1) & ~((uintptr_t)SPOOL_ALIGN - 1));
+	madvise(a, SPOOL_MEM, MADV_HUGEPAGE);	/* a hint: failure is fine */
+	o->mem_map = p;
+	return a;
+}
+
 static void spool_write(struct out *o, const char *p, size_t n)
 {
 	/* once a line went to the file, every later one must follow it there,
 	 * even a shorter one that would still fit in memory */
 	if (!o->file && o->mem_len + n <= SPOOL_MEM) {
-		if (!o->mem && !(o->mem = malloc(SPOOL_MEM))) {
+		if (!o->mem && !(o->mem = spool_alloc(o))) {
 			o->err = -ENOMEM;
 			return;
 		}
@@ -168,7 +190,9 @@ void out_end(struct out *o)
 			o->errs ? o->errs : "");
 	fflush(o->f);
 	out_proc_discard(o);
-	free(o->mem);
+	if (o->mem_map)
+		munmap(o->mem_map, SPOOL_MEM + SPOOL_ALIGN);
+	o->mem = NULL;
 	free(o->procs);
 	free(o->errs);
 }

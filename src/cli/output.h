@@ -26,7 +26,8 @@ struct out {
 	pid_t pid;
 	char comm[16];
 	uint64_t count;
-	char *mem;
+	char *mem;		/* SPOOL_MEM bytes inside mem_map */
+	void *mem_map;
 	size_t mem_len;
 	FILE *file;		/* overflow, NULL until needed */
 	char line[8192];
