@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -610,12 +612,140 @@ void tv_vec_free(struct tv_vec *vec)
 }
 
 /* A map owns the vector's arrays: handing them over costs no copy (the
- * vector starts empty again).  The wrapper is private to the library. */
+ * vector starts empty again).  Or, for taskvma_snapshot_all(), the map lives
+ * in a chunk of the pass's arena (below).  The wrapper is private to the
+ * library. */
 struct tv_map_owner {
 	struct taskvma_map map;
 	struct taskvma_vma *v;
 	char *names;
+	struct tv_chunk *chunk;	/* arena map: v, names and this wrapper are in it */
+	size_t asz;		/* bytes taken from the chunk */
 };
+
+/*
+ * The arena of taskvma_snapshot_all(): every map of a pass is copied into
+ * large chunks (8 MiB, or one map's size) mapped on 2 MiB boundaries in
+ * transparent huge pages where the kernel allows it.  A pass over 200
+ * processes otherwise allocates ~8 MiB in small blocks that glibc hands back
+ * to the kernel when the caller frees them, and the next pass takes 2,000+
+ * page faults again (about 8 ms on this project's VM, a quarter of the whole
+ * walk); with huge pages it is a handful.  A chunk is unmapped when its last
+ * map is freed (reference count; maps may be freed from any thread).  A map
+ * the callback does not keep is freed at once and its space reused.
+ */
+struct tv_chunk {
+	size_t size;		/* bytes mapped, this header included */
+	size_t used;
+	long refs;		/* maps in it, + 1 while it is the arena's current chunk */
+};
+
+#define TV_CHUNK_MIN (8u << 20)
+#define TV_CHUNK_ALIGN (2u << 20)
+
+static struct tv_chunk *chunk_new(size_t need)
+{
+	size_t size = (need + sizeof(struct tv_chunk) + 63 + TV_CHUNK_ALIGN - 1) &
+		      ~(size_t)(TV_CHUNK_ALIGN - 1);
+	uintptr_t p, a;
+	struct tv_chunk *c;
+	void *m;
+
+	if (size < TV_CHUNK_MIN)
+		size = TV_CHUNK_MIN;
+	m = mmap(NULL, size + TV_CHUNK_ALIGN, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* keep the 2 MiB-aligned part only */
+	p = (uintptr_t)m;
+	a = (p + TV_CHUNK_ALIGN - 1) & ~(uintptr_t)(TV_CHUNK_ALIGN - 1);
+	if (a > p)
+		munmap(m, a - p);
+	munmap((void *)(a + size), p + TV_CHUNK_ALIGN - a);
+	madvise((void *)a, size, MADV_HUGEPAGE);	/* a hint: failure is fine */
+	c = (struct tv_chunk *)a;
+	c->size = size;
+	c->used = 64;	/* the header, rounded to a cache line */
+	c->refs = 1;
+	return c;
+}
+
+static void chunk_unref(struct tv_chunk *c)
+{
+	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		munmap(c, c->size);
+}
+
+struct tv_arena {
+	struct tv_chunk *cur;
+};
+
+/* sz bytes (16-aligned) from the current chunk, or a new one. */
+static void *arena_alloc(struct tv_arena *a, size_t sz, struct tv_chunk **chunk)
+{
+	void *p;
+
+	sz = (sz + 15) & ~(size_t)15;
+	if (!a->cur || a->cur->used + sz > a->cur->size) {
+		struct tv_chunk *c = chunk_new(sz);
+
+		if (!c)
+			return NULL;
+		chunk_unref(a->cur);
+		a->cur = c;
+	}
+	p = (char *)a->cur + a->cur->used;
+	a->cur->used += sz;
+	__atomic_add_fetch(&a->cur->refs, 1, __ATOMIC_ACQ_REL);
+	*chunk = a->cur;
+	return p;
+}
+
+/* The vector's contents as a map in the arena; the vector keeps its buffers
+ * for the next process. */
+static int vec_to_arena_map(struct tv_vec *vec, struct tv_arena *a, pid_t pid, const char *comm,
+			    struct taskvma_map **out)
+{
+	size_t hdr = (sizeof(struct tv_map_owner) + 15) & ~(size_t)15;
+	size_t vsz = vec->n * sizeof(struct taskvma_vma), asz = hdr + vsz + vec->nlen + 1;
+	struct tv_map_owner *o;
+	struct tv_chunk *c;
+	char *names;
+
+	o = arena_alloc(a, asz, &c);
+	if (!o)
+		return -ENOMEM;
+	memset(o, 0, sizeof(*o));
+	o->chunk = c;
+	o->asz = (asz + 15) & ~(size_t)15;
+	o->map.pid = pid;
+	snprintf(o->map.comm, sizeof(o->map.comm), "%s", comm);
+	o->map.count = vec->n;
+	o->map.vmas = (struct taskvma_vma *)((char *)o + hdr);
+	names = (char *)o->map.vmas + vsz;
+	if (vec->nlen)
+		memcpy(names, vec->names, vec->nlen);
+	names[vec->nlen] = 0;
+	memcpy(o->map.vmas, vec->v, vsz);
+	for (size_t i = 0; i < vec->n; i++)
+		o->map.vmas[i].name = o->map.vmas[i].name_len ? names + (uintptr_t)o->map.vmas[i].name : "";
+	vec->n = vec->nlen = 0;
+	memset(vec->slot, 0, sizeof(vec->slot));
+	*out = &o->map;
+	return 0;
+}
+
+/* Free a map the callback did not keep: the last one taken from the current
+ * chunk gives its space back. */
+static void arena_map_drop(struct tv_arena *a, struct taskvma_map *map)
+{
+	struct tv_map_owner *o = (struct tv_map_owner *)map;
+
+	if (o->chunk == a->cur && (char *)o + o->asz == (char *)a->cur + a->cur->used)
+		a->cur->used -= o->asz;
+	taskvma_map_free(map);
+}
 
 int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out)
 {
@@ -646,6 +776,10 @@ void taskvma_map_free(struct taskvma_map *map)
 
 	if (!map)
 		return;
+	if (o->chunk) {
+		chunk_unref(o->chunk);	/* o lives in it: not used after this */
+		return;
+	}
 	free(o->v);
 	free(o->names);
 	free(o);
@@ -696,14 +830,16 @@ static const struct taskvma_visitor collect_visitor = {
 	.end = collect_end,
 };
 
-static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, struct taskvma_map **out)
+static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, struct tv_arena *arena,
+			  struct taskvma_map **out)
 {
 	int err = c->err;
 
 	*out = NULL;
 	if (err && err != -EAGAIN)
 		return err;
-	if (tv_vec_to_map(&c->vec, pid, c->comm, out))
+	if (arena ? vec_to_arena_map(&c->vec, arena, pid, c->comm, out)
+		  : tv_vec_to_map(&c->vec, pid, c->comm, out))
 		return -ENOMEM;
 	(*out)->attempts = c->attempts;
 	if (err) {
@@ -812,7 +948,7 @@ int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct taskvma_query *
 
 	err = taskvma_visit(tv, pid, q, &collect_visitor, &c);
 	if (!err)
-		err = collect_to_map(tv, &c, pid, out);
+		err = collect_to_map(tv, &c, pid, NULL, out);
 	else
 		*out = NULL;
 	memcpy(msg, tv->err_msg, sizeof(msg));
@@ -990,6 +1126,7 @@ int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 /* snapshot_all = visit_all + collect, one map at a time. */
 struct snap_all {
 	struct collect c;
+	struct tv_arena arena;
 	taskvma_map_cb cb;
 	void *ctx;
 	struct taskvma *tv;
@@ -1014,12 +1151,12 @@ static int snap_end(void *ctx, pid_t pid, int err)
 	if (err == TASKVMA_RETRY)
 		return 0;
 	s->c.err = err;
-	err = collect_to_map(s->tv, &s->c, pid, &m);
+	err = collect_to_map(s->tv, &s->c, pid, &s->arena, &m);
 	r = s->cb(s->ctx, pid, err, m);
 	if (r == TASKVMA_KEEP && m)
 		r = 0;	/* the caller owns it now */
-	else
-		taskvma_map_free(m);
+	else if (m)
+		arena_map_drop(&s->arena, m);
 	if (r == TASKVMA_KEEP)
 		r = 0;
 	s->c.attempts = 0;
@@ -1039,5 +1176,6 @@ int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q, task
 	int err = taskvma_visit_all(tv, q, &vis, &s, stats);
 
 	tv_vec_free(&s.c.vec);
+	chunk_unref(s.arena.cur);	/* unmapped now unless the caller kept maps */
 	return err;
 }
