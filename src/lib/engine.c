@@ -641,6 +641,7 @@ struct tv_chunk {
 };
 
 #define TV_CHUNK_MIN (8u << 20)
+#define TV_ARENA_MAX_MAP (1u << 20)	/* records of 16,384 VMAs */
 #define TV_CHUNK_ALIGN (2u << 20)
 
 static struct tv_chunk *chunk_new(size_t need)
@@ -838,8 +839,11 @@ static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, stru
 	*out = NULL;
 	if (err && err != -EAGAIN)
 		return err;
-	if (arena ? vec_to_arena_map(&c->vec, arena, pid, c->comm, out)
-		  : tv_vec_to_map(&c->vec, pid, c->comm, out))
+	/* a large map keeps the vector's own buffers: copying it would cost
+	 * more than its page faults */
+	if (arena && c->vec.n * sizeof(struct taskvma_vma) < TV_ARENA_MAX_MAP ?
+		    vec_to_arena_map(&c->vec, arena, pid, c->comm, out) :
+		    tv_vec_to_map(&c->vec, pid, c->comm, out))
 		return -ENOMEM;
 	(*out)->attempts = c->attempts;
 	if (err) {
