@@ -48,24 +48,25 @@ void out_proc_start(struct out *o, pid_t pid, const char *comm)
 	out_proc_discard(o);
 }
 
-/* The in-memory spool: 4 MiB on 2 MiB boundaries, in transparent huge
- * pages where the kernel allows them (madvise mode): a process with 65,000
- * VMAs fills it, and 1,024 page faults of 4 KiB cost ~4 ms on a VM, two of
- * 2 MiB almost nothing.  Pages are only faulted in as the text grows. */
-#define SPOOL_ALIGN (2u << 20)
+/* The in-memory spool: one 4 MiB mapping, faulted in 512 KiB at a time with
+ * MADV_POPULATE_WRITE as the text grows: a process with 65,000 VMAs fills
+ * it, and 1,024 separate page faults cost ~4 ms on a VM.  (Not huge pages:
+ * a huge-page fault may stall in direct compaction on a busy host.) */
+#define SPOOL_STEP (512u << 10)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 static char *spool_alloc(struct out *o)
 {
-	char *p = mmap(NULL, SPOOL_MEM + SPOOL_ALIGN, PROT_READ | PROT_WRITE,
+	char *p = mmap(NULL, SPOOL_MEM, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	char *a;
 
 	if (p == MAP_FAILED)
 		return NULL;
-	a = (char *)(((uintptr_t)p + SPOOL_ALIGN - 1) & ~((uintptr_t)SPOOL_ALIGN - 1));
-	madvise(a, SPOOL_MEM, MADV_HUGEPAGE);	/* a hint: failure is fine */
 	o->mem_map = p;
-	return a;
+	o->mem_populated = 0;
+	return p;
 }
 
 static void spool_write(struct out *o, const char *p, size_t n)
@@ -76,6 +77,15 @@ static void spool_write(struct out *o, const char *p, size_t n)
 		if (!o->mem && !(o->mem = spool_alloc(o))) {
 			o->err = -ENOMEM;
 			return;
+		}
+		if (o->mem_len + n > o->mem_populated) {
+			size_t end = (o->mem_len + n + SPOOL_STEP - 1) & ~(size_t)(SPOOL_STEP - 1);
+
+			if (end > SPOOL_MEM)
+				end = SPOOL_MEM;
+			/* a hint: on failure pages fault in one by one */
+			madvise(o->mem + o->mem_populated, end - o->mem_populated, MADV_POPULATE_WRITE);
+			o->mem_populated = end;
 		}
 		memcpy(o->mem + o->mem_len, p, n);
 		o->mem_len += n;
@@ -191,7 +201,7 @@ void out_end(struct out *o)
 	fflush(o->f);
 	out_proc_discard(o);
 	if (o->mem_map)
-		munmap(o->mem_map, SPOOL_MEM + SPOOL_ALIGN);
+		munmap(o->mem_map, SPOOL_MEM);
 	o->mem = NULL;
 	free(o->procs);
 	free(o->errs);

@@ -29,6 +29,7 @@ struct out {
 	char *mem;		/* SPOOL_MEM bytes inside mem_map */
 	void *mem_map;
 	size_t mem_len;
+	size_t mem_populated;	/* bytes prefaulted */
 	FILE *file;		/* overflow, NULL until needed */
 	char line[8192];
 	int err;		/* spool I/O error */

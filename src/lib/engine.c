@@ -211,6 +211,7 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 		tv_log(tv, TASKVMA_LOG_INFO, "using backend %s (%s)", tv->be->name, tv->reason);
 	}
 	tv->err_msg[0] = 0;
+	tv_arena_handles(1);
 	*out = tv;
 	return 0;
 }
@@ -222,6 +223,7 @@ void taskvma_close(struct taskvma *tv)
 	if (tv->be && tv->be->close)
 		tv->be->close(tv);
 	free(tv);
+	tv_arena_handles(-1);
 }
 
 int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16])
@@ -625,57 +627,94 @@ struct tv_map_owner {
 
 /*
  * The arena of taskvma_snapshot_all(): every map of a pass is copied into
- * large chunks (8 MiB, or one map's size) mapped on 2 MiB boundaries in
- * transparent huge pages where the kernel allows it.  A pass over 200
- * processes otherwise allocates ~8 MiB in small blocks that glibc hands back
- * to the kernel when the caller frees them, and the next pass takes 2,000+
- * page faults again (about 8 ms on this project's VM, a quarter of the whole
- * walk); with huge pages it is a handful.  A chunk is unmapped when its last
- * map is freed (reference count; maps may be freed from any thread).  A map
- * the callback does not keep is freed at once and its space reused.
+ * large chunks (8 MiB, or one map's size).  A pass over 200 processes
+ * otherwise allocates ~8 MiB in small blocks that glibc hands back to the
+ * kernel when the caller frees them, and the next pass takes 2,000+ page
+ * faults again (about 8 ms on this project's VM, a quarter of the walk).
+ * Here a chunk is faulted in 1 MiB at a time with MADV_POPULATE_WRITE (one
+ * call instead of 256 faults), and a chunk whose last map was freed is kept
+ * for the next pass (up to TV_SPARE_CHUNKS, released when the last handle
+ * closes) instead of being unmapped.  No transparent huge pages: with the
+ * usual defrag=madvise setting a huge-page fault may stall in direct
+ * compaction, which showed as passes twice as slow as others here.  A chunk
+ * is reference counted (maps may be freed from any thread); a map the
+ * callback does not keep is freed at once and its space reused.
  */
 struct tv_chunk {
 	size_t size;		/* bytes mapped, this header included */
 	size_t used;
+	size_t populated;	/* bytes prefaulted from the start */
 	long refs;		/* maps in it, + 1 while it is the arena's current chunk */
 };
 
 #define TV_CHUNK_MIN (8u << 20)
 #define TV_ARENA_MAX_MAP (1u << 20)	/* records of 16,384 VMAs */
-#define TV_CHUNK_ALIGN (2u << 20)
+#define TV_POPULATE_STEP (1u << 20)
+#define TV_SPARE_CHUNKS 2
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static struct tv_chunk *spare_chunks[TV_SPARE_CHUNKS];
+static long open_handles;
 
 static struct tv_chunk *chunk_new(size_t need)
 {
-	size_t size = (need + sizeof(struct tv_chunk) + 63 + TV_CHUNK_ALIGN - 1) &
-		      ~(size_t)(TV_CHUNK_ALIGN - 1);
-	uintptr_t p, a;
+	size_t size = (need + 64 + 4095) & ~(size_t)4095;
 	struct tv_chunk *c;
 	void *m;
 
 	if (size < TV_CHUNK_MIN)
 		size = TV_CHUNK_MIN;
-	m = mmap(NULL, size + TV_CHUNK_ALIGN, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	for (int i = 0; i < TV_SPARE_CHUNKS; i++) {
+		c = __atomic_exchange_n(&spare_chunks[i], NULL, __ATOMIC_ACQ_REL);
+		if (c && c->size >= size) {
+			c->used = 64;
+			c->refs = 1;
+			return c;
+		}
+		if (c)
+			munmap(c, c->size);
+	}
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	/* keep the 2 MiB-aligned part only */
-	p = (uintptr_t)m;
-	a = (p + TV_CHUNK_ALIGN - 1) & ~(uintptr_t)(TV_CHUNK_ALIGN - 1);
-	if (a > p)
-		munmap(m, a - p);
-	munmap((void *)(a + size), p + TV_CHUNK_ALIGN - a);
-	madvise((void *)a, size, MADV_HUGEPAGE);	/* a hint: failure is fine */
-	c = (struct tv_chunk *)a;
+	c = m;
 	c->size = size;
 	c->used = 64;	/* the header, rounded to a cache line */
+	c->populated = 4096;
 	c->refs = 1;
 	return c;
 }
 
 static void chunk_unref(struct tv_chunk *c)
 {
-	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		munmap(c, c->size);
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (__atomic_load_n(&open_handles, __ATOMIC_ACQUIRE) > 0 && c->size == TV_CHUNK_MIN) {
+		for (int i = 0; i < TV_SPARE_CHUNKS; i++) {
+			struct tv_chunk *none = NULL;
+
+			if (__atomic_compare_exchange_n(&spare_chunks[i], &none, c, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return;
+		}
+	}
+	munmap(c, c->size);
+}
+
+/* Called when a handle opens or closes: spare chunks live while handles do. */
+void tv_arena_handles(int delta)
+{
+	if (__atomic_add_fetch(&open_handles, delta, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (int i = 0; i < TV_SPARE_CHUNKS; i++) {
+		struct tv_chunk *c = __atomic_exchange_n(&spare_chunks[i], NULL, __ATOMIC_ACQ_REL);
+
+		if (c)
+			munmap(c, c->size);
+	}
 }
 
 struct tv_arena {
@@ -685,21 +724,31 @@ struct tv_arena {
 /* sz bytes (16-aligned) from the current chunk, or a new one. */
 static void *arena_alloc(struct tv_arena *a, size_t sz, struct tv_chunk **chunk)
 {
+	struct tv_chunk *c;
 	void *p;
 
 	sz = (sz + 15) & ~(size_t)15;
 	if (!a->cur || a->cur->used + sz > a->cur->size) {
-		struct tv_chunk *c = chunk_new(sz);
-
+		c = chunk_new(sz);
 		if (!c)
 			return NULL;
 		chunk_unref(a->cur);
 		a->cur = c;
 	}
-	p = (char *)a->cur + a->cur->used;
-	a->cur->used += sz;
-	__atomic_add_fetch(&a->cur->refs, 1, __ATOMIC_ACQ_REL);
-	*chunk = a->cur;
+	c = a->cur;
+	if (c->used + sz > c->populated) {
+		size_t end = (c->used + sz + TV_POPULATE_STEP - 1) & ~(size_t)(TV_POPULATE_STEP - 1);
+
+		if (end > c->size)
+			end = c->size;
+		/* a hint: on failure (before 5.14) pages fault in one by one */
+		madvise((char *)c + c->populated, end - c->populated, MADV_POPULATE_WRITE);
+		c->populated = end;
+	}
+	p = (char *)c + c->used;
+	c->used += sz;
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+	*chunk = c;
 	return p;
 }
 

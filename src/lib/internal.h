@@ -118,6 +118,8 @@ struct tv_vec {
  * the escaped copy (dst has room for tv_escaped_len() bytes). */
 TV_HIDDEN size_t tv_escaped_len(const char *s, size_t len);
 TV_HIDDEN void tv_escape_copy(char *dst, const char *s, size_t len);
+/* snapshot_all's arena keeps spare chunks while handles are open */
+TV_HIDDEN void tv_arena_handles(int delta);
 TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
 TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
 TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
