@@ -221,8 +221,8 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 			c.worst = cli_exit_code(err);
 		}
 		if (c.skipped_denied)
-			cli_err("skipped %llu processes: permission denied",
-				(unsigned long long)c.skipped_denied);
+			cli_err("skipped %llu process%s: permission denied",
+				(unsigned long long)c.skipped_denied, c.skipped_denied == 1 ? "" : "es");
 		if (g->verbose)
 			fprintf(stderr,
 				"taskvma: %llu processes, %llu mappings; skipped %llu kernel threads/zombies, "
