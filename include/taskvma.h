@@ -193,7 +193,7 @@ TASKVMA_API void taskvma_map_free(struct taskvma_map *map);
  * are counted in stats).  The map is freed after the callback returns,
  * unless the callback returns TASKVMA_KEEP: the map is then the caller's, to
  * free with taskvma_map_free() (cast away the const); nothing is copied.
- * Maps of one pass share large blocks (8 MiB, huge pages where allowed): a
+ * Maps of one pass share large blocks (8 MiB): a
  * block is released when the last map kept in it is freed.
  * Any other non-zero return stops the walk; that value is returned. */
 typedef int (*taskvma_map_cb)(void *ctx, pid_t pid, int err, const struct taskvma_map *map);
