@@ -120,14 +120,7 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	int opt, r, err, ret = EXIT_OK;
 	char *end;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "ji:c:d:", longopts, NULL)) != -1) {
-		if ((r = cli_common_opt(opt, optarg, g))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
+	while ((opt = cli_getopt(argc, argv, "watch", "ji:c:d:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(watch_usage, stdout); return EXIT_OK;
 		case 'j': c.json = true; break;
@@ -150,8 +143,7 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 				return EXIT_USAGE;
 			}
 			break;
-		default:
-			cli_err("unknown option '%s' (see taskvma watch --help)", argv[optind - 1]);
+		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
 	}
@@ -172,10 +164,12 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 		taskvma_map_free(old);
 		return cli_exit_code(err);
 	}
-	fprintf(stderr, "taskvma: watching pid %d (%s): %zu mappings\n", (int)c.pid, old->comm,
-		old->count);
+	/* handlers first: a signal sent as soon as this line is seen must end
+	 * the watch cleanly (exit 0), not kill it */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	fprintf(stderr, "taskvma: watching pid %d (%s): %zu mappings\n", (int)c.pid, old->comm,
+		old->count);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
 		struct taskvma_map *cur = NULL;
