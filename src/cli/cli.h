@@ -35,6 +35,13 @@ struct cli_global {
 /* Handle a common option; returns 1 if handled, 0 if not, -1 on error
  * (message printed, caller exits EXIT_USAGE). */
 int cli_common_opt(int c, const char *arg, struct cli_global *g);
+/* getopt_long() for subcommand CMD, options in order (stops at the first
+ * operand): -v and --backend are handled here; returns the command's next
+ * option ('h' for its own usage), -1 at the end, or '?' once the one-line
+ * error is printed (unknown option, missing argument, bad backend): the
+ * caller exits EXIT_USAGE. */
+int cli_getopt(int argc, char **argv, const char *cmd, const char *shortopts,
+	       const struct option *longopts, struct cli_global *g);
 
 /* "taskvma: <msg>\n" on stderr, one line. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -230,20 +230,12 @@ int cmd_features(int argc, char **argv, struct cli_global *g)
 	struct utsname u;
 	int opt, r;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "jq", longopts, NULL)) != -1) {
-		if ((r = cli_common_opt(opt, optarg, g))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
+	while ((opt = cli_getopt(argc, argv, "features", "jq", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(features_usage, stdout); return EXIT_OK;
 		case 'j': json = true; break;
 		case 'q': quick = true; break;
-		default:
-			cli_err("unknown option '%s' (see taskvma features --help)", argv[optind - 1]);
+		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
 	}

@@ -34,19 +34,11 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 	int opt, r, naddr, ret = EXIT_OK;
 	pid_t pid;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "j", longopts, NULL)) != -1) {
-		if ((r = cli_common_opt(opt, optarg, g))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
+	while ((opt = cli_getopt(argc, argv, "lookup", "j", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(lookup_usage, stdout); return EXIT_OK;
 		case 'j': json = true; break;
-		default:
-			cli_err("unknown option '%s' (see taskvma lookup --help)", argv[optind - 1]);
+		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
 	}

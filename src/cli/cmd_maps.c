@@ -150,14 +150,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	pid_t *pids = NULL;
 	int npids = 0, opt, r, ret = EXIT_OK;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "ajp:r:n:", longopts, NULL)) != -1) {
-		if ((r = cli_common_opt(opt, optarg, g))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
+	while ((opt = cli_getopt(argc, argv, "maps", "ajp:r:n:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(maps_usage, stdout); return EXIT_OK;
 		case 'a': all = true; break;
@@ -177,8 +170,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 			}
 			break;
 		case 'n': q.name_glob = optarg; break;
-		default:
-			cli_err("unknown option '%s' (see taskvma maps --help)", argv[optind - 1]);
+		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
 	}

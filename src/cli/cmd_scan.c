@@ -200,14 +200,7 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 	pid_t *pids;
 	int npids = 0, opt, r, err = 0;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS "jr:", longopts, NULL)) != -1) {
-		if ((r = cli_common_opt(opt, optarg, g))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
+	while ((opt = cli_getopt(argc, argv, "scan", "jr:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(scan_usage, stdout); return EXIT_OK;
 		case 'j': c.json = true; break;
@@ -217,8 +210,7 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 				return EXIT_USAGE;
 			}
 			break;
-		default:
-			cli_err("unknown option '%s' (see taskvma scan --help)", argv[optind - 1]);
+		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
 	}

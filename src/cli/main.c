@@ -99,6 +99,26 @@ int cli_common_opt(int c, const char *arg, struct cli_global *g)
 	return 0;
 }
 
+int cli_getopt(int argc, char **argv, const char *cmd, const char *shortopts,
+	       const struct option *longopts, struct cli_global *g)
+{
+	char opts[64];
+	int opt, r;
+
+	snprintf(opts, sizeof(opts), "+" CLI_COMMON_SHORTOPTS "%s", shortopts);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
+		if ((r = cli_common_opt(opt, optarg, g)) > 0)
+			continue;
+		if (r < 0)
+			return '?';
+		if (opt == '?')
+			cli_err("unknown option '%s' (see taskvma %s --help)", argv[optind - 1], cmd);
+		return opt;
+	}
+	return -1;
+}
+
 static void log_cb(enum taskvma_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
