@@ -3,6 +3,15 @@
 # Environment from run.sh: BUILD (build dir), TASKVMA (the CLI), QUICK=1 for
 # the sanitizer pass (skip the slowest cases), TMPD (scratch dir, removed after).
 
+# Defaults for a case run on its own (bash tests/cases/NAME.sh): the build
+# tree next to the tests, and a scratch directory of its own (OWN_TMPD=1:
+# the case removes it on exit).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${BUILD:=$ROOT/build}" "${QUICK:=0}"
+: "${TASKVMA:=$BUILD/taskvma}"
+OWN_TMPD=
+if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
+
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: ${2:-}"; }
 

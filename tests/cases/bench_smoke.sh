@@ -5,11 +5,7 @@
 # Runs on its own too: bash tests/cases/bench_smoke.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib.sh"
-: "${BUILD:=$ROOT/build}"
-OWN_TMPD=
-if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
 trap '[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"' EXIT
 
 OUT=$TMPD/bench.out

@@ -7,8 +7,6 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/trace_lib.inc"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${TASKVMA:=$BUILD/taskvma}"
 trap 'stop_child' EXIT
 SEED=$BUILD/examples/seed_task_vma/seed_task_vma
 private_copies "$SEED"

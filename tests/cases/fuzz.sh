@@ -6,8 +6,6 @@
 # invariant).  Not run in the quick (sanitizer) pass.
 set -u
 . "$(dirname "$0")/../lib.sh"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${QUICK:=0}"
 
 if [ "$QUICK" = 1 ]; then
 	echo "# fuzz: not run in the quick pass"

@@ -7,12 +7,7 @@
 # Runs on its own too: bash tests/cases/lookup.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib.sh"
-: "${BUILD:=$ROOT/build}" "${QUICK:=0}"
-: "${TASKVMA:=$BUILD/taskvma}"
-OWN_TMPD=
-if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
 cleanup() { stop_mapper; [ -n "$OWN_TMPD" ] && rm -rf "$TMPD"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -8,12 +8,7 @@
 # Runs on its own too: bash tests/cases/scan.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib.sh"
-: "${BUILD:=$ROOT/build}" "${QUICK:=0}"
-: "${TASKVMA:=$BUILD/taskvma}"
-OWN_TMPD=
-if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
 BACKENDS="bpf procmap procfs auto"
 KILL=()
 PUB=

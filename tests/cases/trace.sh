@@ -6,8 +6,6 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/trace_lib.inc"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${TASKVMA:=$BUILD/taskvma}" "${QUICK:=0}"
 private_copies
 trap 'stop_child' EXIT
 # Under ASan (make SAN=1) the fixture must crash as itself on SIGSEGV.

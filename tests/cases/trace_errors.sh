@@ -5,8 +5,6 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/trace_lib.inc"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-: "${TMPD:=$(mktemp -d)}" "${BUILD:=$ROOT/build}" "${TASKVMA:=$BUILD/taskvma}"
 private_copies
 
 T=$TASKVMA

@@ -9,12 +9,7 @@
 # Runs on its own too: bash tests/cases/watch.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib.sh"
-: "${BUILD:=$ROOT/build}" "${QUICK:=0}"
-: "${TASKVMA:=$BUILD/taskvma}"
-OWN_TMPD=
-if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
 BACKENDS="bpf procmap procfs"
 KILL=()
 cleanup() {
