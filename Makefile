@@ -127,7 +127,7 @@ $(O)/examples/%: examples/%.bpf.c $(O)/vmlinux.h $(wildcard examples/*/*.c examp
 $(O)/examples/%: examples/%.c $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/examples
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS)
 
-$(O)/tests/%: tests/%.c $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/tests/unit $(O)/tests/fixtures
+$(O)/tests/%: tests/%.c $(wildcard tests/fixtures/*.h tests/unit/*.h) $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/tests/unit $(O)/tests/fixtures
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
 
 $(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) $(FLAGS_STAMP) | $(O)/bench
