@@ -385,31 +385,20 @@ void tv_escape_copy(char *dst, const char *s, size_t len)
 
 static int escape_name(struct tv_walk *w, struct taskvma_vma *v)
 {
-	size_t extra = 0, n = 0;
+	size_t n;
 
 	if (!memchr(v->name, '\n', v->name_len))
 		return 0;
-	for (uint32_t i = 0; i < v->name_len; i++)
-		if (v->name[i] == '\n')
-			extra += 3;
-	if (!extra)
-		return 0;
-	if (w->esc_cap < v->name_len + extra + 1) {
-		char *p = realloc(w->esc, v->name_len + extra + 1);
+	n = tv_escaped_len(v->name, v->name_len);
+	if (w->esc_cap < n + 1) {
+		char *p = realloc(w->esc, n + 1);
 
 		if (!p)
 			return -ENOMEM;
 		w->esc = p;
-		w->esc_cap = v->name_len + extra + 1;
+		w->esc_cap = n + 1;
 	}
-	for (uint32_t i = 0; i < v->name_len; i++) {
-		if (v->name[i] == '\n') {
-			memcpy(w->esc + n, "\\012", 4);
-			n += 4;
-		} else {
-			w->esc[n++] = v->name[i];
-		}
-	}
+	tv_escape_copy(w->esc, v->name, v->name_len);
 	w->esc[n] = 0;
 	v->name = w->esc;
 	v->name_len = (uint32_t)n;
