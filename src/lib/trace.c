@@ -440,19 +440,13 @@ static int names_put(struct pend *p, const char *s, size_t n)
 /* Append with '\n' escaped as "\012", as seq_path() does for file names. */
 static int names_put_esc(struct pend *p, const char *s, size_t n)
 {
-	size_t i, start = 0;
-	int err = 0;
+	size_t e = tv_escaped_len(s, n);
 
-	for (i = 0; i < n && !err; i++)
-		if (s[i] == '\n') {
-			err = names_put(p, s + start, i - start);
-			if (!err)
-				err = names_put(p, "\\012", 4);
-			start = i + 1;
-		}
-	if (!err)
-		err = names_put(p, s + start, n - start);
-	return err;
+	if (tv_reserve((void **)&p->names, &p->ncap, p->nlen + e + 1, 1, 4096))
+		return -ENOMEM;
+	tv_escape_copy(p->names + p->nlen, s, n);
+	p->nlen += e;
+	return 0;
 }
 
 /* /proc's text for one record, appended to the arena; returns its length in
