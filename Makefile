@@ -47,7 +47,7 @@ CLI_OBJS  := $(patsubst src/cli/%.c,$(O)/cli/%.o,$(CLI_SRCS))
 EX_SRCS   := $(wildcard examples/*/*.bpf.c)
 EX_BINS   := $(patsubst examples/%.bpf.c,$(O)/examples/%,$(EX_SRCS)) \
 	$(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
-TEST_C    := $(wildcard tests/unit/*.c tests/fixtures/*.c)
+TEST_C    := $(wildcard tests/unit/*.c tests/fixtures/*.c tests/runner/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C))
 BENCH_C   := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
@@ -73,7 +73,7 @@ $(O)/vmlinux.h: | $(O)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 endif
 
-$(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixtures $(O)/bench:
+$(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixtures $(O)/tests/runner $(O)/bench:
 	mkdir -p $@
 
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
@@ -127,7 +127,7 @@ $(O)/examples/%: examples/%.bpf.c $(O)/vmlinux.h $(wildcard examples/*/*.c examp
 $(O)/examples/%: examples/%.c $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/examples
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS)
 
-$(O)/tests/%: tests/%.c $(wildcard tests/fixtures/*.h tests/unit/*.h) $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/tests/unit $(O)/tests/fixtures
+$(O)/tests/%: tests/%.c $(wildcard tests/fixtures/*.h tests/unit/*.h) $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/tests/unit $(O)/tests/fixtures $(O)/tests/runner
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
 
 $(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) $(FLAGS_STAMP) | $(O)/bench

@@ -13,6 +13,10 @@ OWN_TMPD=
 if [ -z "${TMPD:-}" ]; then TMPD=$(mktemp -d); OWN_TMPD=1; fi
 
 pass() { echo "PASS $1"; }
+# end_case: the last line of every case script.  tests/run.sh counts a case
+# that does not print "END <its file name>" as failed: it stopped early (an
+# exit, a crash, set -e) and its remaining assertions never ran.
+end_case() { echo "END ${0##*/}"; }
 fail() { echo "FAIL $1: ${2:-}"; }
 
 # check NAME COMMAND...: passes when the command exits 0.

@@ -68,3 +68,4 @@ elif ls -d "$TMPD"/taskvma-bench.* >/dev/null 2>&1; then
 else
 	pass bench_smoke_teardown
 fi
+end_case

@@ -48,3 +48,4 @@ check_eq "example seed: program gone after exit" "" "$left"
 expect_fail "example seed: usage" 2 '^usage: seed_task_vma' "$SEED"
 expect_fail "example seed: a pid with no system call in time" 1 'made no system call within 200 ms' \
 	"$SEED" 2147483600 200
+end_case

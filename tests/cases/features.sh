@@ -359,3 +359,4 @@ expect_fail "features: unknown option is a usage error" 2 "unknown option '--bog
 	"$TASKVMA" features --bogus
 expect_fail "features: unknown backend is a usage error" 2 "unknown backend" \
 	"$TASKVMA" features --backend=nope
+end_case

@@ -9,6 +9,7 @@ set -u
 
 if [ "$QUICK" = 1 ]; then
 	echo "# fuzz: not run in the quick pass"
+	end_case
 	exit 0
 fi
 
@@ -66,3 +67,4 @@ else
 	done
 fi
 check "fuzz: it executed inputs" test "${runs:-0}" -gt 1000
+end_case

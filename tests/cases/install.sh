@@ -50,3 +50,4 @@ mid=$(sed -n '10p' "/proc/$MAPPER_PID/maps" | cut -d- -f1)
 tail -n +10 "/proc/$MAPPER_PID/maps" >"$TMPD/ref_mid"
 check_files_eq "iterator from an address starts at the VMA containing it" "$TMPD/ref_mid" "$TMPD/from_mid"
 stop_mapper
+end_case

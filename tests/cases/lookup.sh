@@ -139,3 +139,4 @@ assert d['errors'] == []
 EOF
 expect_fail "lookup: process that does not exist -> 3" 3 'no such process' \
 	"$TASKVMA" lookup "$(($(cat /proc/sys/kernel/pid_max) + 1))" 1000
+end_case

@@ -567,3 +567,4 @@ EOF
 else
 	fail "overlay long-line case" "unshare or overlayfs missing"
 fi
+end_case

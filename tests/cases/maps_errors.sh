@@ -260,3 +260,4 @@ for b in bpf procmap procfs; do
 		"$nrun" "$nok${why:+ ($why)}"
 done
 kill "${churners[@]}" 2>/dev/null
+end_case

@@ -459,3 +459,4 @@ RUN_AS=()
 kill "$ROOT_SPID" 2>/dev/null
 wait 2>/dev/null
 check "scan: the fixture removed its files" test -z "$(ls "$TMPD" "$PUB/d" | grep '\.bin$')"
+end_case

@@ -297,3 +297,4 @@ check "trace --every 4K: every capture prints walked - lost lines, and says so" 
 	END { flush(); exit bad }' "$TMPD/full.out"
 stop_child
 rm -rf "$TMPD/rich"
+end_case

@@ -42,3 +42,4 @@ out=$($T trace --help 2>"$TMPD/err"); rc=$?
 check_eq "trace --help: exit 0" 0 "$rc"
 check "trace --help: usage and EXAMPLES on stdout" grep -q '^EXAMPLES' <<<"$out"
 check_eq "trace --help: nothing on stderr" "" "$(cat "$TMPD/err")"
+end_case

@@ -70,3 +70,4 @@ run_mode sigterm TERM --on syscall --on exec --on exit --on signal --pid "$CHILD
 run_mode all TERM --on exec --comm no-such-comm-xx
 run_mode duration duration --on exit --on signal --pid "$CHILD_PID" --duration 1
 stop_child
+end_case

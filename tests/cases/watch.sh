@@ -289,3 +289,4 @@ for b in $BACKENDS; do
 done
 stop_churner
 check "watch: the churner removed its file" test ! -e "$TMPD/churn.dat"
+end_case

@@ -303,5 +303,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	unit_tests();
-	return check_failures ? 1 : 0;
+	return check_end();
 }

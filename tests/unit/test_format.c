@@ -942,5 +942,5 @@ int main(void)
 	test_parse_rejects();
 	test_generated();
 	test_live();
-	return check_failures != 0;
+	return check_end();
 }

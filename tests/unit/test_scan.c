@@ -152,5 +152,5 @@ int main(void)
 	CHECK("SUSPECT_ALL is every rule",
 	      TASKVMA_SUSPECT_ALL == (WX | ANON | DEL | MEMFD | STACK | HEAP));
 	test_diff();
-	return check_failures != 0;
+	return check_end();
 }

@@ -179,5 +179,5 @@ int main(void)
 			waitpid(kids[i], NULL, 0);
 		}
 	}
-	return check_failures != 0;
+	return check_end();
 }
