@@ -244,6 +244,88 @@ TASKVMA_API int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query
 				  const struct taskvma_visitor *vis, void *ctx,
 				  struct taskvma_all_stats *stats);
 
+/* ---- addresses: mapping, file offset and build ID ---------------------- */
+
+/* What an address is (struct taskvma_addr_info.status). */
+enum taskvma_addr_status {
+	TASKVMA_ADDR_FILE = 0,       /* in a file mapping: file_offset (and build ID) valid */
+	TASKVMA_ADDR_ANON = 1,       /* anonymous, [heap], [stack], [anon:NAME], not executable */
+	TASKVMA_ADDR_JIT = 2,        /* anonymous and executable (JIT code, trampolines) */
+	TASKVMA_ADDR_SPECIAL = 3,    /* [vdso], [vvar], [vsyscall], ...: no file */
+	TASKVMA_ADDR_NOT_MAPPED = 4, /* in no mapping */
+	TASKVMA_ADDR_GONE = 5,       /* the process does not exist, or exited before its turn */
+	TASKVMA_ADDR_ERROR = 6,      /* the process could not be read: err says why
+				      * (-EACCES, -ENOENT no address space, ...) */
+};
+
+/* struct taskvma_addr_info.build_id_status */
+enum taskvma_build_id_status {
+	TASKVMA_BUILD_ID_OK = 0,      /* build_id[0 .. build_id_len) */
+	TASKVMA_BUILD_ID_NONE = 1,    /* the file has no GNU build ID note (or is not ELF) */
+	TASKVMA_BUILD_ID_UNREADABLE = 2, /* neither the kernel nor the file could tell: build_id_err */
+	TASKVMA_BUILD_ID_NOT_FILE = 3, /* not a file mapping */
+	TASKVMA_BUILD_ID_SKIPPED = 4, /* not asked for (taskvma_lookup_opts.build_ids = 0) */
+};
+#define TASKVMA_BUILD_ID_MAX 20
+
+/* One answered address.  `vma` is valid for FILE, ANON, JIT and SPECIAL; its
+ * name stays valid until the next taskvma_lookup()/taskvma_normalize() on the
+ * handle, or taskvma_close(). */
+struct taskvma_addr_info {
+	uint64_t addr;
+	pid_t pid;
+	int32_t status;          /* enum taskvma_addr_status */
+	int32_t err;             /* -errno for GONE and ERROR, else 0 */
+	int32_t build_id_status; /* enum taskvma_build_id_status */
+	int32_t build_id_err;    /* -errno for BUILD_ID_UNREADABLE */
+	uint32_t build_id_len;
+	uint8_t build_id[TASKVMA_BUILD_ID_MAX];
+	uint64_t file_offset;    /* addr - vma.start + vma.offset (FILE only) */
+	struct taskvma_vma vma;
+};
+
+/* Where build IDs come from (taskvma_lookup_opts.build_id_from). */
+enum taskvma_build_id_from {
+	TASKVMA_BUILD_ID_AUTO = 0,   /* the kernel (PROCMAP_QUERY, 6.11+), else the file */
+	TASKVMA_BUILD_ID_KERNEL = 1, /* the kernel only */
+	TASKVMA_BUILD_ID_FILE = 2,   /* the ELF notes of the file, read through
+				      * /proc/PID/map_files (or /proc/PID/root + name) */
+};
+
+struct taskvma_lookup_opts {
+	size_t sz;
+	int build_ids;          /* 1: fill build IDs (cached per file for the handle's life) */
+	int build_id_from;      /* enum taskvma_build_id_from */
+};
+#define taskvma_lookup_opts__last_field build_id_from
+
+/* Answer n addresses of process pid (any order, duplicates allowed) into
+ * out[0..n), in input order.  On the procmap backend this takes one
+ * PROCMAP_QUERY ioctl per distinct mapping hit or gap (addresses are sorted
+ * first); on the others one walk over [min, max] of the addresses.
+ * Returns 0 when the process was read (each address then has its own
+ * status), or -errno when it could not be (-ESRCH, -EACCES, -ENOENT: every
+ * out[i] then has status GONE or ERROR); -EINVAL for bad arguments. */
+TASKVMA_API int taskvma_lookup(struct taskvma *tv, pid_t pid, const uint64_t *addrs, size_t n,
+			       struct taskvma_addr_info *out, const struct taskvma_lookup_opts *opts);
+
+/* One sample of a profile: an address in a process. */
+struct taskvma_addr_req {
+	pid_t pid;
+	uint64_t addr;
+};
+/* Answer n (pid, address) pairs of any number of processes into out[0..n),
+ * in input order (a process's failure is that process's records' status).
+ * Returns 0, or -errno for failures of the call itself (-ENOMEM, -EINVAL). */
+TASKVMA_API int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs,
+				  size_t n, struct taskvma_addr_info *out,
+				  const struct taskvma_lookup_opts *opts);
+/* Short names: "file", "anonymous", "jit", "special", "not-mapped",
+ * "process-gone", "error"; and "ok", "none", "unreadable", "not-file",
+ * "skipped". */
+TASKVMA_API const char *taskvma_addr_status_name(int status);
+TASKVMA_API const char *taskvma_build_id_status_name(int status);
+
 /* ---- scan: mappings worth a second look -------------------------------- */
 
 /* Reasons a mapping is suspicious (taskvma_suspicious() returns a mask). */
@@ -280,6 +362,11 @@ TASKVMA_API size_t taskvma_format_maps_line(const struct taskvma_vma *v, char *b
  * style); buf is NUL-terminated when it fits. */
 TASKVMA_API size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *comm,
 				       char *buf, size_t len);
+/* s[0..slen) as a JSON string with its quotes, escaped as in
+ * taskvma_format_json() (bytes that are not UTF-8 become U+FFFD and *lossy
+ * is set; lossy may be NULL).  Returns the length needed with the NUL. */
+TASKVMA_API size_t taskvma_format_json_string(const char *s, size_t slen, char *buf, size_t len,
+					      int *lossy);
 /* "rw-p" etc.  buf must hold 5 bytes. */
 TASKVMA_API void taskvma_format_perms(uint32_t perms, char buf[5]);
 TASKVMA_API const char *taskvma_kind_name(enum taskvma_kind kind);

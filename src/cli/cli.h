@@ -5,6 +5,8 @@
 #define TASKVMA_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include "taskvma.h"
 
@@ -59,8 +61,29 @@ int cli_parse_addr(const char *s, uint64_t *out);
 /* JSON string output with escaping. */
 void cli_json_str(FILE *f, const char *s, size_t len);
 
+/* addrs.c: lookup and normalize (docs/cli.md, "Addresses").
+ * An address: "0x" hex; bare hex only with bare_hex (--hex); never decimal.
+ * NULL, or the reason word ("bad-address"). */
+const char *cli_addr_parse(const char *s, size_t len, bool bare_hex, uint64_t *out);
+/* An input token echoed: non-printables as '?', at most 64 bytes, "-" if empty. */
+void cli_token_put(FILE *f, const char *s, size_t len);
+/* A JSON string (invalid UTF-8 as U+FFFD). */
+void cli_json_text(FILE *f, const char *s, size_t len);
+/* The build ID column: hex, "none", "unreadable" or "-" (JSON: "hex" or null). */
+void cli_build_id_put(FILE *f, const struct taskvma_addr_info *r, bool json);
+/* The status word of an address, with ERROR split by cause. */
+const char *cli_addr_reason(const struct taskvma_addr_info *r);
+/* One input line without "\n"/"\r\n": 1, 0 at EOF, -errno. */
+int cli_getline(FILE *in, char **buf, size_t *cap, size_t *len);
+int cli_build_id_from(const char *s, int *from);
+/* Room for `need` elements of `size` bytes in *buf (capacity *cap). */
+int cli_reserve(void **buf, size_t *cap, size_t need, size_t size);
+/* Flush stdout: EXIT_OK, or EXIT_FAIL with the error printed. */
+int cli_finish_output(FILE *f);
+
 int cmd_maps(int argc, char **argv, struct cli_global *g);
 int cmd_lookup(int argc, char **argv, struct cli_global *g);
+int cmd_normalize(int argc, char **argv, struct cli_global *g);
 int cmd_features(int argc, char **argv, struct cli_global *g);
 int cmd_trace(int argc, char **argv, struct cli_global *g);
 int cmd_scan(int argc, char **argv, struct cli_global *g);

@@ -14,7 +14,8 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  maps PID... | --all     print maps exactly as /proc/PID/maps (or --json)\n"
-	"  lookup PID ADDR...      the mapping that contains each address\n"
+	"  lookup PID ADDR...      each address: its mapping, file offset, build ID\n"
+	"  normalize               'PID ADDR' lines to build ID + file offset\n"
 	"  scan [PID...]           suspicious executable memory in every process\n"
 	"  watch PID               print mappings as they appear and go away\n"
 	"  trace --on EVENT ...    capture a process's map when an event fires\n"
@@ -234,6 +235,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "maps", cmd_maps },
 		{ "lookup", cmd_lookup },
+		{ "normalize", cmd_normalize },
 		{ "scan", cmd_scan },
 		{ "watch", cmd_watch },
 		{ "trace", cmd_trace },

@@ -63,7 +63,8 @@ static int procfs_walk_start(struct tv_walk *w)
 	err = tv_open_maps(w->tv, w->pid, &p->fd);
 	if (err)
 		return err;
-	tv_read_comm(w->tv, w->pid, w->comm);
+	if (!w->bare)
+		tv_read_comm(w->tv, w->pid, w->comm);
 	return 0;
 }
 

@@ -80,7 +80,10 @@ static int procmap_walk_start(struct tv_walk *w)
 	if (err)
 		return err;
 	p->next_addr = w->q.addr_lo;
-	tv_read_comm(w->tv, w->pid, w->comm);
+	if (w->bare && !(w->q.addr_hi == 0 || w->q.addr_hi > 0xffffffffff600000ull))
+		return 0;	/* a lookup below the gate: no /proc reads */
+	if (!w->bare)
+		tv_read_comm(w->tv, w->pid, w->comm);
 	w->has_gate = is_64bit(w->tv, w->pid);
 	return 0;
 }
@@ -145,6 +148,14 @@ static int procmap_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 	return 1;
 }
 
+static void procmap_walk_seek(struct tv_walk *w, uint64_t addr)
+{
+	struct procmap_walk *p = w->priv;
+
+	if (addr > p->next_addr)
+		p->next_addr = addr;
+}
+
 static void procmap_walk_end(struct tv_walk *w)
 {
 	struct procmap_walk *p = w->priv;
@@ -165,4 +176,5 @@ const struct tv_backend tv_backend_procmap = {
 	.walk_start = procmap_walk_start,
 	.walk_next = procmap_walk_next,
 	.walk_end = procmap_walk_end,
+	.walk_seek = procmap_walk_seek,
 };

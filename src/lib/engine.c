@@ -220,6 +220,7 @@ void taskvma_close(struct taskvma *tv)
 {
 	if (!tv)
 		return;
+	tv_lookup_close(tv);
 	if (tv->be && tv->be->close)
 		tv->be->close(tv);
 	free(tv);
@@ -334,12 +335,13 @@ static void copy_query(struct taskvma_query *dst, const struct taskvma_query *q)
 	dst->sz = sizeof(*dst);
 }
 
-int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
-		 const struct tv_backend *be)
+static int walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
+		     const struct tv_backend *be, bool bare)
 {
 	int err;
 
 	memset(w, 0, sizeof(*w));
+	w->bare = bare;
 	w->tv = tv;
 	w->be = be ? be : tv->be;
 	w->pid = pid;
@@ -356,6 +358,26 @@ int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct 
 		return err;
 	}
 	return 0;
+}
+
+int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
+		 const struct tv_backend *be)
+{
+	return walk_init(tv, w, pid, q, be, false);
+}
+
+int tv_walk_open(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
+		 bool bare)
+{
+	int err = walk_init(tv, w, pid, q, NULL, bare);
+
+	if (bpf_cannot_see(tv, w, pid, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
+	    get_fallback(tv)) {
+		tv_walk_fini(w);
+		tv->err_msg[0] = 0;
+		err = walk_init(tv, w, pid, q, tv->fallback, bare);
+	}
+	return err;
 }
 
 /* Copy the name with '\n' escaped as the kernel's seq_path() does. */

@@ -265,3 +265,17 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 #undef AT
 	return n;
 }
+
+size_t taskvma_format_json_string(const char *s, size_t slen, char *buf, size_t len, int *lossy)
+{
+	bool l = false;
+	size_t n = json_str(buf, len, s, slen, &l);
+
+	if (n < len)
+		buf[n] = 0;
+	else if (len)
+		buf[len - 1] = 0;
+	if (lossy)
+		*lossy = l;
+	return n + 1;
+}

@@ -27,6 +27,11 @@ struct tv_backend {
 	/* 1: *v filled; 0: end of the walk; -errno: failure. */
 	int (*walk_next)(struct tv_walk *w, struct taskvma_vma *v);
 	void (*walk_end)(struct tv_walk *w);
+	/* Optional: the next walk_next() returns the VMA containing addr or
+	 * the next one above it (addr >= the end of the last one returned).
+	 * Address lookups (lookup.c) skip the VMAs between their addresses
+	 * with it; without it they are walked and dropped. */
+	void (*walk_seek)(struct tv_walk *w, uint64_t addr);
 	/* Optional: every process in one pass (NULL = engine walks /proc).
 	 * Same contract as taskvma_visit_all(); the engine's wrapper counts.
 	 * `pids` is the sorted /proc listing taken before the pass: the ones
@@ -52,6 +57,7 @@ struct taskvma {
 	 * procmap or procfs, chosen on first use */
 	const struct tv_backend *fallback;
 	void *bpf;		/* backend_bpf state */
+	void *lookup;		/* lookup.c: names of the last batch, build ID cache */
 };
 
 /* One walk over one process's VMAs (the iterator and snapshots use it). */
@@ -67,6 +73,8 @@ struct tv_walk {
 	bool gate_done;
 	bool ended;
 	bool started;
+	bool bare;		/* set before walk_start: addresses only, no comm,
+				 * no [vsyscall] check (lookups) */
 	uint64_t last_end;
 	struct taskvma_vma cur;
 	char *esc;		/* scratch for escaped names */
@@ -85,6 +93,10 @@ TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
 			   const struct tv_backend *be);
+/* tv_walk_init() for lookups (bare), with the BPF-invisible-pid fallback
+ * of auto. */
+TV_HIDDEN int tv_walk_open(struct taskvma *tv, struct tv_walk *w, pid_t pid,
+			   const struct taskvma_query *q, bool bare);
 TV_HIDDEN int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out);
 TV_HIDDEN void tv_walk_fini(struct tv_walk *w);
 TV_HIDDEN int tv_accept(struct tv_walk *w, struct taskvma_vma *v);
@@ -131,6 +143,9 @@ TV_HIDDEN int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size
 TV_HIDDEN bool tv_kernel_has_vsyscall(const char *proc_root);
 /* The x86 [vsyscall] gate area, which /proc prints after the last VMA. */
 TV_HIDDEN void tv_make_gate(struct taskvma_vma *v);
+
+/* lookup.c: free the handle's lookup state */
+TV_HIDDEN void tv_lookup_close(struct taskvma *tv);
 
 /* format.c / procfs_parse.c */
 TV_HIDDEN enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint64_t inode,

@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Addresses to (mapping, file offset, build ID): taskvma_lookup() for n
+ * addresses of one process, taskvma_normalize() for (pid, address) pairs of
+ * many processes.
+ *
+ * The addresses of a process are sorted, then answered in one sweep of one
+ * walk: the walk starts at the lowest address (the kfunc's addr), and on a
+ * backend with walk_seek (PROCMAP_QUERY) it jumps from one needed address to
+ * the next, so it costs one ioctl per distinct mapping hit (or gap), not one
+ * per address and not one per VMA of the process.
+ *
+ * Build IDs: from the kernel (PROCMAP_QUERY's build_id_addr, 6.11+) or from
+ * the file's ELF notes, read through /proc/PID/map_files/START-END (the
+ * process's own view of the file: right inside containers and other mount
+ * namespaces, and for deleted files), else /proc/PID/root/NAME.  Cached per
+ * handle by file identity: (dev, inode) of the mapping, and as change marker
+ * the stat of that file (device, inode, size, mtime, ctime), checked once per
+ * file per batch.
+ */
+#include <errno.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+#include "procmap_query.h"
+
+/* ---- the handle's state ---- */
+
+struct bid_entry {
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	uint32_t gen;		/* batch in which the marker was last checked; 0 = empty */
+	bool has_marker;
+	dev_t st_dev;
+	ino_t st_ino;
+	off_t st_size;
+	struct timespec mtime, ctime;
+	int32_t status, err;
+	uint32_t len;
+	uint8_t id[TASKVMA_BUILD_ID_MAX];
+};
+
+struct lk_state {
+	char *names;		/* names of the last batch's mappings */
+	size_t nlen, ncap;
+	struct bid_entry *bid;	/* open addressing, power of two */
+	size_t bid_cap, bid_n;
+	uint32_t gen;
+	int kernel_bid;		/* 0 unknown, 1 PROCMAP_QUERY gives build IDs, -1 it does not */
+};
+
+void tv_lookup_close(struct taskvma *tv)
+{
+	struct lk_state *st = tv->lookup;
+
+	if (!st)
+		return;
+	free(st->names);
+	free(st->bid);
+	free(st);
+	tv->lookup = NULL;
+}
+
+static struct lk_state *lk_get(struct taskvma *tv)
+{
+	if (!tv->lookup)
+		tv->lookup = calloc(1, sizeof(struct lk_state));
+	return tv->lookup;
+}
+
+const char *taskvma_addr_status_name(int s)
+{
+	static const char *const n[] = { "file", "anonymous", "jit", "special",
+					 "not-mapped", "process-gone", "error" };
+
+	return s >= 0 && s < (int)(sizeof(n) / sizeof(n[0])) ? n[s] : "?";
+}
+
+const char *taskvma_build_id_status_name(int s)
+{
+	static const char *const n[] = { "ok", "none", "unreadable", "not-file", "skipped" };
+
+	return s >= 0 && s < (int)(sizeof(n) / sizeof(n[0])) ? n[s] : "?";
+}
+
+/* ---- ELF notes ---- */
+
+static uint16_t e16(const void *p, bool swap)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return swap ? __builtin_bswap16(v) : v;
+}
+
+static uint32_t e32(const void *p, bool swap)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t e64(const void *p, bool swap)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return swap ? __builtin_bswap64(v) : v;
+}
+
+static int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Scan one note area for NT_GNU_BUILD_ID.  1 found, 0 not there. */
+static int scan_notes(const uint8_t *p, size_t len, size_t align, bool swap, uint8_t *id,
+		      uint32_t *idlen, int *err)
+{
+	size_t off = 0;
+
+	while (len - off >= 12) {
+		uint32_t namesz = e32(p + off, swap), descsz = e32(p + off + 4, swap);
+		uint32_t type = e32(p + off + 8, swap);
+		size_t name_off = off + 12;
+		size_t desc_off = name_off + ((namesz + align - 1) & ~(align - 1));
+		size_t next = desc_off + ((descsz + align - 1) & ~(align - 1));
+
+		if (namesz > len || descsz > len || desc_off > len || next > len || desc_off + descsz > len)
+			return 0;
+		if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(p + name_off, "GNU", 4)) {
+			if (descsz == 0 || descsz > TASKVMA_BUILD_ID_MAX) {
+				*err = -EOVERFLOW;	/* longer than any the kernel accepts */
+				return 1;
+			}
+			memcpy(id, p + desc_off, descsz);
+			*idlen = descsz;
+			return 1;
+		}
+		off = next;
+	}
+	return 0;
+}
+
+/* The GNU build ID from the program headers' PT_NOTE segments of an open
+ * ELF file (the kernel reads the same ones).  Returns a build ID status;
+ * *err for UNREADABLE. */
+static int elf_build_id(int fd, uint8_t *id, uint32_t *idlen, int *err)
+{
+	unsigned char eh[64];
+	bool swap, is64;
+	uint64_t phoff;
+	uint32_t phentsize, phnum;
+	int r;
+
+	*err = 0;
+	r = pread(fd, eh, sizeof(eh), 0);
+	if (r < 0) {
+		*err = -errno;
+		return TASKVMA_BUILD_ID_UNREADABLE;
+	}
+	if (r < 52 || memcmp(eh, ELFMAG, SELFMAG))
+		return TASKVMA_BUILD_ID_NONE;	/* not ELF: no build ID */
+	is64 = eh[EI_CLASS] == ELFCLASS64;
+	if ((!is64 && eh[EI_CLASS] != ELFCLASS32) || (is64 && r < 64))
+		return TASKVMA_BUILD_ID_NONE;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	swap = eh[EI_DATA] == ELFDATA2MSB;
+#else
+	swap = eh[EI_DATA] == ELFDATA2LSB;
+#endif
+	if (is64) {
+		phoff = e64(eh + 32, swap);
+		phentsize = e16(eh + 54, swap);
+		phnum = e16(eh + 56, swap);
+	} else {
+		phoff = e32(eh + 28, swap);
+		phentsize = e16(eh + 42, swap);
+		phnum = e16(eh + 44, swap);
+	}
+	if (phnum == 0 || phnum >= 0xffff || phentsize < (is64 ? 56u : 32u))
+		return TASKVMA_BUILD_ID_NONE;
+	{
+		size_t phlen = (size_t)phentsize * phnum;
+		uint8_t stackbuf[4096], *ph = phlen <= sizeof(stackbuf) ? stackbuf : malloc(phlen);
+		int status = TASKVMA_BUILD_ID_NONE;
+
+		if (!ph) {
+			*err = -ENOMEM;
+			return TASKVMA_BUILD_ID_UNREADABLE;
+		}
+		if ((r = pread_full(fd, ph, phlen, (off_t)phoff))) {
+			if (ph != stackbuf)
+				free(ph);
+			*err = r;
+			return TASKVMA_BUILD_ID_UNREADABLE;
+		}
+		for (uint32_t i = 0; i < phnum && status == TASKVMA_BUILD_ID_NONE; i++) {
+			const uint8_t *h = ph + (size_t)i * phentsize;
+			uint64_t off, sz, align;
+			uint8_t nbuf[1024], *nb;
+
+			if (e32(h, swap) != PT_NOTE)
+				continue;
+			if (is64) {
+				off = e64(h + 8, swap);
+				sz = e64(h + 32, swap);
+				align = e64(h + 48, swap);
+			} else {
+				off = e32(h + 4, swap);
+				sz = e32(h + 16, swap);
+				align = e32(h + 28, swap);
+			}
+			if (sz < 12 || sz > (1u << 20))
+				continue;
+			nb = sz <= sizeof(nbuf) ? nbuf : malloc(sz);
+			if (!nb) {
+				*err = -ENOMEM;
+				status = TASKVMA_BUILD_ID_UNREADABLE;
+				break;
+			}
+			if ((r = pread_full(fd, nb, sz, (off_t)off))) {
+				*err = r;
+				status = TASKVMA_BUILD_ID_UNREADABLE;
+			} else if (scan_notes(nb, sz, align == 8 ? 8 : 4, swap, id, idlen, err)) {
+				status = *err ? TASKVMA_BUILD_ID_UNREADABLE : TASKVMA_BUILD_ID_OK;
+			}
+			if (nb != nbuf)
+				free(nb);
+		}
+		if (ph != stackbuf)
+			free(ph);
+		return status;
+	}
+}
+
+/* ---- build ID cache ---- */
+
+static size_t bid_hash(uint64_t ino, uint32_t maj, uint32_t min)
+{
+	uint64_t h = ino * 0x9e3779b97f4a7c15ull ^ ((uint64_t)maj << 32 | min) * 0xc2b2ae3d27d4eb4full;
+
+	return (size_t)(h ^ h >> 29);
+}
+
+static struct bid_entry *bid_slot(struct lk_state *st, const struct taskvma_vma *v)
+{
+	size_t mask, i;
+
+	if (st->bid_n * 2 >= st->bid_cap) {
+		size_t ncap = st->bid_cap ? st->bid_cap * 2 : 256;
+		struct bid_entry *nb = calloc(ncap, sizeof(*nb));
+
+		if (!nb)
+			return NULL;
+		for (size_t j = 0; j < st->bid_cap; j++) {
+			struct bid_entry *e = &st->bid[j];
+
+			if (!e->gen)
+				continue;
+			i = bid_hash(e->inode, e->dev_major, e->dev_minor) & (ncap - 1);
+			while (nb[i].gen)
+				i = (i + 1) & (ncap - 1);
+			nb[i] = *e;
+		}
+		free(st->bid);
+		st->bid = nb;
+		st->bid_cap = ncap;
+	}
+	mask = st->bid_cap - 1;
+	i = bid_hash(v->inode, v->dev_major, v->dev_minor) & mask;
+	while (st->bid[i].gen && (st->bid[i].inode != v->inode || st->bid[i].dev_major != v->dev_major ||
+				  st->bid[i].dev_minor != v->dev_minor))
+		i = (i + 1) & mask;
+	return &st->bid[i];
+}
+
+static bool same_marker(const struct bid_entry *e, const struct stat *sb)
+{
+	return e->has_marker && e->st_dev == sb->st_dev && e->st_ino == sb->st_ino &&
+	       e->st_size == sb->st_size && e->mtime.tv_sec == sb->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == sb->st_mtim.tv_nsec && e->ctime.tv_sec == sb->st_ctim.tv_sec &&
+	       e->ctime.tv_nsec == sb->st_ctim.tv_nsec;
+}
+
+/* Per process, while its addresses are answered. */
+struct lk_proc {
+	struct taskvma *tv;
+	struct lk_state *st;
+	pid_t pid;
+	int maps_fd;		/* for PROCMAP_QUERY build IDs, opened on first need */
+	int from;
+};
+
+/* The file of v, as the process sees it: /proc/PID/map_files/START-END
+ * (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), else /proc/PID/root/NAME
+ * for a name that is still a path.  Returns the path's length or 0. */
+static int file_path(struct lk_proc *p, const struct taskvma_vma *v, bool map_files, char *buf,
+		     size_t len)
+{
+	static const char deleted[] = " (deleted)";
+	int n;
+
+	if (map_files) {
+		n = snprintf(buf, len, "%s/%d/map_files/%llx-%llx", p->tv->proc_root, p->pid,
+			     (unsigned long long)v->start, (unsigned long long)v->end);
+		return n > 0 && (size_t)n < len ? n : 0;
+	}
+	if (!v->name_len || v->name[0] != '/' || memchr(v->name, '\\', v->name_len) ||
+	    (v->name_len >= sizeof(deleted) - 1 &&
+	     !memcmp(v->name + v->name_len - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1)))
+		return 0;
+	n = snprintf(buf, len, "%s/%d/root%.*s", p->tv->proc_root, p->pid, (int)v->name_len, v->name);
+	return n > 0 && (size_t)n < len ? n : 0;
+}
+
+/* Ask the kernel: 1 got one, 0 it could not say (no note, unreadable, or no
+ * support: the file decides then). */
+static int kernel_build_id(struct lk_proc *p, const struct taskvma_vma *v, struct bid_entry *e)
+{
+	struct procmap_query q;
+
+	if (p->st->kernel_bid < 0)
+		return 0;
+	if (p->maps_fd < 0) {
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s/%d/maps", p->tv->proc_root, p->pid);
+		p->maps_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->maps_fd < 0)
+			return 0;
+	}
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.query_addr = v->start;
+	q.build_id_addr = (uintptr_t)e->id;
+	q.build_id_size = TASKVMA_BUILD_ID_MAX;
+	if (ioctl(p->maps_fd, PROCMAP_QUERY, &q)) {
+		if (errno == ENOTTY || errno == EINVAL)
+			p->st->kernel_bid = -1;
+		return 0;
+	}
+	p->st->kernel_bid = 1;
+	/* the VMA may have been replaced since the walk: trust only the same file */
+	if (q.inode != v->inode || q.dev_major != v->dev_major || q.dev_minor != v->dev_minor ||
+	    !q.build_id_size)
+		return 0;
+	e->len = q.build_id_size;
+	return 1;
+}
+
+static void bid_resolve(struct lk_proc *p, const struct taskvma_vma *v, struct taskvma_addr_info *out)
+{
+	struct lk_state *st = p->st;
+	struct bid_entry *e;
+	struct stat sb;
+	char path[4200];
+	bool have_sb = false;
+	int fd = -1;
+
+	out->build_id_status = TASKVMA_BUILD_ID_NOT_FILE;
+	if (v->kind != TASKVMA_KIND_FILE || !v->inode)
+		return;
+	e = bid_slot(st, v);
+	if (!e) {
+		out->build_id_status = TASKVMA_BUILD_ID_UNREADABLE;
+		out->build_id_err = -ENOMEM;
+		return;
+	}
+	if (e->gen != st->gen) {
+		/* the change marker: once per file per batch */
+		for (int mf = 1; mf >= 0 && !have_sb; mf--)
+			if (file_path(p, v, mf, path, sizeof(path)) && !stat(path, &sb) &&
+			    sb.st_ino == v->inode)
+				have_sb = true;
+		if (!e->gen || !have_sb || !same_marker(e, &sb)) {
+			memset(e, 0, sizeof(*e));
+			e->inode = v->inode;
+			e->dev_major = v->dev_major;
+			e->dev_minor = v->dev_minor;
+			st->bid_n++;
+			if (p->from != TASKVMA_BUILD_ID_FILE && kernel_build_id(p, v, e)) {
+				e->status = TASKVMA_BUILD_ID_OK;
+			} else if (p->from == TASKVMA_BUILD_ID_KERNEL) {
+				e->status = TASKVMA_BUILD_ID_UNREADABLE;
+				e->err = st->kernel_bid < 0 ? -EOPNOTSUPP : -ENODATA;
+			} else {
+				e->status = TASKVMA_BUILD_ID_UNREADABLE;
+				e->err = -EACCES;
+				for (int mf = 1; mf >= 0 && fd < 0; mf--) {
+					struct stat fsb;
+
+					if (!file_path(p, v, mf, path, sizeof(path)))
+						continue;
+					fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+					if (fd < 0) {
+						e->err = errno == ENOENT ? -ENOENT : -errno;
+						continue;
+					}
+					/* the same file, not another one at that path */
+					if (fstat(fd, &fsb) || fsb.st_ino != v->inode) {
+						close(fd);
+						fd = -1;
+						e->err = -ESTALE;
+						continue;
+					}
+					if (!have_sb) {
+						sb = fsb;
+						have_sb = true;
+					}
+				}
+				if (fd >= 0) {
+					e->status = elf_build_id(fd, e->id, &e->len, &e->err);
+					close(fd);
+				}
+			}
+			if (have_sb) {
+				e->has_marker = true;
+				e->st_dev = sb.st_dev;
+				e->st_ino = sb.st_ino;
+				e->st_size = sb.st_size;
+				e->mtime = sb.st_mtim;
+				e->ctime = sb.st_ctim;
+			}
+			if (e->status == TASKVMA_BUILD_ID_UNREADABLE && !have_sb)
+				e->has_marker = false;	/* try again next batch */
+		}
+		e->gen = st->gen;
+	}
+	out->build_id_status = e->status;
+	out->build_id_err = e->status == TASKVMA_BUILD_ID_UNREADABLE ? e->err : 0;
+	if (e->status == TASKVMA_BUILD_ID_OK) {
+		out->build_id_len = e->len;
+		memcpy(out->build_id, e->id, e->len);
+	}
+}
+
+/* ---- the sweep ---- */
+
+struct lk_item {
+	uint64_t addr;
+	size_t idx;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct lk_item *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Names are stored as offsets while the pool grows, made pointers at the end. */
+static int name_add(struct lk_state *st, const struct taskvma_vma *v, size_t *off)
+{
+	if (tv_reserve((void **)&st->names, &st->ncap, st->nlen + v->name_len + 1, 1, 4096))
+		return -ENOMEM;
+	memcpy(st->names + st->nlen, v->name, v->name_len);
+	st->names[st->nlen + v->name_len] = 0;
+	*off = st->nlen;
+	st->nlen += v->name_len + 1;
+	return 0;
+}
+
+static int classify(const struct taskvma_vma *v)
+{
+	switch (v->kind) {
+	case TASKVMA_KIND_FILE:
+		return TASKVMA_ADDR_FILE;
+	case TASKVMA_KIND_SPECIAL:
+		return TASKVMA_ADDR_SPECIAL;
+	default:
+		return v->perms & TASKVMA_PERM_EXEC ? TASKVMA_ADDR_JIT : TASKVMA_ADDR_ANON;
+	}
+}
+
+static void set_failed(struct taskvma_addr_info *o, int err)
+{
+	o->status = err == -ESRCH ? TASKVMA_ADDR_GONE : TASKVMA_ADDR_ERROR;
+	o->err = err;
+}
+
+/* Answer items[0..n) (sorted) of one process.  0, or the process's -errno
+ * (then the unanswered items carry it). */
+static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct taskvma_addr_info *out,
+		 bool build_ids)
+{
+	struct taskvma *tv = p->tv;
+	int err = 0;
+
+	for (int attempt = 1;; attempt++) {
+		struct taskvma_query q = { .sz = sizeof(q) };
+		const struct taskvma_vma *v;
+		struct tv_walk w;
+		size_t i = 0, nameoff = 0;
+		int r;
+
+		q.addr_lo = items[0].addr;
+		q.addr_hi = items[n - 1].addr + 1;	/* 0 after UINT64_MAX: no limit */
+		err = tv_walk_open(tv, &w, p->pid, &q, true);
+		while (!err && i < n && (r = tv_walk_next(&w, &v)) > 0) {
+			while (i < n && items[i].addr < v->start)
+				out[items[i++].idx].status = TASKVMA_ADDR_NOT_MAPPED;
+			if (i < n && items[i].addr < v->end) {
+				struct taskvma_addr_info tmpl;
+
+				memset(&tmpl, 0, sizeof(tmpl));
+				tmpl.vma = *v;
+				tmpl.status = classify(v);
+				tmpl.build_id_status = TASKVMA_BUILD_ID_SKIPPED;
+				if ((err = name_add(p->st, v, &nameoff)))
+					break;
+				tmpl.vma.name = (const char *)(uintptr_t)(nameoff + 1);	/* fixed up later */
+				if (build_ids && tmpl.status == TASKVMA_ADDR_FILE)
+					bid_resolve(p, v, &tmpl);
+				else if (build_ids)
+					tmpl.build_id_status = TASKVMA_BUILD_ID_NOT_FILE;
+				for (; i < n && items[i].addr < v->end; i++) {
+					struct taskvma_addr_info *o = &out[items[i].idx];
+
+					*o = tmpl;
+					o->addr = items[i].addr;
+					o->pid = p->pid;
+					if (tmpl.status == TASKVMA_ADDR_FILE)
+						o->file_offset = o->addr - v->start + v->offset;
+				}
+			}
+			if (i < n && w.be->walk_seek)
+				w.be->walk_seek(&w, items[i].addr);
+		}
+		if (!err && w.err)
+			err = w.err;
+		if (!err) {
+			for (; i < n; i++)
+				out[items[i].idx].status = TASKVMA_ADDR_NOT_MAPPED;
+			if (w.torn && attempt < tv->opts.busy_retries) {
+				tv_walk_fini(&w);
+				continue;
+			}
+		}
+		tv_walk_fini(&w);
+		if ((err == -EBUSY || err == -EAGAIN) && attempt < tv->opts.busy_retries) {
+			usleep(1000 * attempt);
+			continue;
+		}
+		if (err == -ENOMEM)
+			return err;
+		if (err == -ENOENT && tv_pid_gone(tv, p->pid))
+			err = -ESRCH;	/* a zombie: it has exited */
+		if (err) {
+			/* what was answered before a mid-batch exit stays answered */
+			for (; i < n; i++)
+				set_failed(&out[items[i].idx], err);
+		}
+		return err;
+	}
+}
+
+static struct lk_item *make_items(size_t n)
+{
+	return n ? malloc(n * sizeof(struct lk_item)) : NULL;
+}
+
+static void init_out(struct taskvma_addr_info *out, size_t i, pid_t pid, uint64_t addr)
+{
+	memset(&out[i], 0, sizeof(out[i]));
+	out[i].pid = pid;
+	out[i].addr = addr;
+	out[i].build_id_status = TASKVMA_BUILD_ID_SKIPPED;
+}
+
+static int begin_batch(struct taskvma *tv, const struct taskvma_lookup_opts *opts,
+		       struct taskvma_lookup_opts *o, struct lk_state **stp)
+{
+	struct lk_state *st;
+
+	memset(o, 0, sizeof(*o));
+	if (opts)
+		memcpy(o, opts, opts->sz < sizeof(*o) ? opts->sz : sizeof(*o));
+	if (o->build_id_from < 0 || o->build_id_from > TASKVMA_BUILD_ID_FILE)
+		return -EINVAL;
+	st = lk_get(tv);
+	if (!st)
+		return -ENOMEM;
+	st->nlen = 0;
+	if (++st->gen == 0)
+		st->gen = 1;
+	*stp = st;
+	tv->err_msg[0] = 0;
+	return 0;
+}
+
+static void end_batch(struct lk_state *st, struct taskvma_addr_info *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int s = out[i].status;
+
+		if (s == TASKVMA_ADDR_NOT_MAPPED || s == TASKVMA_ADDR_GONE || s == TASKVMA_ADDR_ERROR) {
+			memset(&out[i].vma, 0, sizeof(out[i].vma));
+			out[i].vma.name = "";
+		} else if (out[i].vma.flags & TASKVMA_VMA_GATE) {
+			out[i].vma.name = "[vsyscall]";
+		} else {
+			out[i].vma.name = st->names + ((uintptr_t)out[i].vma.name - 1);
+		}
+	}
+}
+
+int taskvma_lookup(struct taskvma *tv, pid_t pid, const uint64_t *addrs, size_t n,
+		   struct taskvma_addr_info *out, const struct taskvma_lookup_opts *opts)
+{
+	struct taskvma_lookup_opts o;
+	struct lk_state *st;
+	struct lk_item *items;
+	struct lk_proc p;
+	int err;
+
+	if (!tv || (n && (!addrs || !out)) || pid <= 0)
+		return -EINVAL;
+	if ((err = begin_batch(tv, opts, &o, &st)))
+		return err;
+	for (size_t i = 0; i < n; i++)
+		init_out(out, i, pid, addrs[i]);
+	if (!n)
+		return 0;
+	items = make_items(n);
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct lk_item){ addrs[i], i };
+	if (n > 1)
+		qsort(items, n, sizeof(*items), cmp_item);
+	p = (struct lk_proc){ .tv = tv, .st = st, .pid = pid, .maps_fd = -1, .from = o.build_id_from };
+	err = sweep(&p, items, n, out, o.build_ids);
+	if (p.maps_fd >= 0)
+		close(p.maps_fd);
+	free(items);
+	end_batch(st, out, n);
+	return err;
+}
+
+struct nz_item {
+	pid_t pid;
+	uint64_t addr;
+	size_t idx;
+};
+
+static int cmp_nz(const void *a, const void *b)
+{
+	const struct nz_item *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, size_t n,
+		      struct taskvma_addr_info *out, const struct taskvma_lookup_opts *opts)
+{
+	struct taskvma_lookup_opts o;
+	struct lk_state *st;
+	struct nz_item *nz;
+	struct lk_item *items;
+	int err;
+
+	if (!tv || (n && (!reqs || !out)))
+		return -EINVAL;
+	if ((err = begin_batch(tv, opts, &o, &st)))
+		return err;
+	for (size_t i = 0; i < n; i++)
+		init_out(out, i, reqs[i].pid, reqs[i].addr);
+	if (!n)
+		return 0;
+	nz = malloc(n * sizeof(*nz));
+	items = make_items(n);
+	if (!nz || !items) {
+		free(nz);
+		free(items);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		nz[i] = (struct nz_item){ reqs[i].pid, reqs[i].addr, i };
+	qsort(nz, n, sizeof(*nz), cmp_nz);
+	for (size_t i = 0, j; i < n && !err; i = j) {
+		struct lk_proc p;
+		int perr;
+
+		for (j = i; j < n && nz[j].pid == nz[i].pid; j++)
+			items[j - i] = (struct lk_item){ nz[j].addr, nz[j].idx };
+		if (nz[i].pid <= 0) {
+			for (size_t k = i; k < j; k++)
+				set_failed(&out[nz[k].idx], -ESRCH);
+			continue;
+		}
+		p = (struct lk_proc){ .tv = tv, .st = st, .pid = nz[i].pid, .maps_fd = -1,
+				      .from = o.build_id_from };
+		perr = sweep(&p, items, j - i, out, o.build_ids);
+		if (p.maps_fd >= 0)
+			close(p.maps_fd);
+		if (perr == -ENOMEM)
+			err = perr;
+	}
+	free(nz);
+	free(items);
+	if (!err)
+		end_batch(st, out, n);
+	tv->err_msg[0] = 0;	/* per-record reasons, not one failure */
+	return err;
+}
