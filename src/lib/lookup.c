@@ -566,12 +566,14 @@ static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct task
 		}
 		if (err == -ENOMEM)
 			return err;
-		if (err == -ENOENT && tv_pid_gone(tv, p->pid))
-			err = -ESRCH;	/* a zombie: it has exited */
 		if (err) {
+			/* a zombie has exited: its records say process-gone (the
+			 * call still returns -ENOENT, no address space) */
+			int rerr = err == -ENOENT && tv_pid_gone(tv, p->pid) ? -ESRCH : err;
+
 			/* what was answered before a mid-batch exit stays answered */
 			for (; i < n; i++)
-				set_failed(&out[items[i].idx], err);
+				set_failed(&out[items[i].idx], rerr);
 		}
 		return err;
 	}
