@@ -158,6 +158,5 @@ assert r2['input'] == 'bad' and r2['status'] == 'malformed' and not r2['mapped']
 assert d['errors'] == []
 EOF
 expect_fail "lookup: process that does not exist -> 3" 3 'no such process' \
-expect_fail "lookup: process that does not exist -> 3" 3 'no such process' \
 	"$TASKVMA" lookup "$(($(cat /proc/sys/kernel/pid_max) + 1))" 0x1000
 end_case
