@@ -483,11 +483,25 @@ static int name_add(struct lk_state *st, const struct taskvma_vma *v, size_t *of
 	return 0;
 }
 
+/* Shared anonymous memory is a file to the kernel ("/dev/zero (deleted)",
+ * System V shm "/SYSV%08x (deleted)"), but there is nothing to symbolize in
+ * it: it is anonymous (or JIT) memory.  memfd files stay files: they may
+ * hold a real ELF (fileless executables), with a build ID. */
+static bool shared_anon(const struct taskvma_vma *v)
+{
+	static const char dz[] = "/dev/zero (deleted)";
+
+	return (v->name_len == sizeof(dz) - 1 && !memcmp(v->name, dz, sizeof(dz) - 1)) ||
+	       (v->name_len > 5 && !memcmp(v->name, "/SYSV", 5));
+}
+
 static int classify(const struct taskvma_vma *v)
 {
 	switch (v->kind) {
 	case TASKVMA_KIND_FILE:
-		return TASKVMA_ADDR_FILE;
+		if (!shared_anon(v))
+			return TASKVMA_ADDR_FILE;
+		return v->perms & TASKVMA_PERM_EXEC ? TASKVMA_ADDR_JIT : TASKVMA_ADDR_ANON;
 	case TASKVMA_KIND_SPECIAL:
 		return TASKVMA_ADDR_SPECIAL;
 	default:
