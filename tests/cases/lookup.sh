@@ -59,7 +59,7 @@ check "lookup: oracle found mapped and unmapped addresses" \
 # Expected output of one batch of every picked address (mapped and not),
 # in a shuffled order: "0xADDR OFFSET LINE" (build ID column left out,
 # checked in build_id.sh) or "0xADDR not mapped"; OFFSET = addr - start +
-# offset for file mappings (inode != 0), else "-".
+# offset for file mappings (inode != 0, not shared anonymous memory), else "-".
 python3 - "$REF" "$TMPD/addrs" "$TMPD/batch" "$TMPD/batch.want" <<'EOF'
 import random, sys
 ls = open(sys.argv[1], 'rb').read().splitlines()
@@ -75,7 +75,9 @@ with open(sys.argv[3], 'w') as b, open(sys.argv[4], 'wb') as w:
         l = ls[ln - 1]
         f = l.split()
         s, off, ino = int(f[0].split(b'-')[0], 16), int(f[2], 16), int(f[4])
-        o = b'0x%x' % (a - s + off) if ino else b'-'
+        # shared anonymous memory (/dev/zero (deleted), SYSV) is not a file here
+        shanon = l.endswith(b' /dev/zero (deleted)') or b' /SYSV' in l
+        o = b'0x%x' % (a - s + off) if ino and not shanon else b'-'
         w.write(b'0x%x %s %s\n' % (a, o, l))
 EOF
 sed 's/^/0x/' "$TMPD/batch" >"$TMPD/batch0x"
