@@ -35,6 +35,11 @@ extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it,
 extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __ksym __weak;
 extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym __weak;
 
+/* The number iterator (Linux 6.4+): an open-coded bounded loop. */
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+
 /* Linux 6.2+.  Casting a trusted pointer to an untrusted alias costs nothing
  * at run time (the verifier turns the call into a register move), and loads
  * of pointer fields through the alias skip the verifier's search of all of

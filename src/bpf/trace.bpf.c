@@ -52,6 +52,7 @@
 #include <bpf/bpf_tracing.h>
 #include "compat.bpf.h"
 #include "trace.h"
+#include "vma_names.bpf.h"
 
 #define SI_KERNEL	0x80
 #define E2BIG		7
@@ -63,11 +64,6 @@
 #define SIGBUS	7
 #define SIGFPE	8
 #define SIGSEGV	11
-
-/* The number iterator (Linux 6.4+): an open-coded bounded loop. */
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 /* ---- configuration: rodata, set by user space before load ------------- */
 
@@ -158,21 +154,11 @@ struct tr_scratch {
 	struct tr_vma rec;
 	char name[TR_NAME_BUF];	/* right after rec: rec + name go out as one */
 	/* walk state, in memory on purpose (see the verifier note above) */
-	__u64 dentry;		/* path walk cursor: struct dentry * */
-	__u64 mnt;		/* ... and struct mount * */
+	struct tv_path_cursor pc;	/* the path walk */
 	__u64 last_file;	/* struct file * of the previous VMA */
 	__u64 brk, start_brk, start_stack;
-	__u32 off;		/* bytes used in name[] */
-	__u32 ncomp;
-	__u32 wstate;		/* WALK_* */
 	__u32 nvma, nsent, nlost;
 };
-
-#define WALK_RUNNING	0
-#define WALK_DONE	1
-#define WALK_ESCAPED	2
-#define WALK_TRUNC	3
-#define WALK_ERR	4
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -180,16 +166,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tr_scratch);
 } scratch SEC(".maps");
-
-/* Kernels built with CONFIG_ANON_VMA_NAME have vma->anon_name (not this
- * project's test kernel): CO-RE tells at load time. */
-struct anon_vma_name___tr {
-	char name[64];
-} __attribute__((preserve_access_index));
-
-struct vm_area_struct___tr {
-	struct anon_vma_name___tr *anon_name;
-} __attribute__((preserve_access_index));
 
 /* ---- selection ---------------------------------------------------------- */
 
@@ -245,68 +221,15 @@ static __always_inline int arm(void)
 
 /* ---- names -------------------------------------------------------------- */
 
-/* One step of the d_path() walk: add one component or cross one mount.
- * Returns 1 when the walk is over (s->wstate says how). */
-static __always_inline int path_step(struct tr_scratch *s)
-{
-	struct dentry *d = (struct dentry *)s->dentry;
-	struct mount *m = (struct mount *)s->mnt;
-	struct dentry *parent;
-	const unsigned char *name;
-	__u32 off;
-	long n;
-
-	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
-		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
-
-		if (!pm || pm == m) {
-			/* root of the mount tree (or a detached / internal
-			 * mount such as shmem's): the path is complete */
-			s->wstate = WALK_DONE;
-			return 1;
-		}
-		s->dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
-		s->mnt = (__u64)pm;
-		return 0;
-	}
-	parent = BPF_CORE_READ(d, d_parent);
-	if (!parent || parent == d) {
-		/* a dentry root that is not its mount's root: d_path()
-		 * calls that "escaped" and prints "/" */
-		s->wstate = WALK_ESCAPED;
-		return 1;
-	}
-	off = s->off;
-	barrier_var(off);
-	if (off >= TR_NAME_MAX) {
-		s->wstate = WALK_TRUNC;
-		return 1;
-	}
-	name = BPF_CORE_READ(d, d_name.name);
-	n = bpf_probe_read_kernel_str(s->name + off, TR_COMP_MAX, name);
-	if (n <= 0) {
-		s->wstate = WALK_ERR;
-		return 1;
-	}
-	s->off = off + n;
-	s->ncomp++;
-	s->dentry = (__u64)parent;
-	return 0;
-}
-
 /* The prctl(PR_SET_VMA_ANON_NAME) name of a VMA into name[0..], or 0. */
 static __always_inline __u32 vma_anon_name(struct tr_scratch *s, struct vm_area_struct *vma)
 {
-	struct anon_vma_name___tr *an;
+	const char *an = tv_vma_anon_name(vma);
 	long n;
 
-	if (!bpf_core_field_exists(((struct vm_area_struct___tr *)vma)->anon_name))
-		return 0;
-	an = BPF_CORE_READ((struct vm_area_struct___tr *)vma, anon_name);
 	if (!an)
 		return 0;
-	n = bpf_probe_read_kernel_str(s->name, TR_COMP_MAX,
-				      (void *)an + bpf_core_field_offset(an->name));
+	n = bpf_probe_read_kernel_str(s->name, TR_COMP_MAX, an);
 	return n > 1 ? n - 1 : 0;
 }
 
@@ -332,8 +255,7 @@ static __always_inline __u32 file_name(struct tr_scratch *s, struct vm_area_stru
 	struct dentry *dentry, *parent;
 	struct vfsmount *vfsmnt;
 	struct inode *inode;
-	struct bpf_iter_num nit;
-	__u64 dname = 0;
+	__u64 dname;
 	__u32 fmode;
 	void *pathp;
 
@@ -377,9 +299,8 @@ static __always_inline __u32 file_name(struct tr_scratch *s, struct vm_area_stru
 
 	/* d_path(): a dentry with d_op->d_dname names itself, unless it is the
 	 * root of its mount */
-	if (BPF_CORE_READ(dentry, d_op))
-		dname = (__u64)BPF_CORE_READ(dentry, d_op, d_dname);
-	if (dname && !(parent == dentry && dentry == BPF_CORE_READ(vfsmnt, mnt_root))) {
+	dname = tv_dentry_dname(dentry, parent, vfsmnt);
+	if (dname) {
 		if (dname == k_anon_inodefs_dname)
 			r->name_fmt = TR_NAME_ANON_INODE;
 		else if (dname == k_simple_dname)
@@ -393,41 +314,26 @@ static __always_inline __u32 file_name(struct tr_scratch *s, struct vm_area_stru
 		return dentry_name(s, dentry);
 	}
 
-	/* d_unlinked(): unhashed and not a root => " (deleted)" */
-	if (!BPF_CORE_READ(dentry, d_hash.pprev) && parent != dentry)
+	if (tv_dentry_unlinked(dentry, parent))
 		r->name_flags |= TR_NF_DELETED;
 
 	r->name_fmt = TR_NAME_PATH;
-	s->dentry = (__u64)dentry;
-	s->mnt = (__u64)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
-	s->off = 0;
-	s->ncomp = 0;
-	s->wstate = WALK_RUNNING;
-	bpf_iter_num_new(&nit, 0, TR_PATH_DEPTH);
-	while (bpf_iter_num_next(&nit)) {
-		if (path_step(s))
-			break;
-	}
-	bpf_iter_num_destroy(&nit);
-
-	switch (s->wstate) {
-	case WALK_DONE:
+	tv_path_walk(&s->pc, s->name, dentry, vfsmnt);
+	switch (s->pc.state) {
+	case TV_PW_DONE:
 		break;
-	case WALK_ESCAPED:
-		/* d_path() throws away what it had and prints "/" */
+	case TV_PW_ESCAPED:
 		r->name_flags |= TR_NF_ESCAPED;
-		s->off = 0;
-		s->ncomp = 0;
 		break;
-	case WALK_ERR:
+	case TV_PW_ERR:
 		r->name_flags |= TR_NF_ERR;
 		break;
-	default:		/* WALK_TRUNC, or the depth limit */
+	default:		/* TV_PW_TRUNC: too long or too deep */
 		r->name_flags |= TR_NF_TRUNC;
 		break;
 	}
-	r->ncomp = s->ncomp;
-	return s->off;
+	r->ncomp = s->pc.ncomp;
+	return s->pc.off;
 }
 
 /* Name of a VMA without a file: vm_ops->name(), [heap], [stack],
@@ -485,14 +391,7 @@ static __always_inline void emit_vma(struct tr_scratch *s, struct vm_area_struct
 	r->cap_id = cap_id;
 	r->start = vma->vm_start;
 	r->end = vma->vm_end;
-	if (flags & VM_READ)
-		perms |= TR_P_READ;
-	if (flags & VM_WRITE)
-		perms |= TR_P_WRITE;
-	if (flags & VM_EXEC)
-		perms |= TR_P_EXEC;
-	if (flags & VM_MAYSHARE)
-		perms |= TR_P_MAYSHARE;
+	perms = tv_perm_bits(flags);
 	r->perms = perms;
 	r->pgoff = 0;
 	r->ino = 0;
@@ -585,10 +484,10 @@ static __always_inline int capture_body(__u32 event, __s64 arg, const struct tr_
 		s->start_stack = BPF_CORE_READ(mm, start_stack);
 		if ((BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1)
 			ev->flags |= TR_EVF_VSYSCALL;
-		ev->seq_begin = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+		ev->seq_begin = tv_mm_seq(mm);
 		while ((vma = bpf_iter_task_vma_next(&it)))
 			emit_vma(s, vma, ev->cap_id);
-		ev->seq_end = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+		ev->seq_end = tv_mm_seq(mm);
 	}
 	bpf_iter_task_vma_destroy(&it);
 

@@ -23,6 +23,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "kfacts.h"
 
 /* Events (tr_event.event).  The same values as enum taskvma_trace_event. */
 #define TR_EV_SYSCALL	1	/* raw_tp/sys_enter */
@@ -38,13 +39,11 @@
 #define TR_NR_SYSCALLS	1024
 #define TR_SYS_WORDS	(TR_NR_SYSCALLS / 64)
 
-/* Name capture limits.  A file path is rebuilt from at most TR_PATH_DEPTH
- * dentries and mount crossings and TR_NAME_MAX bytes (PATH_MAX); one
- * component is at most TR_COMP_MAX bytes with its NUL (NAME_MAX + 1). */
-#define TR_NAME_MAX	4096u
-#define TR_COMP_MAX	256u
+/* Name capture limits: those of the shared path walk (kfacts.h). */
+#define TR_NAME_MAX	TV_NAME_MAX
+#define TR_COMP_MAX	TV_COMP_MAX
 #define TR_NAME_BUF	(TR_NAME_MAX + TR_COMP_MAX)
-#define TR_PATH_DEPTH	1024
+#define TR_PATH_DEPTH	TV_PATH_DEPTH
 
 /* tr_event.flags */
 #define TR_EVF_FAULT_ADDR 0x1u	/* fault_addr is the siginfo's si_addr */

@@ -19,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 #include "compat.bpf.h"
 #include "vma_walk.h"
+#include "vma_names.bpf.h"
 
 
 /* Address of the kernel's special_mapping_name(): VMAs whose vm_ops->name is
@@ -29,8 +30,13 @@ __u64 special_mapping_name_addr = 0;
 __u32 calibrate = 0;
 
 /* FMODE_BACKING of this kernel (a #define, so not in BTF): set by user space
- * before load from the kernel version; 0 = do not look for backing files. */
+ * before load (tv_fmode_backing()); 0 = do not look for backing files. */
 const volatile __u32 fmode_backing = 0;
+
+/* VW_NAMES_*: how files are named.  A load-time constant: the verifier drops
+ * the paths of the other modes, so bpf_d_path() is only checked (and only
+ * refused, on verifiers that do not trust vm_file) in DPATH mode. */
+const volatile __u32 name_mode = VW_NAMES_DPATH;
 
 /* Inputs, written by user space before each pass. */
 struct vw_filter filter = {};
@@ -77,7 +83,7 @@ struct {
 } name_slots SEC(".maps");
 
 struct vw_names {
-	char buf[VW_NAME_CAP + VW_NAME_MAX];
+	char buf[VW_NAME_BUF];
 };
 
 struct {
@@ -88,39 +94,17 @@ struct {
 	__type(value, struct vw_names);
 } names SEC(".maps");
 
-/* A file opened by overlayfs & co. on behalf of the user: /proc shows the
- * user's path and inode (file_user_path(), file_user_inode()), not ours. */
-struct backing_file___tv {
-	struct file file;
-	union {
-		struct path user_path;
-	};
-} __attribute__((preserve_access_index));
-
-/* Kernels built with CONFIG_ANON_VMA_NAME have vma->anon_name; CO-RE tells. */
-struct anon_vma_name___tv {
-	char name[64];
-} __attribute__((preserve_access_index));
-
-struct vm_area_struct___tv {
-	struct anon_vma_name___tv *anon_name;
-} __attribute__((preserve_access_index));
-
 /* Per-task context for emit_vma(), set by walk() before the loop.  A plain
  * global: a static struct would be split by the compiler into pieces whose
  * BTF the kernel rejects. */
 struct vw_walk_ctx wc = {};
 
+/* WALK mode: the path walk's cursor (in memory on purpose: vma_names.bpf.h) */
+struct tv_path_cursor pwc = {};
+
 #ifndef __arg_trusted
 #define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 #endif
-
-/* The permission bits /proc shows, from vm_flags. */
-static __always_inline __u32 perm_bits(__u64 vm_flags)
-{
-	return (vm_flags & VM_READ ? VW_F_READ : 0) | (vm_flags & VM_WRITE ? VW_F_WRITE : 0) |
-	       (vm_flags & VM_EXEC ? VW_F_EXEC : 0) | (vm_flags & VM_MAYSHARE ? VW_F_MAYSHARE : 0);
-}
 
 /* Copy a string into the name buffer.  Returns its length or -1. */
 static __always_inline long put_str(struct vw_names *nb, __u32 off, const void *src, __u32 max)
@@ -135,6 +119,49 @@ static __always_inline long put_str(struct vw_names *nb, __u32 off, const void *
 		return -1;
 	nname = off + n;
 	return n - 1;
+}
+
+/* Put a struct vw_name_key at off: user space names this file. */
+static __always_inline void put_key(struct vw_names *nb, __u32 off, __u64 mnt, __u64 dentry,
+				    __u32 *noff, __u32 *nlen)
+{
+	struct vw_name_key *key;
+
+	/* two 8-byte stores: a byte-wise copy would shift the pointer values,
+	 * which the verifier refuses (they may be untrusted pointers) */
+	barrier_var(off);
+	off &= VW_NAME_CAP - 1;
+	key = (struct vw_name_key *)(nb->buf + off);
+	key->mnt = mnt;
+	key->dentry = dentry;
+	*noff = off;
+	*nlen = sizeof(*key);
+	nname = off + sizeof(*key);
+}
+
+/* WALK mode: the path of an (untrusted) file, rebuilt in the kernel, into
+ * the name buffer at off.  Returns its length in bytes (leaf-first
+ * components; 0 = "/"), or -1 when user space must name it (a d_dname
+ * file, a path too long or unreadable).  *rflags gets VW_F_DELETED. */
+static __always_inline long walk_name(struct vw_names *nb, __u32 off, struct file *uf,
+				      __u32 *rflags)
+{
+	struct dentry *dentry = uf->f_path.dentry, *parent;
+	struct vfsmount *vfsmnt = uf->f_path.mnt;
+
+	if (!dentry || !vfsmnt)
+		return -1;
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (tv_dentry_dname(dentry, parent, vfsmnt))
+		return -1;
+	barrier_var(off);
+	off &= VW_NAME_CAP - 1;
+	tv_path_walk(&pwc, nb->buf + off, dentry, vfsmnt);
+	if (pwc.state != TV_PW_DONE && pwc.state != TV_PW_ESCAPED)
+		return -1;
+	if (tv_dentry_unlinked(dentry, parent))
+		*rflags |= VW_F_DELETED;
+	return pwc.off;
 }
 
 /*
@@ -156,12 +183,15 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	vstart = vma->vm_start;
 	vend = vma->vm_end;
 	flags = vma->vm_flags;
-	rflags = perm_bits(flags);
+	rflags = tv_perm_bits(flags);
 	if ((rflags & filter.perm_set) != filter.perm_set || (rflags & filter.perm_clear))
 		return 0;
 
 	/* the kernel's naming order: file, vm_ops->name(), heap, stack, anon name */
-	file = vma->vm_file;	/* trusted: bpf_d_path() needs that */
+	if (name_mode == VW_NAMES_DPATH)
+		file = vma->vm_file;	/* trusted: bpf_d_path() needs that */
+	else	/* no trust needed: skip the verifier's allow-list search */
+		file = untrusted(struct vm_area_struct, vma)->vm_file;
 	if (file) {
 		kind = VW_KIND_FILE;
 	} else {
@@ -180,8 +210,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 			kind = VW_KIND_HEAP;
 		} else if (vstart <= wc.start_stack && vend >= wc.start_stack) {
 			kind = VW_KIND_STACK;
-		} else if (bpf_core_field_exists(((struct vm_area_struct___tv *)vma)->anon_name) &&
-			   BPF_CORE_READ((struct vm_area_struct___tv *)vma, anon_name)) {
+		} else if (tv_vma_anon_name(vma)) {
 			kind = VW_KIND_ANON_NAMED;
 		}
 	}
@@ -209,20 +238,13 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	if (file && fmode_backing && (file->f_mode & fmode_backing) &&
 	    bpf_core_type_exists(struct backing_file___tv)) {
 		struct backing_file___tv *bf = (void *)file;
-		struct vw_backing_key key;
 
 		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
 		r->ino = BPF_CORE_READ(bf, user_path.dentry, d_inode, i_ino);
 		r->dev = BPF_CORE_READ(bf, user_path.dentry, d_inode, i_sb, s_dev);
-		key.mnt = (__u64)BPF_CORE_READ(bf, user_path.mnt);
-		key.dentry = (__u64)BPF_CORE_READ(bf, user_path.dentry);
-		rflags |= VW_F_BACKING;
-		barrier_var(off);
-		off &= VW_NAME_CAP - 1;
-		__builtin_memcpy(nb->buf + off, &key, sizeof(key));
-		noff = off;
-		nlen = sizeof(key);
-		nname = off + sizeof(key);
+		rflags |= VW_F_NAME_USER;
+		put_key(nb, off, (__u64)BPF_CORE_READ(bf, user_path.mnt),
+			(__u64)BPF_CORE_READ(bf, user_path.dentry), &noff, &nlen);
 	} else if (file) {
 		r->pgoff = (__u64)vma->vm_pgoff << PAGE_SHIFT;
 		if ((__u64)file == wc.last_file) {
@@ -252,12 +274,18 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 				if (!filter.no_names) {
 					barrier_var(off);
 					off &= VW_NAME_CAP - 1;
-					n = bpf_d_path((struct path *)&file->f_path, nb->buf + off,
-						       VW_NAME_MAX);
-					if (n > 0) {
+					n = -1;
+					if (name_mode == VW_NAMES_DPATH) {
+						n = bpf_d_path((struct path *)&file->f_path, nb->buf + off,
+							       VW_NAME_MAX);
+						n = n > 0 ? n - 1 : -2;	/* without the NUL */
+					} else if (name_mode == VW_NAMES_WALK) {
+						n = walk_name(nb, off, uf, &rflags);
+					}
+					if (n >= 0) {
 						noff = off;
-						nlen = n - 1;	/* without the NUL */
-						nname = off + n;
+						nlen = n;
+						nname = off + n + 1;
 						rflags |= VW_F_NAME_NEW;
 						r->name_id = next_name_id++;
 						ns->mnt = mnt;
@@ -266,12 +294,15 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 						ns->dev = r->dev;
 						ns->id = r->name_id;
 						ns->gen = pass_gen;
+					} else if (n == -1) {
+						rflags |= VW_F_NAME_USER;
+						put_key(nb, off, mnt, dentry, &noff, &nlen);
 					} else {
 						rflags |= VW_F_NAME_ERR;
 					}
 				}
 			}
-			if (!(rflags & VW_F_NAME_ERR)) {
+			if (!(rflags & (VW_F_NAME_ERR | VW_F_NAME_USER))) {
 				wc.last_file = (__u64)file;
 				wc.last_id = r->name_id;
 				wc.last_ino = r->ino;
@@ -290,9 +321,7 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 			rflags |= VW_F_NAME_ERR;
 		}
 	} else if (kind == VW_KIND_ANON_NAMED && !filter.no_names) {
-		struct anon_vma_name___tv *an = BPF_CORE_READ((struct vm_area_struct___tv *)vma, anon_name);
-
-		n = put_str(nb, off, (void *)an + bpf_core_field_offset(an->name), 256);
+		n = put_str(nb, off, tv_vma_anon_name(vma), 256);
 		if (n >= 0) {
 			noff = off;
 			nlen = n;
@@ -353,6 +382,7 @@ int walk(struct bpf_iter__task *ctx)
 	t->resume_addr = 0;
 	t->has_vsyscall = 0;
 	t->seq_begin = t->seq_end = 0;
+	t->seq_kind = TV_SEQ_NONE;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
 	if (task->flags & PF_KTHREAD) {
 		/* reported, not walked: user space counts what it was shown */
@@ -374,7 +404,8 @@ int walk(struct bpf_iter__task *ctx)
 	wc.start_stack = mm->start_stack;
 	wc.last_file = 0;
 	t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
-	t->seq_begin = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+	t->seq_kind = tv_mm_seq_kind();
+	t->seq_begin = tv_mm_seq(mm);
 	n0 = nrec;
 
 	while ((vma = bpf_iter_task_vma_next(&it))) {
@@ -382,7 +413,7 @@ int walk(struct bpf_iter__task *ctx)
 			break;
 		/* a permission filter rejects most VMAs: do it before the call */
 		if (filter.perm_set | filter.perm_clear) {
-			__u32 p = perm_bits(vma->vm_flags);
+			__u32 p = tv_perm_bits(vma->vm_flags);
 
 			if ((p & filter.perm_set) != filter.perm_set || (p & filter.perm_clear))
 				continue;
@@ -398,7 +429,7 @@ int walk(struct bpf_iter__task *ctx)
 		}
 	}
 	t->nrec = nrec - n0;
-	t->seq_end = BPF_CORE_READ(mm, mm_lock_seq.sequence);
+	t->seq_end = tv_mm_seq(mm);
 out:
 	bpf_iter_task_vma_destroy(&it);
 	if (!ret && resume_pid == pid)

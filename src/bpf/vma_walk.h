@@ -9,13 +9,30 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "kfacts.h"
 
 /* Capacities of the mmapped output buffers.  Powers of two: the BPF side
  * masks indexes with (CAP - 1) so the verifier can bound them. */
 #define VW_REC_CAP	(1u << 14)	/* VMA records per batch */
 #define VW_TASK_CAP	(1u << 10)	/* task headers per batch */
 #define VW_NAME_CAP	(1u << 20)	/* bytes of name text per batch */
-#define VW_NAME_MAX	4096u		/* longest name one record may hold (PATH_MAX) */
+#define VW_NAME_MAX	TV_NAME_MAX	/* longest name one record may hold (PATH_MAX) */
+/* the name buffer: VW_NAME_CAP, plus room for the longest name and, for the
+ * in-kernel path walk, one more component read past TV_NAME_MAX */
+#define VW_NAME_BUF	(VW_NAME_CAP + VW_NAME_MAX + TV_COMP_MAX)
+
+/* How the walker names files (rodata name_mode), fastest first.  The engine
+ * loads the first one the kernel's verifier accepts (backend_bpf.c):
+ *  DPATH: bpf_d_path(&vma->vm_file->f_path), where the verifier trusts
+ *         vm_file (upstream 6.4+: a plain pointer, 6.19+: trusted_or_null);
+ *  WALK:  the path rebuilt in the kernel from dentries and mounts with
+ *         fault-safe reads (vma_names.bpf.h), which every verifier accepts;
+ *         files that name themselves (d_dname) go to user space as in USER;
+ *  USER:  the kernel sends only the file's identity; user space resolves
+ *         each distinct file once (/proc/PID/map_files, PROCMAP_QUERY). */
+#define VW_NAMES_DPATH	0
+#define VW_NAMES_WALK	1
+#define VW_NAMES_USER	2
 
 /* vw_rec.kind: how the kernel would name the VMA (see get_vma_name()). */
 enum vw_kind {
@@ -34,10 +51,14 @@ enum vw_kind {
 #define VW_F_MAYSHARE	0x8u
 #define VW_F_NAME_ERR	0x10u	/* the name could not be read (d_path failed) */
 #define VW_F_NAME_NEW	0x40u	/* name_off/name_len hold the text of name_id */
-#define VW_F_BACKING	0x20u	/* overlayfs & co: vm_file is a backing file; the name
-				 * field holds a struct vw_backing_key, not text */
+#define VW_F_NAME_USER	0x20u	/* the name is resolved in user space: the name field
+				 * holds a struct vw_name_key, not text (backing
+				 * files of overlayfs & co., d_dname files in WALK
+				 * mode, every file in USER mode) */
+#define VW_F_DELETED	0x80u	/* WALK mode: append " (deleted)" */
 
-/* One VMA.  name_off/name_len point into the batch's name buffer; several
+/* One VMA.  name_off/name_len point into the batch's name buffer (in WALK
+ * mode a file's text is its path components, leaf first, NUL-terminated); several
  * records may share one name (the same struct file mapped several times). */
 struct vw_rec {
 	__u64 start;
@@ -54,10 +75,11 @@ struct vw_rec {
 				 * has the id (VW_F_NAME_NEW), later ones only refer */
 };
 
-/* Identity of the user-visible path of a backing file: user space turns it
- * into a name once per distinct file (d_path of that path is not allowed
- * from BPF: the pointer is not a trusted one). */
-struct vw_backing_key {
+/* Identity of a file whose name user space resolves (VW_F_NAME_USER): user
+ * space turns it into a name once per distinct key and pass.  For a backing
+ * file, the user-visible path (d_path of it is not allowed from BPF: the
+ * pointer is not a trusted one). */
+struct vw_name_key {
 	__u64 mnt;
 	__u64 dentry;
 };
@@ -97,7 +119,7 @@ struct vw_task {
 	__u32 seq_begin;	/* mm->mm_lock_seq before the walk */
 	__u32 seq_end;		/* ... and after: differs => the map changed */
 	__u32 has_vsyscall;	/* mm has the x86 vsyscall gate VMA */
-	__u32 pad;
+	__u32 seq_kind;		/* TV_SEQ_*: how to read seq_begin/seq_end */
 	char comm[16];
 };
 

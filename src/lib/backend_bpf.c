@@ -9,16 +9,19 @@
  * the same task, which resumes at resume_addr.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "internal.h"
+#include "procmap_query.h"
 #include "vma_walk.h"
 /* A light skeleton: the program is loaded by a loader program inside the
  * kernel, which resolves kfuncs and CO-RE relocations against the kernel's
@@ -26,11 +29,12 @@
  * /sys/kernel/btf/vmlinux (about 20 ms, half of a `taskvma maps PID`). */
 #include "vma_walk.lskel.h"
 
-/* Names of backing files (overlayfs), resolved once per distinct user path
- * during a pass: open addressing, keyed by (mnt, dentry). */
+/* Names resolved in user space (VW_F_NAME_USER: backing files, d_dname
+ * files, every file in USER mode), once per distinct file during a pass:
+ * open addressing, keyed by (mnt, dentry). */
 struct backing_cache {
 	struct backing_ent {
-		struct vw_backing_key key;
+		struct vw_name_key key;
 		uint32_t off, len;	/* in text */
 		int err;
 	} *tab;
@@ -49,6 +53,8 @@ struct name_table {
 
 struct bpf_state {
 	struct vma_walk_lbpf *skel;
+	unsigned name_mode;	/* VW_NAMES_* the loaded program uses */
+	char variant_why[200];	/* which variant, and why not a faster one */
 	bool nested;		/* a walk inside bpf_all's pass: keep its name ids */
 	struct backing_cache bc;
 	struct name_table nt;
@@ -227,21 +233,59 @@ static int pass_read(struct taskvma *tv, struct bpf_pass *ps)
 	return 0;
 }
 
-static size_t bc_hash(const struct vw_backing_key *k)
+static size_t bc_hash(const struct vw_name_key *k)
 {
 	uint64_t h = k->dentry * 0x9e3779b97f4a7c15ull ^ k->mnt;
 
 	return (size_t)(h ^ h >> 29);
 }
 
-/* The user-visible path of a backing file, as /proc/PID/map_files shows it
- * (the kernel's own d_path of file_user_path()). */
-static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
-			const struct vw_backing_key *key, const char **name, uint32_t *len)
+/* The name of the mapping [start, end) of pid as the kernel's own d_path()
+ * of file_user_path() gives it: readlink of /proc/PID/map_files (one system
+ * call; needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), else PROCMAP_QUERY
+ * (6.11+; the same permission as reading /proc/PID/maps).  Returns the
+ * length, or -errno of the last way tried. */
+static ssize_t kernel_vma_name(struct taskvma *tv, pid_t pid, uint64_t start, uint64_t end,
+			       char *buf, size_t cap)
+{
+	struct procmap_query q;
+	char path[192];
+	ssize_t n;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%d/map_files/%llx-%llx", tv->proc_root, pid,
+		 (unsigned long long)start, (unsigned long long)end);
+	n = readlink(path, buf, cap);
+	if (n >= 0)
+		return (size_t)n == cap ? -ENAMETOOLONG : n;
+	err = -errno;
+	if (err != -EPERM && err != -EACCES)
+		return err;
+	if (tv_open_maps(tv, pid, &fd))
+		return err;
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.query_addr = start;
+	q.vma_name_addr = (uintptr_t)buf;
+	q.vma_name_size = (uint32_t)cap;
+	n = ioctl(fd, PROCMAP_QUERY, &q) ? -errno : (ssize_t)q.vma_name_size - 1;
+	close(fd);
+	tv->err_msg[0] = 0;
+	if (n >= 0 && (q.vma_start != start || q.vma_end != end))
+		n = -EAGAIN;	/* the map changed: the walk is torn anyway */
+	if (n == -ENOTTY || n == -EINVAL)
+		n = err;	/* no PROCMAP_QUERY here: map_files' answer */
+	return n;
+}
+
+/* A name user space resolves (struct vw_name_key from the kernel): once per
+ * distinct file per pass, escaped as /proc prints it. */
+static int user_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
+		     const struct vw_name_key *key, const char **name, uint32_t *len)
 {
 	struct backing_cache *bc = &((struct bpf_state *)tv->bpf)->bc;
 	struct backing_ent *e;
-	char path[192], buf[4096];
+	char buf[4096];
 	ssize_t n;
 	size_t i, elen;
 
@@ -269,14 +313,14 @@ static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 		if (e->key.dentry == key->dentry && e->key.mnt == key->mnt)
 			goto found;
 	}
+	n = kernel_vma_name(tv, pid, r->start, r->end, buf, sizeof(buf));
+	if (n == -EAGAIN || n == -ENOENT || n == -ESRCH)
+		return -EIO;	/* changed or gone: the caller re-reads */
 	e = &bc->tab[i];
 	e->key = *key;
 	bc->used++;
-	snprintf(path, sizeof(path), "%s/%d/map_files/%llx-%llx", tv->proc_root, pid,
-		 (unsigned long long)r->start, (unsigned long long)r->end);
-	n = readlink(path, buf, sizeof(buf));
-	if (n < 0 || n == sizeof(buf)) {
-		e->err = n < 0 ? -errno : -ENAMETOOLONG;
+	if (n < 0) {
+		e->err = (int)n;
 		goto found;
 	}
 	elen = tv_escaped_len(buf, (size_t)n);
@@ -288,8 +332,8 @@ static int backing_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 	bc->text_len += elen;
 found:
 	if (e->err)
-		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx (a backing file) "
-			       "could not be read: %s", pid, (unsigned long long)r->start,
+		return tv_error(tv, e->err, "pid %d: the name of the mapping at %llx could not be "
+			       "resolved in user space: %s", pid, (unsigned long long)r->start,
 			       strerror(-e->err));
 	*name = bc->text + e->off;
 	*len = e->len;
@@ -328,19 +372,34 @@ static int rec_to_vma(struct taskvma *tv, const struct batch_view *bv, const str
 	if (r->flags & VW_F_NAME_ERR)
 		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx could not be read",
 				pid, (unsigned long long)r->start);
-	if (r->flags & VW_F_BACKING) {
-		struct vw_backing_key key;
+	if (r->flags & VW_F_NAME_USER) {
+		struct vw_name_key key;
 
 		if ((size_t)r->name_off + sizeof(key) > names_sz || r->name_len != sizeof(key))
 			return tv_error(tv, -EIO, "corrupt name offset");
 		memcpy(&key, names + r->name_off, sizeof(key));
-		return backing_name(tv, pid, r, &key, &v->name, &v->name_len);
+		return user_name(tv, pid, r, &key, &v->name, &v->name_len);
 	}
 	if (r->kind == VW_KIND_FILE && r->name_id) {
 		if (r->flags & VW_F_NAME_NEW) {
+			const char *text = names + r->name_off;
+			size_t len = r->name_len;
+			char path[VW_NAME_MAX + TV_COMP_MAX + 16];
+
 			if ((size_t)r->name_off + r->name_len > names_sz)
 				return tv_error(tv, -EIO, "corrupt name offset");
-			if (nt_add(nt, r->name_id, names + r->name_off, r->name_len))
+			if (((struct bpf_state *)tv->bpf)->name_mode == VW_NAMES_WALK) {
+				/* components, leaf first: d_path()'s text */
+				len = tv_path_join(text, len, path, sizeof(path) - 10);
+				if (len > sizeof(path) - 10)
+					return tv_error(tv, -EIO, "corrupt name");
+				if (r->flags & VW_F_DELETED) {
+					memcpy(path + len, " (deleted)", 10);
+					len += 10;
+				}
+				text = path;
+			}
+			if (nt_add(nt, r->name_id, text, (uint32_t)len))
 				return -ENOMEM;
 		}
 		if (r->name_id >= nt->cap || nt->len[r->name_id] == UINT32_MAX)
@@ -477,9 +536,40 @@ static uint32_t fmode_backing_bit(void)
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
 
+static const char *const mode_names[] = {
+	[VW_NAMES_DPATH] = "dpath",
+	[VW_NAMES_WALK] = "walk",
+	[VW_NAMES_USER] = "user",
+};
+
+/* Open and load the walker with files named the given way. */
+static int load_variant(struct vma_walk_lbpf **out, unsigned mode, char *log, size_t log_sz)
+{
+	struct vma_walk_lbpf *skel = vma_walk_lbpf__open();
+	int err;
+
+	*out = NULL;
+	if (!skel)
+		return -errno ?: -ENOMEM;
+	skel->rodata->fmode_backing = fmode_backing_bit();
+	skel->rodata->name_mode = mode;
+	if (log) {
+		skel->ctx.log_level = 1;
+		skel->ctx.log_size = (__u32)log_sz;
+		skel->ctx.log_buf = (__u64)(uintptr_t)log;
+	}
+	err = vma_walk_lbpf__load(skel);
+	if (err) {
+		vma_walk_lbpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
 /* After a rejected load: load again with the verifier log on, for -v -v.
  * Only on failure, so that a normal open pays nothing for it. */
-static void log_verifier(struct taskvma *tv)
+static void log_verifier(struct taskvma *tv, unsigned mode)
 {
 	const size_t sz = 4u << 20;
 	struct vma_walk_lbpf *skel;
@@ -488,19 +578,71 @@ static void log_verifier(struct taskvma *tv)
 	if (tv->opts.log_level < TASKVMA_LOG_DEBUG || !tv->opts.log)
 		return;
 	buf = calloc(1, sz);
-	skel = buf ? vma_walk_lbpf__open() : NULL;
-	if (skel) {
-		skel->rodata->fmode_backing = fmode_backing_bit();
-		skel->ctx.log_level = 1;
-		skel->ctx.log_size = sz;
-		skel->ctx.log_buf = (__u64)(uintptr_t)buf;
-		vma_walk_lbpf__load(skel);
+	if (!buf)
+		return;
+	if (!load_variant(&skel, mode, buf, sz))
 		vma_walk_lbpf__destroy(skel);
-		/* whole, not through tv_log(): its lines are short */
-		tv->opts.log(TASKVMA_LOG_DEBUG, "verifier log of the VMA walker:", tv->opts.log_ctx);
-		tv->opts.log(TASKVMA_LOG_DEBUG, buf, tv->opts.log_ctx);
-	}
+	/* whole, not through tv_log(): its lines are short */
+	tv_log(tv, TASKVMA_LOG_DEBUG, "verifier log of the VMA walker, variant %s:", mode_names[mode]);
+	tv->opts.log(TASKVMA_LOG_DEBUG, buf, tv->opts.log_ctx);
 	free(buf);
+}
+
+/* The walker's variants, fastest first (VW_NAMES_*): the first that this
+ * kernel's verifier accepts is used.  Upstream kernels take DPATH (6.7-6.18:
+ * vm_file is a plain pointer; 6.19+: trusted or NULL); hardened builds that
+ * trust no pointer walked from the VMA refuse bpf_d_path() and take WALK.
+ * TASKVMA_BPF_NAMES=dpath|walk|user forces one (meant for tests: each
+ * variant is compared with /proc on whatever kernel the tests run on). */
+static int load_walker(struct taskvma *tv, struct bpf_state *st)
+{
+	const char *force = getenv("TASKVMA_BPF_NAMES");
+	unsigned first = VW_NAMES_DPATH, last = VW_NAMES_USER, mode;
+	char refused[160] = "";
+	size_t rl = 0;
+	int err = -EINVAL;
+
+	if (force && *force) {
+		for (mode = 0; mode <= VW_NAMES_USER; mode++)
+			if (!strcmp(force, mode_names[mode]))
+				break;
+		if (mode > VW_NAMES_USER)
+			return tv_error(tv, -EINVAL, "TASKVMA_BPF_NAMES=%s: not one of dpath, walk, user",
+					force);
+		first = last = mode;
+	}
+	for (mode = first; mode <= last; mode++) {
+		err = load_variant(&st->skel, mode, NULL, 0);
+		if (!err)
+			break;
+		/* the verifier's refusal: try the next variant; anything else
+		 * (no permission, a missing kfunc) fails them all alike */
+		if (err != -EACCES && err != -EINVAL)
+			break;
+		log_verifier(tv, mode);
+		rl += (size_t)snprintf(refused + rl, sizeof(refused) - rl, "%s%s", rl ? ", " : "",
+				       mode_names[mode]);
+		if (rl >= sizeof(refused))
+			rl = sizeof(refused) - 1;
+	}
+	if (err) {
+		if (err == -EPERM)
+			return tv_error(tv, err, "BPF not permitted: %s", strerror(-err));
+		if (err == -EACCES || err == -EINVAL)
+			return tv_error(tv, -EOPNOTSUPP, "the kernel's verifier rejected every variant "
+					"of the VMA walker (%s)", refused);
+		if (err == -ENOENT || err == -ESRCH)
+			return tv_error(tv, -EOPNOTSUPP, "the kernel lacks a kfunc or type the VMA "
+					"walker needs (bpf_iter_task_vma_new: Linux 6.7+ with BTF): %s",
+					strerror(-err));
+		return tv_error(tv, err, "load BPF program: %s", strerror(-err));
+	}
+	st->name_mode = mode;
+	snprintf(st->variant_why, sizeof(st->variant_why), "engine variant %s%s%s%s",
+		 mode_names[mode], rl ? " (the verifier refused " : "", refused,
+		 rl ? ")" : force && *force ? " (forced by TASKVMA_BPF_NAMES)" : "");
+	tv_log(tv, TASKVMA_LOG_INFO, "%s", st->variant_why);
+	return 0;
 }
 
 static int bpf_open(struct taskvma *tv)
@@ -518,31 +660,16 @@ static int bpf_open(struct taskvma *tv)
 	if (!st)
 		return -ENOMEM;
 	tv->bpf = st;
-	st->skel = vma_walk_lbpf__open();
-	if (!st->skel) {
-		err = -errno;
-		bpf_close(tv);
-		return tv_error(tv, err, "open BPF object: %s", strerror(-err));
-	}
-	st->skel->rodata->fmode_backing = fmode_backing_bit();
-	err = vma_walk_lbpf__load(st->skel);
+	err = load_walker(tv, st);
 	if (err) {
 		bpf_close(tv);
-		if (err == -EPERM)
-			return tv_error(tv, err, "BPF not permitted: %s", strerror(-err));
-		if (err == -EACCES || err == -EINVAL) {
-			log_verifier(tv);
-			return tv_error(tv, -EOPNOTSUPP,
-					"the kernel rejected the VMA walker (run with -v -v for the verifier log)");
-		}
-		return tv_error(tv, err, "load BPF program: %s", strerror(-err));
+		return err;
 	}
 	st->recs = map_mmap(st->skel->maps.recs.map_fd, sizeof(struct vw_rec), VW_REC_CAP,
 			    &st->recs_sz);
 	st->tasks = map_mmap(st->skel->maps.tasks.map_fd, sizeof(struct vw_task), VW_TASK_CAP,
 			     &st->tasks_sz);
-	st->names = map_mmap(st->skel->maps.names.map_fd, VW_NAME_CAP + VW_NAME_MAX, 1,
-			     &st->names_sz);
+	st->names = map_mmap(st->skel->maps.names.map_fd, VW_NAME_BUF, 1, &st->names_sz);
 	if (!st->recs || !st->tasks || !st->names) {
 		err = -errno;
 		bpf_close(tv);
@@ -556,7 +683,32 @@ static int bpf_open(struct taskvma *tv)
 	return 0;
 }
 
+/* "engine variant walk (the verifier refused dpath)", or NULL. */
+const char *tv_bpf_variant(const struct taskvma *tv)
+{
+	const struct bpf_state *st = tv->bpf;
+
+	return st && st->skel ? st->variant_why : NULL;
+}
+
 /* ---- one process ---- */
+
+/* Did the map change during this part of a walk that began at seq0?
+ * mm_lock_seq moves on with every write-locked change to the VMA tree; as a
+ * seqcount (6.13+) it is also odd while a writer holds the lock.  Without
+ * it (TV_SEQ_NONE) the kfunc holds the mmap read lock for the whole walk,
+ * and the engine still checks that VMAs come in address order. */
+static bool seq_torn(const struct vw_task *t, uint32_t seq0)
+{
+	switch (t->seq_kind) {
+	case TV_SEQ_SEQCOUNT:
+		return (t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != seq0;
+	case TV_SEQ_COUNTER:
+		return t->seq_begin != t->seq_end || t->seq_begin != seq0;
+	default:
+		return false;
+	}
+}
 
 /* Check one batch's task header: errors, comm, tear detection. */
 static int take_task(struct tv_walk *w, struct bpf_walk *bw, const struct vw_task *t)
@@ -582,7 +734,7 @@ static int take_task(struct tv_walk *w, struct bpf_walk *bw, const struct vw_tas
 	/* mm_lock_seq is odd while a writer holds the mmap lock and moves on
 	 * with every write-locked change: a different or odd value means the
 	 * map may have changed under the walk. */
-	if ((t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != bw->seq0)
+	if (seq_torn(t, bw->seq0))
 		w->torn = true;
 	return 0;
 }
@@ -814,7 +966,7 @@ static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view 
 				a->w.torn = true;
 				terr = 0;
 			}
-		} else if ((t->seq_begin & 1) || t->seq_begin != t->seq_end || t->seq_begin != a->seq0) {
+		} else if (seq_torn(t, a->seq0)) {
 			a->w.torn = true;
 		}
 		for (uint32_t k = base; !terr && !r && k < ri; k++) {

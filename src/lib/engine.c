@@ -210,6 +210,11 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 		snprintf(tv->reason, sizeof(tv->reason), "auto: %.240s", why[0] ? why : "first usable backend");
 		tv_log(tv, TASKVMA_LOG_INFO, "using backend %s (%s)", tv->be->name, tv->reason);
 	}
+	if (tv_bpf_variant(tv)) {
+		size_t l = strlen(tv->reason);
+
+		snprintf(tv->reason + l, sizeof(tv->reason) - l, "; %s", tv_bpf_variant(tv));
+	}
 	tv->err_msg[0] = 0;
 	tv_arena_handles(1);
 	*out = tv;

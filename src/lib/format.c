@@ -279,3 +279,35 @@ size_t taskvma_format_json_string(const char *s, size_t slen, char *buf, size_t 
 		*lossy = l;
 	return n + 1;
 }
+
+/* A path rebuilt in the kernel (TV_NAME_MAX bytes of components, leaf
+ * first, each NUL-terminated: vma_names.bpf.h) as d_path() prints it: "/"
+ * and the components root first, joined by "/"; "/" when there are none.
+ * Writes at most cap bytes (no NUL) and returns the full length. */
+size_t tv_path_join(const char *comps, size_t len, char *out, size_t cap)
+{
+	size_t end = len, n = 0;
+
+	/* components from the last (the root's child) to the first (the leaf) */
+	while (end > 0) {
+		size_t start = end - 1, clen;
+
+		/* comps[end - 1] is the NUL of the component that ends here */
+		while (start > 0 && comps[start - 1])
+			start--;
+		clen = strnlen(comps + start, end - start);
+		if (n < cap)
+			out[n] = '/';
+		n++;
+		if (n < cap)
+			memcpy(out + n, comps + start, n + clen <= cap ? clen : cap - n);
+		n += clen;
+		end = start;
+	}
+	if (!n) {
+		if (cap)
+			out[0] = '/';
+		n = 1;
+	}
+	return n;
+}

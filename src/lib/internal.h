@@ -41,6 +41,9 @@ struct tv_backend {
 };
 
 extern const struct tv_backend tv_backend_bpf;
+/* backend_bpf.c: "engine variant NAME (why not a faster one)", or NULL
+ * when the handle has no loaded BPF engine. */
+TV_HIDDEN const char *tv_bpf_variant(const struct taskvma *tv);
 extern const struct tv_backend tv_backend_procmap;
 extern const struct tv_backend tv_backend_procfs;
 
@@ -130,6 +133,9 @@ struct tv_vec {
  * the escaped copy (dst has room for tv_escaped_len() bytes). */
 TV_HIDDEN size_t tv_escaped_len(const char *s, size_t len);
 TV_HIDDEN void tv_escape_copy(char *dst, const char *s, size_t len);
+/* A path the kernel sent as components, leaf first (kfacts.h), as d_path()
+ * prints it.  Writes at most cap bytes, returns the full length. */
+TV_HIDDEN size_t tv_path_join(const char *comps, size_t len, char *out, size_t cap);
 /* snapshot_all's arena keeps spare chunks while handles are open */
 TV_HIDDEN void tv_arena_handles(int delta);
 TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);

@@ -473,23 +473,10 @@ static int build_name(struct pend *p, const struct tr_vma *r, const char *raw, s
 		err = names_put(p, raw, strnlen(raw, r->name_len));
 		break;
 	case TR_NAME_PATH: {
-		/* components leaf first, NUL-separated: print them root first */
-		const char *comp[TR_PATH_DEPTH];
-		size_t nc = 0, pos = 0;
+		char path[TR_NAME_BUF + 2 * TR_PATH_DEPTH];
+		size_t n = tv_path_join(raw, r->name_len, path, sizeof(path));
 
-		while (pos < r->name_len && nc < TR_PATH_DEPTH) {
-			size_t l = strnlen(raw + pos, r->name_len - pos);
-
-			comp[nc++] = raw + pos;
-			pos += l + 1;
-		}
-		if (!nc)
-			err = names_put(p, "/", 1);
-		while (nc-- && !err) {
-			err = names_put(p, "/", 1);
-			if (!err)
-				err = names_put_esc(p, comp[nc], strlen(comp[nc]));
-		}
+		err = names_put_esc(p, path, n < sizeof(path) ? n : sizeof(path));
 		if (!err && (r->name_flags & TR_NF_DELETED))
 			err = names_put(p, " (deleted)", 10);
 		break;
