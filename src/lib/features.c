@@ -36,6 +36,7 @@
 #include "taskvma.h"
 #include "taskvma_features.h"
 #include "features_btf.h"
+#include "internal.h"
 
 /* Program and attach types newer than Debian 12's <linux/bpf.h> (6.1). */
 #define TV_PROG_TYPE_NETFILTER 32
@@ -232,8 +233,6 @@ struct load {
 	enum task_src src;
 	int ctx_task_off;      /* TS_CTX: offset of the task pointer in ctx */
 	int iter;              /* call bpf_iter_task_vma_new/_next/_destroy */
-	int d_path;            /* ... and bpf_d_path(&vma->vm_file->f_path) */
-	int off_vm_file, off_f_path;
 	int read_str;          /* ... and bpf_probe_read_kernel_str() on the VMA */
 	int ringbuf_fd;        /* >= 0: bpf_ringbuf_output() into this map */
 	int helper;            /* > 0: call this helper (lockdown probes), see below */
@@ -271,31 +270,17 @@ static void build(struct fctx *c, const struct load *l, struct prog *p)
 		emit(p, MOV64_REG(BPF_REG_1, BPF_REG_10));
 		emit(p, ADD64_IMM(BPF_REG_1, -8));
 		emit(p, CALL_KFUNC(c->id_next));
-		if (l->read_str || l->d_path) {
-			int skip = p->n, skip2 = -1;
+		if (l->read_str) {
+			int skip = p->n;
 
 			emit(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, 0));
 			emit(p, MOV64_REG(BPF_REG_7, BPF_REG_0));
-			if (l->read_str) {
-				emit(p, MOV64_REG(BPF_REG_1, BPF_REG_10));
-				emit(p, ADD64_IMM(BPF_REG_1, -72));
-				emit(p, MOV64_IMM(BPF_REG_2, 64));
-				emit(p, MOV64_REG(BPF_REG_3, BPF_REG_7));
-				emit(p, CALL_HELPER(BPF_FUNC_probe_read_kernel_str));
-			}
-			if (l->d_path) {
-				emit(p, LDX_DW(BPF_REG_1, BPF_REG_7, l->off_vm_file));
-				skip2 = p->n;
-				emit(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, 0, 0));
-				emit(p, ADD64_IMM(BPF_REG_1, l->off_f_path));
-				emit(p, MOV64_REG(BPF_REG_2, BPF_REG_10));
-				emit(p, ADD64_IMM(BPF_REG_2, -72));
-				emit(p, MOV64_IMM(BPF_REG_3, 64));
-				emit(p, CALL_HELPER(BPF_FUNC_d_path));
-			}
+			emit(p, MOV64_REG(BPF_REG_1, BPF_REG_10));
+			emit(p, ADD64_IMM(BPF_REG_1, -72));
+			emit(p, MOV64_IMM(BPF_REG_2, 64));
+			emit(p, MOV64_REG(BPF_REG_3, BPF_REG_7));
+			emit(p, CALL_HELPER(BPF_FUNC_probe_read_kernel_str));
 			p->insn[skip].off = (short)(p->n - skip - 1);
-			if (skip2 >= 0)
-				p->insn[skip2].off = (short)(p->n - skip2 - 1);
 		}
 		emit(p, MOV64_REG(BPF_REG_1, BPF_REG_10));
 		emit(p, ADD64_IMM(BPF_REG_1, -8));
@@ -926,15 +911,30 @@ out:
 
 /* ---- dependencies of taskvma ------------------------------------------- */
 
-/* The BPF backend's program shape: iter/task, the vma kfuncs on ctx->task,
- * bpf_d_path() on vma->vm_file->f_path, bpf_probe_read_kernel_str(). */
+/* The BPF backend itself: the engine's real walker, loaded the way
+ * taskvma_open() loads it (the fastest variant the verifier accepts), so
+ * that this answer is what the backend does, not a look-alike program.
+ * Also reports which variant loaded and why faster ones did not
+ * ("bpf_engine_variant"). */
+struct walker_log {
+	char msg[400];
+};
+
+static void walker_log_fn(enum taskvma_log_level lvl, const char *msg, void *ctx)
+{
+	struct walker_log *wl = ctx;
+
+	if (lvl == TASKVMA_LOG_WARN)
+		snprintf(wl->msg, sizeof(wl->msg), "%s", msg);
+}
+
 static void probe_walker(struct fctx *c)
 {
-	struct load l = { .type = BPF_PROG_TYPE_TRACING, .eat = BPF_TRACE_ITER, .iter = 1,
-			  .src = TS_CTX, .d_path = 1, .read_str = 1, .ringbuf_fd = -1 };
-	enum taskvma_probe_status st;
-	char why[400], detail[800];
-	int id, ctx_id, vmf, fp, file_id, vma_id, err;
+	struct walker_log wl = { "" };
+	struct taskvma *tv;
+	const char *variant, *sp;
+	char name[16] = "";
+	int err;
 
 	if (!c->btf_ok) {
 		add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_NOT_RUN, 0, NULL,
@@ -946,35 +946,36 @@ static void probe_walker(struct fctx *c)
 		    NULL, "bpf_iter_task_vma kfuncs not in kernel BTF");
 		return;
 	}
-	id = func_id(c, "bpf_iter_task");
-	ctx_id = tid(c, "bpf_iter__task", BTF_KIND_STRUCT);
-	vma_id = tid(c, "vm_area_struct", BTF_KIND_STRUCT);
-	file_id = tid(c, "file", BTF_KIND_STRUCT);
-	l.ctx_task_off = ctx_id < 0 ? -1 : fbtf_member_offset(&c->btf, (uint32_t)ctx_id, "task");
-	vmf = vma_id < 0 ? -1 : fbtf_member_offset(&c->btf, (uint32_t)vma_id, "vm_file");
-	fp = file_id < 0 ? -1 : fbtf_member_offset(&c->btf, (uint32_t)file_id, "f_path");
-	if (id < 0 || l.ctx_task_off < 0 || vmf < 0 || fp < 0) {
-		add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_UNSUPPORTED, ENOENT,
-		    NULL, "kernel BTF lacks %s",
-		    id < 0 ? "FUNC bpf_iter_task (iter/task)" :
-		    l.ctx_task_off < 0 ? "struct bpf_iter__task.task" :
-		    vmf < 0 ? "vm_area_struct.vm_file" : "file.f_path");
+	TASKVMA_OPTS(taskvma_opts, o, .backend = TASKVMA_BACKEND_BPF, .log = walker_log_fn,
+		     .log_ctx = &wl, .log_level = TASKVMA_LOG_WARN);
+	err = taskvma_open(&tv, &o);
+	if (err) {
+		const char *m = strncmp(wl.msg, "backend bpf unavailable: ", 25) ? wl.msg : wl.msg + 25;
+
+		if (err == -EPERM || err == -EACCES)
+			add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_NOT_RUN, -err,
+			    NULL, "the caller lacks the privileges to load the VMA walker: %s",
+			    m[0] ? m : strerror(-err));
+		else
+			add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_UNSUPPORTED,
+			    -err, NULL, "the VMA walker does not load: %s", m[0] ? m : strerror(-err));
 		return;
 	}
-	l.attach_btf_id = (uint32_t)id;
-	l.off_vm_file = vmf;
-	l.off_f_path = fp;
-	err = try_load(c, "bpf_walker", &l, why, sizeof(why));
-	if (!err) {
-		c->f->bpf_walker = 1;
-		add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_SUPPORTED, 0, NULL,
-		    "iter/task program calling bpf_iter_task_vma_*, bpf_d_path, "
-		    "bpf_probe_read_kernel_str accepted");
-		return;
+	c->f->bpf_walker = 1;
+	variant = tv_bpf_variant(tv);
+	if (variant && !strncmp(variant, "engine variant ", 15)) {
+		snprintf(name, sizeof(name), "%s", variant + 15);
+		sp = strchr(name, ' ');
+		if (sp)
+			name[sp - name] = 0;
 	}
-	st = refused(c, "bpf(BPF_PROG_LOAD)", err, NEED_PERFMON, why, detail, sizeof(detail));
-	add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, st, -err, NULL, "%s%s",
-	    st == TASKVMA_PROBE_NOT_RUN ? "" : "iter/task walker refused: ", detail);
+	add(c, "bpf_walker", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_SUPPORTED, 0, NULL,
+	    "the VMA walker (iter/task calling bpf_iter_task_vma_*) loads: %s",
+	    variant ? variant : "?");
+	add(c, "bpf_engine_variant", TASKVMA_PROBE_CAT_BACKEND, TASKVMA_PROBE_SUPPORTED, 0, name,
+	    "%s (variants, fastest first: dpath = bpf_d_path on vm_file, walk = path rebuilt in "
+	    "the kernel, user = names resolved in user space)", variant ? variant : "?");
+	taskvma_close(tv);
 }
 
 /* Add a dependency probe for a plain program load. */
@@ -1218,12 +1219,15 @@ static void choose_backend(struct fctx *c)
 	if (f->bpf_walker) {
 		f->auto_backend = TASKVMA_BACKEND_BPF;
 		snprintf(reason, sizeof(reason),
-			 "the BPF walker program (iter/task, bpf_iter_task_vma_*, bpf_d_path) loads; "
+			 "the BPF walker program (iter/task, bpf_iter_task_vma_*) loads; "
 			 "iterator semantics %s", taskvma_iter_semantics_name(f->semantics));
 	} else if (f->procmap_query) {
-		f->auto_backend = TASKVMA_BACKEND_PROCMAP;
+		/* as taskvma_open() does: text for whole maps, the ioctl for
+		 * lookups (engine.c, tv_pick()) */
+		f->auto_backend = TASKVMA_BACKEND_PROCFS;
 		snprintf(reason, sizeof(reason),
-			 "BPF walker unusable (%s); PROCMAP_QUERY works on /proc/self/maps",
+			 "BPF walker unusable (%s); whole maps from the /proc/PID/maps text, "
+			 "address lookups from PROCMAP_QUERY (works on /proc/self/maps)",
 			 detail_of(f, "bpf_walker"));
 	} else {
 		f->auto_backend = TASKVMA_BACKEND_PROCFS;

@@ -59,6 +59,9 @@ struct taskvma {
 	/* for processes the BPF task iterator cannot see (auto only):
 	 * procmap or procfs, chosen on first use */
 	const struct tv_backend *fallback;
+	/* auto without BPF: the backend for address-ranged queries (procmap),
+	 * tv->be (procfs) for whole maps; NULL otherwise */
+	const struct tv_backend *ranged;
 	void *bpf;		/* backend_bpf state */
 	void *lookup;		/* lookup.c: names of the last batch, build ID cache */
 };
@@ -94,6 +97,7 @@ TV_HIDDEN void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char
 	__attribute__((format(printf, 3, 4)));
 TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+TV_HIDDEN const struct tv_backend *tv_pick(const struct taskvma *tv, const struct taskvma_query *q);
 TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
 			   const struct tv_backend *be);
 /* tv_walk_init() for lookups (bare), with the BPF-invisible-pid fallback

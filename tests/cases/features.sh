@@ -7,7 +7,7 @@
 #    (tests/bpf/features_probes.bpf.c, clang -target bpf) and loaded one by
 #    one through libbpf (test_features --load), not through taskvma;
 #  - as an unprivileged user (setpriv to nobody, no capabilities): exit 0,
-#    every BPF probe not_run with the reason, auto falls back to procmap;
+#    every BPF probe not_run with the reason, auto falls back to procfs (lookups: procmap);
 #  - JSON strict and as documented in docs/features.md; text table aligned;
 #    quiet without -v; usage errors.
 # Runs on its own too: bash tests/cases/features.sh
@@ -189,8 +189,10 @@ def unpriv(d):
     out(not bad, "features unprivileged: every BPF probe not_run with the reason", bad[:5])
     out(not (s["cap_bpf"] or s["cap_perfmon"] or s["cap_sys_admin"]),
         "features unprivileged: no capabilities seen")
-    out(s["auto_backend"] == "procmap" and "BPF walker unusable" in s["auto_reason"],
-        "features unprivileged: auto picks procmap and says why", s["auto_reason"])
+    out(s["auto_backend"] == "procfs" and "BPF walker unusable" in s["auto_reason"]
+        and "PROCMAP_QUERY" in s["auto_reason"],
+        "features unprivileged: auto picks procfs for whole maps, procmap for lookups, and says why",
+        s["auto_reason"])
     out(s["kfuncs_present"] and s["semantics"] == "per_vma_snapshot",
         "features unprivileged: BTF probes still run (vmlinux BTF is world-readable)")
     out(P["lockdown"]["status"] in ("not_run", "supported") and P["lockdown"]["detail"],
