@@ -55,7 +55,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 # skeletons and BPF objects are intermediate files make would otherwise delete
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(LSKELS) $(O)/vmlinux.h
 
-.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace install uninstall clean setup
+.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace bench-lookup install uninstall clean setup
 all: cli lib examples tests
 
 lib: $(O)/libtaskvma.a $(O)/libtaskvma.so $(O)/taskvma.pc
@@ -147,6 +147,11 @@ fuzz: | $(O)
 bench: all
 	bench/run.sh --build $(O)
 	$(O)/bench/trace_overhead
+	$(O)/bench/lookup_bench
+
+# just the address lookup benchmark (docs/PERFORMANCE.md, "Address lookups")
+bench-lookup: all
+	$(O)/bench/lookup_bench
 
 # just the trace overhead benchmark (docs/PERFORMANCE.md, "trace overhead")
 bench-trace: all
