@@ -231,6 +231,7 @@ static struct {
 	int nwl;
 	struct taskvma *tv_bpf, *tv_procfs, *tv_procmap;
 	struct bench_floor_bpf *floor;
+	int floor_dpath;	/* the floor program has its bpf_d_path() modes */
 	struct { int32_t tgid, err; uint64_t nvma; } *floor_procs; /* mmapped, as in bench_floor.bpf.c */
 	size_t floor_procs_sz;
 	char *raw_buf;
@@ -921,10 +922,10 @@ static void run_method(struct workload *w, enum method_id m, struct sample *s, b
 		run_floor(s, NULL, 1);
 		break;
 	case M_FLOOR_DPATH:
-		run_floor(s, NULL, 1 | 2);
-		break;
 	case M_FLOOR_DCACHE:
-		run_floor(s, NULL, 1 | 4);
+		if (!g.floor_dpath)
+			die("%s: this kernel's verifier refuses bpf_d_path() on vm_file", methods[m].key);
+		run_floor(s, NULL, m == M_FLOOR_DPATH ? 1 | 2 : 1 | 4);
 		break;
 	case M_FLOOR_SEQ:
 		run_floor(s, NULL, 0x100);
@@ -1594,9 +1595,21 @@ static void open_handles(void)
 		die("taskvma_open(procfs): %s", taskvma_strerror(err));
 	if ((err = taskvma_open(&g.tv_procmap, &op)))
 		die("taskvma_open(procmap): %s", taskvma_strerror(err));
-	g.floor = bench_floor_bpf__open_and_load();
-	if (!g.floor)
-		die("load bench_floor.bpf.o: %s", strerror(errno));
+	/* with bpf_d_path() if this kernel's verifier allows it on vm_file */
+	for (int dpath = 1; dpath >= 0 && !g.floor; dpath--) {
+		g.floor = bench_floor_bpf__open();
+		if (!g.floor)
+			die("open bench_floor.bpf.o: %s", strerror(errno));
+		g.floor->rodata->with_dpath = (uint32_t)dpath;
+		err = bench_floor_bpf__load(g.floor);
+		if (err) {
+			bench_floor_bpf__destroy(g.floor);
+			g.floor = NULL;
+			if (!dpath)
+				die("load bench_floor.bpf.o: %s", strerror(-err));
+		}
+		g.floor_dpath = dpath;
+	}
 	pm = g.floor->maps.procs;
 	g.floor_procs_sz = (bpf_map__value_size(pm) * bpf_map__max_entries(pm) + pg - 1) & ~(pg - 1);
 	p = mmap(NULL, g.floor_procs_sz, PROT_READ, MAP_SHARED, bpf_map__fd(pm), 0);

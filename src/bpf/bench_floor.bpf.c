@@ -49,6 +49,10 @@ struct floor_rec {
 
 /* Inputs. */
 __u32 mode = 0;
+/* 0 where this kernel's verifier refuses bpf_d_path() on vm_file (hardened
+ * builds: docs/design.md, "Engine variants"): the FLOOR_DPATH and
+ * FLOOR_DCACHE modes then do not exist, and the rest of the program loads */
+const volatile __u32 with_dpath = 1;
 __u64 pass = 0;			/* keys the name cache: a new pass misses */
 
 /* Outputs; user space zeroes the counters before each pass. */
@@ -150,6 +154,8 @@ __noinline int floor_emit(struct vm_area_struct *vma __arg_trusted)
 	} else if (!(mode & FLOOR_DPATH)) {
 		return 0;
 	}
+	if (!with_dpath)
+		return 0;
 	off = (__u32)nname;
 	barrier_var(off);
 	off &= NAME_CAP - 1;
