@@ -1000,6 +1000,8 @@ static bool method_enabled(enum method_id m)
 		return false;
 	if (m == M_PMAP_X && !g.pmap_x)
 		return false;
+	if ((m == M_FLOOR_DPATH || m == M_FLOOR_DCACHE) && !g.floor_dpath)
+		return false;
 	return !g.only || (g.only & (1u << m));
 }
 
@@ -1607,6 +1609,8 @@ static void open_handles(void)
 			g.floor = NULL;
 			if (!dpath)
 				die("load bench_floor.bpf.o: %s", strerror(-err));
+			fprintf(stderr, "maps_bench: floor_dpath and floor_dcache skipped: this "
+				"kernel's verifier refuses bpf_d_path() on vm_file\n");
 		}
 		g.floor_dpath = dpath;
 	}
