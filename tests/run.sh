@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
 # Run the test suite: unit tests (tests/unit/*.c, whose binaries make builds
 # into BUILD/tests/unit) and case scripts (tests/cases/*.sh), or the ones named.
-# Usage: tests/run.sh [--build DIR] [--quick] [-j N] [--timeout SECONDS] [CASE...]
-#   -j N        run up to N cases at once (default 1)
-#   --timeout S a case still running after S seconds (default 600, or
-#               $TEST_TIMEOUT) is killed and counted as failed
-# Each case's output is printed whole, in the order of the list, after one
-# "== CASE" line.  The last line is "N passed, N failed" (CI reads it): the
-# PASS and FAIL lines of all cases, plus one FAIL for every case that exited
-# non-zero, died of a signal, timed out, or did not print its end marker
-# ("END <name>": end_case in tests/lib.sh, check_end() in tests/unit/check.h).
-# Exit status 0 only when nothing failed and something passed.
+# Usage: tests/run.sh [-j N] [--timeout SECONDS] [--build DIR] [--quick] [CASE...]
+#        tests/run.sh [-j N] [--timeout SECONDS] --pass DIR[:quick] [--pass ...] [CASE...]
+#   --build DIR   the build tree to test (default build); --quick: QUICK=1,
+#                 the cases skip their slowest parts (the sanitizer pass)
+#   --pass DIR[:quick]  one pass over the cases with that build tree; given
+#                 twice (make test: build, then build-san:quick), the passes'
+#                 cases share the job slots and one final count
+#   -j N          run up to N cases at once (default: the number of CPUs)
+#   --timeout S   a case still running after S seconds (default 600, or
+#                 $TEST_TIMEOUT) is killed and counted as failed
+# Cases run in parallel unless they say otherwise in a comment near their top:
+#   run.sh: serial            nothing else of this run runs meanwhile
+#   run.sh: exclusive NAME    no other case naming NAME runs meanwhile, in
+#                             this run or any other on the machine (flock on
+#                             /tmp/taskvma-tests.NAME.lock)
+# Each case's output is printed whole, in the order of the list (serial
+# cases last), after one "== CASE" line and ending with "# CASE: N s".  The
+# last line is "N passed, N failed" (CI reads it): the PASS and FAIL lines of all cases,
+# plus one FAIL for every case that exited non-zero, died of a signal, timed
+# out, or did not print its end marker ("END <name>": end_case in
+# tests/lib.sh, check_end() in tests/unit/check.h).  Exit status 0 only when
+# nothing failed and something passed.
 set -u
 cd "$(dirname "$0")/.."
-BUILD=build QUICK=0 JOBS=1 TIMEOUT=${TEST_TIMEOUT:-600} cases=()
-usage() { echo "usage: tests/run.sh [--build DIR] [--quick] [-j N] [--timeout SECONDS] [CASE...]" >&2; exit 2; }
+JOBS=$(nproc 2>/dev/null || echo 2) TIMEOUT=${TEST_TIMEOUT:-600}
+build=build quick=0 passes=() cases=()
+usage() {
+	echo "usage: tests/run.sh [-j N] [--timeout SECONDS] [--build DIR] [--quick] [--pass DIR[:quick]]... [CASE...]" >&2
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--build) [ $# -ge 2 ] || usage; BUILD=$2; shift 2 ;;
-	--quick) QUICK=1; shift ;;
+	--build) [ $# -ge 2 ] || usage; build=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	--pass) [ $# -ge 2 ] || usage; passes+=("$2"); shift 2 ;;
 	-j) [ $# -ge 2 ] || usage; JOBS=$2; shift 2 ;;
 	-j*) JOBS=${1#-j}; shift ;;
 	--timeout) [ $# -ge 2 ] || usage; TIMEOUT=$2; shift 2 ;;
@@ -28,13 +45,33 @@ while [ $# -gt 0 ]; do
 done
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || usage
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || usage
-case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
-export BUILD QUICK TASKVMA="$BUILD/taskvma"
+[ ${#passes[@]} -gt 0 ] || { passes=("$build"); [ "$quick" = 0 ] || passes=("$build:quick"); }
 [ ${#cases[@]} -gt 0 ] || cases=(tests/unit/*.c tests/cases/*.sh)
-n=${#cases[@]}
+
+# The jobs: every case of every pass, the serial ones last (they run when
+# nothing else does; listed first, they would hold back the output of all
+# the others).  jcase/jbuild/jquick/jtag per job; jrule: "" (parallel),
+# "serial" or "exclusive NAME" from the case's text.
+jcase=() jbuild=() jquick=() jtag=() jrule=()
+for want in parallel serial; do
+	for p in "${passes[@]}"; do
+		dir=${p%:quick} q=0
+		[ "$dir" = "$p" ] || q=1
+		case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+		tag=
+		[ ${#passes[@]} -eq 1 ] || tag=" [${p}]"
+		for c in "${cases[@]}"; do
+			rule=$(head -n 40 "$c" 2>/dev/null | sed -nE 's/^(#|\/\*| \*) run\.sh: (serial|exclusive [A-Za-z0-9_-]+).*/\2/p' | head -n 1)
+			[ "$rule" = serial ] || [ "$want" = parallel ] || continue
+			[ "$rule" != serial ] || [ "$want" = serial ] || continue
+			jcase+=("$c") jbuild+=("$dir") jquick+=("$q") jtag+=("$tag") jrule+=("$rule")
+		done
+	done
+done
+n=${#jcase[@]}
 
 OUT=$(mktemp -d)
-declare -A jobpid=()    # case index -> pid of the subshell running it
+declare -A jobpid=()    # job index -> pid of the subshell running it, while it runs
 cleanup() {
 	local p
 	# timeout(1) forwards TERM to the case's process group
@@ -46,41 +83,56 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start I: run case I in the background; its output goes to OUT/I.log, its
-# exit status then to OUT/I.rc (written last: its existence means done).
+# start I: run job I in the background; its output goes to OUT/I.log, its
+# run time to OUT/I.time, its exit status then to OUT/I.rc (written last:
+# its existence means done; "skip" for a unit binary not built).
 start() {
-	local i=$1 c=${cases[$1]}
+	local i=$1
 	(
+		c=${jcase[$i]}
+		export BUILD=${jbuild[$i]} QUICK=${jquick[$i]}
+		export TASKVMA=$BUILD/taskvma
 		# a crashing case must not drop core files into the tree
 		ulimit -c 0
-		TMPD=$(mktemp -d); export TMPD
 		case $c in
 		*.c) c=${c#./}; cmd=("$BUILD/${c%.c}") ;;   # tests/unit/X.c -> BUILD/tests/unit/X
 		*) cmd=(bash "$c") ;;
 		esac
-		t0=$SECONDS
 		if [ "${cmd[0]}" != bash ] && [ ! -x "${cmd[0]}" ]; then
-			echo "FAIL $c: not built (${cmd[0]})" >"$OUT/$i.log"; rc=skip
-		else
-			# (stderr: not the shell's own "Segmentation fault" line)
-			{ timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$OUT/$i.log" 2>&1; } 2>/dev/null; rc=$?
+			echo "FAIL ${jcase[$i]}${jtag[$i]}: not built (${cmd[0]})" >"$OUT/$i.log"
+			echo skip >"$OUT/$i.rc"
+			exit
 		fi
-		[ "$rc" = skip ] || [ $((SECONDS - t0)) -lt "$TIMEOUT" ] || rc=124
+		case ${jrule[$i]} in
+		"exclusive "*)
+			exec {lock}>>"/tmp/taskvma-tests.${jrule[$i]#exclusive }.lock"
+			flock "$lock" ;;
+		*) exec {lock}</dev/null ;;
+		esac
+		TMPD=$(mktemp -d); export TMPD
+		t0=$SECONDS
+		# the lock's fd is not the case's; stderr: not the shell's own
+		# "Segmentation fault" line
+		{ timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$OUT/$i.log" 2>&1 {lock}>&-; } 2>/dev/null
+		rc=$?
+		t=$((SECONDS - t0))
+		[ "$t" -lt "$TIMEOUT" ] || rc=124
 		rm -rf "$TMPD"
+		echo "$t" >"$OUT/$i.time"
 		echo "$rc" >"$OUT/$i.rc.tmp" && mv "$OUT/$i.rc.tmp" "$OUT/$i.rc"
 	) &
 	jobpid[$i]=$!
 }
 
-# report I: print case I's output and the runner's verdict on how it ended.
+# report I: print job I's output and the runner's verdict on how it ended.
 report() {
-	local i=$1 c=${cases[$1]} rc name why=
+	local i=$1 c=${jcase[$1]} rc name why=
 	rc=$(cat "$OUT/$i.rc")
 	case $c in
 	*.c) name=$(basename "$c" .c) ;;
 	*) name=$(basename "$c") ;;
 	esac
-	echo "== $c"
+	echo "== $c${jtag[$i]}"
 	cat "$OUT/$i.log"
 	[ "$rc" != skip ] || return    # not built: said so already
 	if [ "$rc" -eq 124 ]; then why="timed out after $TIMEOUT s (killed)"
@@ -90,27 +142,48 @@ report() {
 	if ! grep -qxF "END $name" "$OUT/$i.log"; then
 		why="${why:+$why; }no end marker 'END $name': stopped before its last assertion"
 	fi
-	[ -z "$why" ] || echo "FAIL $c: $why"
+	[ -z "$why" ] || echo "FAIL $c${jtag[$i]}: $why"
+	echo "# $c${jtag[$i]}: $(cat "$OUT/$i.time") s"
 }
 
+# The scheduler: start, in list order, every job whose rule allows it now
+# (a serial job only when nothing runs, and nothing beside it; an exclusive
+# job not beside another of its name); print finished jobs in list order.
 log=$OUT/all.log
 : >"$log"
-next=0 shown=0
+state=()    # per job: "" pending, r running, d done
+for ((i = 0; i < n; i++)); do state[i]=; done
+shown=0
 while [ "$shown" -lt "$n" ]; do
-	running=0
-	for i in "${!jobpid[@]}"; do [ -e "$OUT/$i.rc" ] || running=$((running + 1)); done
-	while [ "$next" -lt "$n" ] && [ "$running" -lt "$JOBS" ]; do
-		start "$next"; next=$((next + 1)); running=$((running + 1))
+	running=0 serial_running=0 held=" "
+	for i in "${!jobpid[@]}"; do
+		if [ "${state[i]}" = r ] && [ -e "$OUT/$i.rc" ]; then state[i]=d; fi
+		[ "${state[i]}" = r ] || continue
+		running=$((running + 1))
+		case ${jrule[i]} in
+		serial) serial_running=1 ;;
+		"exclusive "*) held+="${jrule[i]#exclusive } " ;;
+		esac
 	done
-	while [ "$shown" -lt "$n" ] && [ -e "$OUT/$shown.rc" ]; do
+	for ((i = shown; i < n && running < JOBS && !serial_running; i++)); do
+		[ -z "${state[i]}" ] || continue
+		case ${jrule[i]} in
+		serial) [ "$running" -eq 0 ] || continue; serial_running=1 ;;
+		"exclusive "*)
+			case $held in *" ${jrule[i]#exclusive } "*) continue ;; esac
+			held+="${jrule[i]#exclusive } " ;;
+		esac
+		start "$i"; state[i]=r; running=$((running + 1))
+	done
+	while [ "$shown" -lt "$n" ] && [ "${state[shown]}" = d ]; do
 		wait "${jobpid[$shown]}" 2>/dev/null
 		unset "jobpid[$shown]"
 		report "$shown" | tee -a "$log"
 		shown=$((shown + 1))
 	done
 	[ "$shown" -lt "$n" ] || break
-	# sleep until some job ends (a short poll in case it ended just now)
-	wait -n 2>/dev/null || sleep 0.2
+	# sleep until some job ends (or poll: it may have ended just now)
+	[ "$running" -eq 0 ] || wait -n 2>/dev/null || sleep 0.1
 done
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

@@ -54,5 +54,27 @@ check "runner -j 3: each case's lines together, after its == line" awk '
 	/^== / { c = $2; sub(".*/", "", c); sub("[.](sh|c)$", "", c); next }
 	/^(PASS|FAIL) / && $0 !~ "runner fixture " c ":" && $0 !~ "^FAIL tests/runner/" c "[.]" { print "stray: " $0; bad = 1 }
 	END { exit bad }' "$TMPD/out"
+# Who ran beside whom: the timed fixtures log their start and end.
+export RUNNER_TEST_DIR=$TMPD/rt
+mkdir -p "$RUNNER_TEST_DIR"
+# concurrency [CASE]: the most cases running at once (while CASE ran, if given)
+concurrency() {
+	awk -v only="${1:-}" '
+		$1 == "start" { open++; if (open > max && (only == "" || inside)) max = open
+				if ($2 == only) { inside = 1; if (open > max) max = open } }
+		$1 == "end"   { open--; if ($2 == only) inside = 0 }
+		END { print max + 0 }' "$RUNNER_TEST_DIR/trace"
+}
+: >"$RUNNER_TEST_DIR/trace"
+runner "runner -j 2: two plain cases" 0 "2 passed, 0 failed" "" -j 2 tests/runner/par_a.sh tests/runner/par_b.sh
+check_eq "runner -j 2: two plain cases run at the same time" 2 "$(concurrency)"
+: >"$RUNNER_TEST_DIR/trace"
+runner "runner -j 2: two exclusive cases of one name" 0 "2 passed, 0 failed" "" -j 2 tests/runner/excl_a.sh tests/runner/excl_b.sh
+check_eq "runner -j 2: 'run.sh: exclusive NAME' cases one after the other" 1 "$(concurrency)"
+: >"$RUNNER_TEST_DIR/trace"
+runner "runner -j 3: a serial case among plain ones" 0 "3 passed, 0 failed" "" -j 3 \
+	tests/runner/par_a.sh tests/runner/serial.sh tests/runner/par_b.sh
+check_eq "runner -j 3: the plain cases beside each other, the 'run.sh: serial' case alone" "2 1" \
+	"$(concurrency) $(concurrency serial)"
 check "runner: no core file left" test -z "$(ls "$ROOT" | grep '^core')"
 end_case

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# run.sh: exclusive taskvma-runner-selftest
+. "$(dirname "$0")/timed.inc"

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# run.sh: serial
+. "$(dirname "$0")/timed.inc"
