@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# run.sh: serial (a benchmark: it loads every CPU with its workload and times
+# each method; nothing else should run beside it)
 # The maps benchmark at CI size: `bench/run.sh --smoke` (5 processes x 50
 # VMAs, 2 reps).  Asserts that it runs and that every method saw the same
 # VMAs (the workload's processes, exactly) -- not how fast they were.
@@ -10,13 +12,10 @@ trap '[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"' EXIT
 
 OUT=$TMPD/bench.out
 JSON=$TMPD/results.json
-start=$(date +%s)
 # TMPDIR: the bench's scratch directory (workload files) goes under ours
 TMPDIR=$TMPD "$ROOT/bench/run.sh" --smoke --build "$BUILD" --out "$JSON" --md "$TMPD/results.md" >"$OUT" 2>&1
 rc=$?
-took=$(( $(date +%s) - start ))
 if [ "$rc" -eq 0 ]; then pass bench_smoke_runs; else fail bench_smoke_runs "exit $rc: $(grep -v '^|' "$OUT" | tail -n 4 | tr '\n' ' ')"; fi
-if [ "$took" -le 60 ]; then pass bench_smoke_time; else fail bench_smoke_time "took ${took}s, want <= 60s"; fi
 
 # the bench's own verdict: "CHECK smoke same-vmas PASS (...)"
 line=$(grep '^CHECK smoke same-vmas ' "$OUT")

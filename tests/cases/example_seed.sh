@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# run.sh: exclusive trace (its trace_child would be caught by trace.sh's
+# --comm trace_child; it counts iter_task_vma_* programs left loaded)
 # examples/seed_task_vma: the kfunc documentation's example program (fixed
 # for the verifier) captures the VMA ranges of a process at its next system
 # call; every range, in order, must be the one /proc/PID/maps shows (as the

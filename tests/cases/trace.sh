@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# run.sh: exclusive trace (with trace_teardown.sh and example_seed.sh: it traces
+# every process named trace_child; trace_teardown.sh counts the trace programs
+# loaded, by name)
 # taskvma trace: each trigger against a trace_child the test scripts; the
 # captured map is compared byte for byte with /proc/PID/maps read while the
 # child is stopped in the same state.  Selections (--pid, --comm, --cgroup),

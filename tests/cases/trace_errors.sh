@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# run.sh: exclusive trace (with trace.sh, trace_teardown.sh: it starts `taskvma
+# trace`, whose programs trace_teardown.sh counts)
 # taskvma trace: bad input gives one line on stderr, nothing on stdout, and
 # the documented exit code (src/cli/cli.h: 2 usage, 3 no such process, 7
 # unsupported); --help works.

@@ -5,6 +5,9 @@
  * program of the BPF object is loaded on its own through libbpf (open, only
  * that program autoloaded, load, close) and one JSON line per program says
  * whether the kernel accepted it.
+ *
+ * run.sh: exclusive bpf-probes (tests/cases/features.sh counts the tv_probe
+ * programs left loaded while these load them)
  */
 #include <errno.h>
 #include <stdarg.h>
