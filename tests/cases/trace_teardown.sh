@@ -47,7 +47,7 @@ run_mode() {
 		check "trace teardown $name: summary" grep -q '^taskvma: 0 captures (0 incomplete, 0 without a map), 0 lost, 0 processes seen$' "$TMPD/$name.err"
 		# not before its --duration (measured from before the start).  That it
 		# stops at all: wait_gone's 15 s; how soon after is a timing (make bench)
-		check "trace teardown $name: did not stop before its --duration 1" test $(((t1 - t0) / 1000000)) -ge 1000
+		check "trace teardown $name: did not stop before its --duration 4" test $(((t1 - t0) / 1000000)) -ge 4000
 		;;
 	esac
 	# links go at once; the kernel frees a detached program after an RCU
@@ -72,6 +72,8 @@ run_mode sigint INT --on syscall=getppid --on exec --on exit --on signal=USR1 --
 run_mode sigterm TERM --on syscall --on exec --on exit --on signal --pid "$CHILD_PID"
 # every process (the once-per-process table and its exit cleanup hook)
 run_mode all TERM --on exec --comm no-such-comm-xx
-run_mode duration duration --on exit --on signal --pid "$CHILD_PID" --duration 1
+# (4 s: the programs and links are listed while it runs; bpftool took over
+# a second for that on this machine under load)
+run_mode duration duration --on exit --on signal --pid "$CHILD_PID" --duration 4
 stop_child
 end_case
