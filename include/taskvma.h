@@ -379,8 +379,9 @@ TASKVMA_API int taskvma_parse_maps_line(const char *line, size_t len, struct tas
 #ifdef __cplusplus
 }
 #endif
-/* What this kernel supports (taskvma_features_probe()), and tracing. */
+/* What this kernel supports (taskvma_features_probe()), tracing, watching. */
 #include "taskvma_features.h"
 #include "taskvma_trace.h"
+#include "taskvma_watch.h"
 
 #endif /* TASKVMA_H */

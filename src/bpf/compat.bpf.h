@@ -9,6 +9,8 @@
 /* Kernel #defines that BTF (and so vmlinux.h) does not carry, used by
  * taskvma's programs. */
 #define PF_KTHREAD	0x00200000
+#define PF_EXITING	0x00000004
+#define ENOSYS		38
 #define VM_READ		0x1
 #define VM_WRITE	0x2
 #define VM_EXEC		0x4

@@ -1,32 +1,43 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* taskvma watch: a process's map, live: what appears and disappears. */
+/* taskvma watch: processes' maps, live, from kernel events (docs/watch.md). */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 
 static const char watch_usage[] =
-	"Usage: taskvma watch [OPTIONS] PID\n"
-	"Read PID's map every interval and print what changed: \"+ LINE\" for a new\n"
-	"mapping, \"- LINE\" for one that went away (a changed mapping is both), each\n"
-	"group after a line \"@ TIME pid PID: N changes\".  Only complete walks are\n"
-	"compared: a walk that saw the map change under it is read again.\n"
+	"Usage: taskvma watch [OPTIONS] PID... | --all | --comm=NAME | --cgroup=PATH\n"
+	"Print each watched process's map (\"= LINE\"), then one record per change as the\n"
+	"kernel reports it: \"+ LINE\" a new mapping, \"- LINE\" one that went away,\n"
+	"\"~ OLD\" + \"> NEW\" one that changed (same start; end, permissions or name),\n"
+	"each group under \"@ TIME pid PID (COMM) seq N CAUSE: N changes\".  Where the\n"
+	"kernel's tracepoints cannot be used, it re-reads every --interval instead\n"
+	"(said once on stderr).\n"
 	"\n"
-	"  -i, --interval=SEC   between reads (default 1, decimals allowed)\n"
-	"  -c, --count=N        stop after N reads with changes\n"
+	"  -a, --all            every process, those started later too\n"
+	"      --comm=NAME      processes named NAME (now, and when they exec or change)\n"
+	"      --cgroup=PATH    processes in this cgroup v2 or below it\n"
+	"  -f, --follow         watch the children of watched processes too\n"
+	"  -j, --json           JSON Lines, schema taskvma.watch/1 (docs/watch.md)\n"
+	"      --no-snapshot    leave out the initial maps\n"
+	"      --check=SEC      every SEC seconds compare each mirrored map with a fresh\n"
+	"                       read; differences are \"drift\" records\n"
+	"      --poll           re-read every --interval instead of kernel events\n"
+	"  -i, --interval=SEC   polling interval (default 1, decimals allowed)\n"
+	"  -c, --count=N        stop after N groups of changes\n"
 	"  -d, --duration=SEC   stop after SEC seconds\n"
-	"  -j, --json           one JSON object per change (JSON Lines)\n"
-	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
+	"      --backend=NAME   how maps are read: auto (default), bpf, procmap, procfs\n"
 	"\n"
-	"Ends with exit 0 at Ctrl-C, SIGTERM, --count, --duration, or when the process\n"
-	"exits (\"pid N exited\" on stderr).\n"
+	"Ends with exit 0 at Ctrl-C, SIGTERM, --count, --duration, or when every PID\n"
+	"given has exited (\"taskvma: pid N exited\" on stderr).\n"
 	"\n"
 	"EXAMPLES\n"
 	"  taskvma watch 1234\n"
-	"  taskvma watch --interval=0.1 --json $(pidof myserver)\n";
+	"  taskvma watch --json --all --no-snapshot\n";
 
 static volatile sig_atomic_t stop;
 
@@ -36,36 +47,18 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-struct watch_ctx {
-	bool json;
-	pid_t pid;
-	const char *comm;
-	char *line;
-	size_t cap;
+enum { OPT_COMM = 256, OPT_CGROUP, OPT_NOSNAP, OPT_CHECK, OPT_POLL };
+
+struct wctx {
+	bool json, by_pid;
+	long count, groups;
+	uint64_t drift;
+	char host[256];
+	char boot_id[40];
+	char *line, *line2;
+	size_t cap, cap2;
+	int werr;	/* a write failed */
 };
-
-static void print_change(void *arg, int added, const struct taskvma_vma *v)
-{
-	struct watch_ctx *c = arg;
-	size_t n = c->json ? taskvma_format_json(v, c->pid, c->comm, NULL, 0)
-			   : taskvma_format_maps_line(v, NULL, 0);
-
-	if (n + 1 > c->cap) {
-		char *p = realloc(c->line, n + 1);
-
-		if (!p)
-			return;
-		c->line = p;
-		c->cap = n + 1;
-	}
-	if (c->json) {
-		taskvma_format_json(v, c->pid, c->comm, c->line, c->cap);
-		printf("{\"change\":\"%s\",\"mapping\":%s}\n", added ? "added" : "removed", c->line);
-	} else {
-		taskvma_format_maps_line(v, c->line, c->cap);
-		printf("%c %s", added ? '+' : '-', c->line);
-	}
-}
 
 static int parse_seconds(const char *s, double *out)
 {
@@ -79,26 +72,165 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-static struct timespec to_timespec(double s)
+static double mono_now(void)
 {
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	struct timespec ts;
 
-	/* rounding may give 1e9 ns, which nanosleep() refuses */
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	} else if (ts.tv_nsec < 0) {
-		ts.tv_nsec = 0;
-	}
-	return ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double since(const struct timespec *t0)
+/* The text of v (maps line or JSON object) in *buf. */
+static const char *fmt(struct wctx *c, const struct taskvma_vma *v, char **buf, size_t *cap)
 {
-	struct timespec now;
+	size_t n = c->json ? taskvma_format_json(v, 0, NULL, NULL, 0)
+			   : taskvma_format_maps_line(v, NULL, 0);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+	if (n + 1 > *cap) {
+		char *p = realloc(*buf, n + 1);
+
+		if (!p)
+			return NULL;
+		*buf = p;
+		*cap = n + 1;
+	}
+	if (c->json)
+		taskvma_format_json(v, 0, NULL, *buf, *cap);
+	else
+		taskvma_format_maps_line(v, *buf, *cap);
+	return *buf;
+}
+
+static void stamp(uint64_t ns, char *out, size_t len)
+{
+	time_t s = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	char d[32];
+
+	gmtime_r(&s, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%06lluZ", d, (unsigned long long)(ns % 1000000000ull / 1000));
+}
+
+static bool is_change(enum taskvma_watch_kind k)
+{
+	return k == TASKVMA_WATCH_ADDED || k == TASKVMA_WATCH_REMOVED || k == TASKVMA_WATCH_CHANGED;
+}
+
+static void print_json(struct wctx *c, const struct taskvma_watch_event *e)
+{
+	char ts[48];
+	const char *m = e->vma ? fmt(c, e->vma, &c->line, &c->cap) : NULL;
+	const char *o = e->old ? fmt(c, e->old, &c->line2, &c->cap2) : NULL;
+
+	if ((e->vma && !m) || (e->old && !o)) {
+		c->werr = ENOMEM;
+		return;
+	}
+	stamp(e->ts_ns, ts, sizeof(ts));
+	printf("{\"schema\":\"taskvma.watch/1\",\"ts\":\"%s\",\"ts_ns\":%llu,\"hostname\":", ts,
+	       (unsigned long long)e->ts_ns);
+	cli_json_str(stdout, c->host, strlen(c->host));
+	printf(",\"boot_id\":\"%s\",\"pid\":%d,\"comm\":", c->boot_id, (int)e->pid);
+	cli_json_str(stdout, e->comm, strlen(e->comm));
+	printf(",\"seq\":%llu,\"event\":\"%s\",\"cause\":\"%s\"", (unsigned long long)e->seq,
+	       taskvma_watch_kind_name(e->kind), taskvma_watch_cause_name(e->cause));
+	if (e->syscall >= 0)
+		printf(",\"syscall\":%d", e->syscall);
+	if (e->tid > 0)
+		printf(",\"tid\":%d", (int)e->tid);
+	if (e->kind == TASKVMA_WATCH_FORK)
+		printf(",\"child\":%d", (int)e->child);
+	printf(",\"resync\":%s,\"range\":%s,\"remote\":%s",
+	       e->flags & TASKVMA_WATCH_F_RESYNC ? "true" : "false",
+	       e->flags & TASKVMA_WATCH_F_RANGE ? "true" : "false",
+	       e->flags & TASKVMA_WATCH_F_REMOTE ? "true" : "false");
+	if (m)
+		printf(",\"mapping\":%s", m);
+	if (o)
+		printf(",\"old\":%s", o);
+	fputs("}\n", stdout);
+}
+
+static void print_text(struct wctx *c, const struct taskvma_watch_event *e)
+{
+	char ts[48];
+	const char *m, *o;
+
+	if (e->batch_i == 0) {
+		stamp(e->ts_ns, ts, sizeof(ts));
+		printf("@ %s pid %d (%s) seq %llu %s%s", ts, (int)e->pid, e->comm,
+		       (unsigned long long)e->seq, taskvma_watch_cause_name(e->cause),
+		       e->flags & TASKVMA_WATCH_F_RESYNC ? " resync" : "");
+		switch (e->kind) {
+		case TASKVMA_WATCH_SNAPSHOT: printf(": %u mappings\n", e->batch_n); break;
+		case TASKVMA_WATCH_EXEC: printf(": exec\n"); break;
+		case TASKVMA_WATCH_FORK: printf(": child %d\n", (int)e->child); break;
+		case TASKVMA_WATCH_EXIT: printf(": exit\n"); break;
+		case TASKVMA_WATCH_DRIFT: printf(": %u drift\n", e->batch_n); break;
+		default: printf(": %u changes\n", e->batch_n); break;
+		}
+	}
+	m = e->vma ? fmt(c, e->vma, &c->line, &c->cap) : NULL;
+	o = e->old ? fmt(c, e->old, &c->line2, &c->cap2) : NULL;
+	if ((e->vma && !m) || (e->old && !o)) {
+		c->werr = ENOMEM;
+		return;
+	}
+	switch (e->kind) {
+	case TASKVMA_WATCH_SNAPSHOT: printf("= %s", m); break;
+	case TASKVMA_WATCH_ADDED: printf("+ %s", m); break;
+	case TASKVMA_WATCH_REMOVED: printf("- %s", m); break;
+	case TASKVMA_WATCH_CHANGED:
+	case TASKVMA_WATCH_DRIFT:
+		if (o && m)
+			printf("~ %s> %s", o, m);
+		else if (o)
+			printf("- %s", o);
+		else if (m)
+			printf("+ %s", m);
+		break;
+	default: break;
+	}
+}
+
+static int on_record(void *ctx, const struct taskvma_watch_event *e)
+{
+	struct wctx *c = ctx;
+
+	if (c->json)
+		print_json(c, e);
+	else
+		print_text(c, e);
+	if (e->kind == TASKVMA_WATCH_DRIFT)
+		c->drift++;
+	if (e->kind == TASKVMA_WATCH_EXIT && c->by_pid)
+		fprintf(stderr, "taskvma: pid %d exited\n", (int)e->pid);
+	if (e->batch_i + 1 == e->batch_n) {
+		if (fflush(stdout) && !c->werr)
+			c->werr = errno ? errno : EIO;
+		if (is_change(e->kind))
+			c->groups++;
+	}
+	if (c->werr)
+		return -c->werr;
+	if (c->count && c->groups >= c->count)
+		return 1;	/* stop: --count reached */
+	return 0;
+}
+
+static void read_identity(struct wctx *c)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (gethostname(c->host, sizeof(c->host) - 1))
+		c->host[0] = 0;
+	c->boot_id[0] = 0;
+	if (f) {
+		if (fgets(c->boot_id, sizeof(c->boot_id), f))
+			c->boot_id[strcspn(c->boot_id, "\n")] = 0;
+		fclose(f);
+	}
 }
 
 int cmd_watch(int argc, char **argv, struct cli_global *g)
@@ -106,26 +238,46 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "no-snapshot", no_argument, NULL, OPT_NOSNAP },
+		{ "check", required_argument, NULL, OPT_CHECK },
+		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'd' },
 		{},
 	};
-	struct watch_ctx c = {};
+	TASKVMA_OPTS(taskvma_watch_opts, wo);
+	struct wctx c = {};
 	struct taskvma *tv = NULL;
-	struct taskvma_map *old = NULL;
-	double interval = 1, duration = 0;
-	long count = 0, seen = 0;
-	struct timespec t0;
-	int opt, r, err, ret = EXIT_OK;
+	struct taskvma_watch *w = NULL;
+	double duration = 0, check = 0, t0, next_check = 0;
+	pid_t *pids = NULL;
+	int npids, opt, r, err, ret = EXIT_OK;
 	char *end;
 
-	while ((opt = cli_getopt(argc, argv, "watch", "ji:c:d:", longopts, g)) != -1) {
+	wo.poll_interval = 1;
+	while ((opt = cli_getopt(argc, argv, "watch", "jafi:c:d:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(watch_usage, stdout); return EXIT_OK;
 		case 'j': c.json = true; break;
+		case 'a': wo.all = 1; break;
+		case 'f': wo.follow_forks = 1; break;
+		case OPT_COMM: wo.comm = optarg; break;
+		case OPT_CGROUP: wo.cgroup = optarg; break;
+		case OPT_NOSNAP: wo.no_snapshot_records = 1; break;
+		case OPT_POLL: wo.force_poll = 1; break;
+		case OPT_CHECK:
+			if (parse_seconds(optarg, &check)) {
+				cli_err("bad --check '%s': seconds > 0", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'i':
-			if (parse_seconds(optarg, &interval)) {
+			if (parse_seconds(optarg, &wo.poll_interval)) {
 				cli_err("bad --interval '%s': seconds > 0", optarg);
 				return EXIT_USAGE;
 			}
@@ -137,8 +289,8 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 			}
 			break;
 		case 'c':
-			count = strtol(optarg, &end, 10);
-			if (*end || end == optarg || count <= 0) {
+			c.count = strtol(optarg, &end, 10);
+			if (*end || end == optarg || c.count <= 0) {
 				cli_err("bad --count '%s': a number > 0", optarg);
 				return EXIT_USAGE;
 			}
@@ -147,86 +299,128 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		cli_err("watch needs exactly one PID");
+	npids = argc - optind;
+	if ((wo.all != 0) + (wo.comm != NULL) + (wo.cgroup != NULL) + (npids > 0) != 1) {
+		cli_err("watch needs PIDs, --all, --comm or --cgroup (one of them)");
 		return EXIT_USAGE;
 	}
-	if (cli_parse_pid(argv[optind], &c.pid)) {
-		cli_err("invalid PID '%s'", argv[optind]);
+	if (wo.comm && (!wo.comm[0] || strlen(wo.comm) > 15)) {
+		cli_err("bad --comm '%s': 1 to 15 characters", wo.comm);
 		return EXIT_USAGE;
 	}
-	if ((r = cli_open(g, &tv)))
+	if (npids && (r = cli_parse_pids(npids, argv + optind, &pids)))
 		return r;
-	err = taskvma_snapshot(tv, c.pid, NULL, &old);
-	if (err) {
-		cli_err("%s", taskvma_last_error(tv));
-		taskvma_close(tv);
-		taskvma_map_free(old);
-		return cli_exit_code(err);
+	c.by_pid = npids > 0;
+	read_identity(&c);
+	if ((r = cli_open(g, &tv))) {
+		free(pids);
+		return r;
 	}
-	/* handlers first: a signal sent as soon as this line is seen must end
-	 * the watch cleanly (exit 0), not kill it */
+	/* handlers first: a signal sent as soon as the start line is seen
+	 * must end the watch cleanly (exit 0), not kill it */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "taskvma: watching pid %d (%s): %zu mappings\n", (int)c.pid, old->comm,
-		old->count);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!stop) {
-		struct taskvma_map *cur = NULL;
-		struct timespec ts;
-		double wait = interval;
+	signal(SIGPIPE, SIG_IGN);
+	err = taskvma_watch_new(tv, &wo, on_record, &c, &w);
+	if (err) {
+		cli_err("%s", taskvma_last_error(tv));
+		ret = cli_exit_code(err);
+		goto out;
+	}
+	if (taskvma_watch_mode(w) == TASKVMA_WATCH_POLLING)
+		fprintf(stderr, "taskvma: polling every %gs (%s)\n", wo.poll_interval,
+			taskvma_watch_reason(w));
+	else if (g->verbose)
+		fprintf(stderr, "taskvma: %s\n", taskvma_watch_reason(w));
+	for (int i = 0; i < npids; i++) {
+		const struct taskvma_vma *v;
 		size_t n;
 
+		err = taskvma_watch_add(w, pids[i]);
+		if (err < 0) {
+			cli_err("%s", taskvma_last_error(tv));
+			if (!ret)
+				ret = cli_exit_code(err);
+			continue;
+		}
+		if (taskvma_watch_vmas(w, pids[i], &v, &n) == 0)
+			fprintf(stderr, "taskvma: watching pid %d (%s): %zu mappings\n", (int)pids[i],
+				taskvma_watch_comm(w, pids[i]), n);
+	}
+	if (npids && !taskvma_watch_count(w))
+		goto out;	/* none could be read: the first failure's code */
+	if (!npids) {
+		err = taskvma_watch_add_matching(w);
+		if (err < 0) {
+			cli_err("%s", taskvma_last_error(tv));
+			ret = cli_exit_code(err);
+			goto out;
+		}
+		fprintf(stderr, "taskvma: watching %zu processes\n", taskvma_watch_count(w));
+	}
+	if (fflush(stdout))
+		c.werr = errno;
+	t0 = mono_now();
+	if (check)
+		next_check = t0 + check;
+	while (!stop && !c.werr && !(c.count && c.groups >= c.count)) {
+		int timeout = 200;
+		double now = mono_now();
+
 		if (duration) {
-			/* --duration ends it on time, even within a long interval */
-			double left = duration - since(&t0);
+			double left = duration - (now - t0);
 
 			if (left <= 0)
 				break;
-			if (left < wait)
-				wait = left;
+			if (left * 1000 < timeout)
+				timeout = (int)(left * 1000) + 1;
 		}
-		ts = to_timespec(wait);
-		nanosleep(&ts, NULL);
-		if (stop || (duration && since(&t0) >= duration))
-			break;
-		err = taskvma_snapshot(tv, c.pid, NULL, &cur);
-		if (err == -EAGAIN) {
-			/* still changing: compare when a walk is clean */
-			taskvma_map_free(cur);
-			continue;
-		}
-		if (err) {
-			if (err == -ESRCH || err == -ENOENT)
-				fprintf(stderr, "taskvma: pid %d exited\n", (int)c.pid);
-			else {
-				cli_err("%s", taskvma_last_error(tv));
-				ret = cli_exit_code(err);
-			}
+		if (check && next_check - now < timeout / 1000.0)
+			timeout = next_check > now ? (int)((next_check - now) * 1000) + 1 : 0;
+		r = taskvma_watch_poll(w, timeout);
+		if (r < 0 && r != -EINTR && !c.werr) {
+			cli_err("watch: %s", strerror(-r));
+			ret = EXIT_FAIL;
 			break;
 		}
-		n = taskvma_map_diff(old, cur, NULL, NULL);
-		if (n) {
-			struct timespec wall;
-			char stamp[64];
+		if (npids && !taskvma_watch_count(w))
+			break;	/* every PID exited */
+		if (check && mono_now() >= next_check) {
+			size_t n = taskvma_watch_count(w);
+			pid_t *ps = malloc((n + 1) * sizeof(*ps));
 
-			clock_gettime(CLOCK_REALTIME, &wall);
-			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime(&wall.tv_sec));
-			if (!c.json)
-				printf("@ %s.%03ldZ pid %d: %zu changes\n", stamp, wall.tv_nsec / 1000000,
-				       (int)c.pid, n);
-			c.comm = cur->comm;	/* as it is now (exec changes it) */
-			taskvma_map_diff(old, cur, print_change, &c);
-			fflush(stdout);
-			seen++;
+			if (ps) {
+				n = taskvma_watch_pids(w, ps, n);
+				for (size_t i = 0; i < n && !c.werr; i++)
+					taskvma_watch_check(w, ps[i]);
+				free(ps);
+			}
+			next_check = mono_now() + check;
 		}
-		taskvma_map_free(old);
-		old = cur;
-		if (count && seen >= count)
-			break;
 	}
-	taskvma_map_free(old);
+	if (c.werr) {
+		cli_err("write error: %s", strerror(c.werr));
+		ret = EXIT_FAIL;
+	}
+	if (check)
+		fprintf(stderr, "taskvma: check: %llu drift records\n",
+			(unsigned long long)c.drift);
+	if (g->verbose) {
+		struct taskvma_watch_stats st;
+
+		taskvma_watch_get_stats(w, &st);
+		fprintf(stderr,
+			"taskvma: %llu kernel events, %llu lost, %llu range reads, %llu whole reads, "
+			"%llu records\n",
+			(unsigned long long)st.events, (unsigned long long)st.lost,
+			(unsigned long long)st.range_reads, (unsigned long long)st.whole_reads,
+			(unsigned long long)st.records);
+	}
+out:
+	taskvma_watch_free(w);
+	free(pids);
 	free(c.line);
+	free(c.line2);
 	taskvma_close(tv);
 	return ret;
 }

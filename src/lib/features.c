@@ -1019,8 +1019,11 @@ static void probe_task_from_pid(struct fctx *c)
 
 static void probe_tracepoints(struct fctx *c)
 {
+	/* trace: exec, exit, signal_deliver; watch: exec, exit, fork,
+	 * mmap_lock_released, vm_unmapped_area (src/lib/watch.c) */
 	static const char *const tps[] = { "sched_process_exec", "sched_process_exit",
-					   "signal_deliver" };
+					   "signal_deliver", "sched_process_fork",
+					   "mmap_lock_released", "vm_unmapped_area" };
 	char name[96], tdname[96], ok[200];
 
 	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {

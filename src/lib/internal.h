@@ -162,6 +162,10 @@ TV_HIDDEN enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint
 					      uint32_t dev_major, uint32_t dev_minor);
 
 /* procfs helpers (backend_procfs.c) */
+/* trace.c: a cgroup v2 directory -> (id, depth below the hierarchy's root).
+ * `path` is absolute, or relative to a cgroup2 mount ("system.slice/foo").
+ * -errno with a message in msg. */
+TV_HIDDEN int tv_resolve_cgroup(const char *path, uint64_t *id, int *level, char *msg, size_t len);
 TV_HIDDEN int tv_open_maps(struct taskvma *tv, pid_t pid, int *fd);
 
 #endif

@@ -274,9 +274,8 @@ static void unoctal(char *s)
 	*d = 0;
 }
 
-/* A cgroup v2 directory -> (id, depth below the hierarchy's root).  `path`
- * is absolute, or relative to a cgroup2 mount ("system.slice/foo"). */
-static int resolve_cgroup(struct taskvma_trace *tr, const char *path, uint64_t *id, int *level)
+#define terr(tr, err, ...) (snprintf(msg, len, __VA_ARGS__), (err))
+int tv_resolve_cgroup(const char *path, uint64_t *id, int *level, char *msg, size_t len)
 {
 	char line[4096], best_mnt[PATH_MAX] = "", best_root[PATH_MAX] = "", cand[PATH_MAX + 8];
 	char real[PATH_MAX];
@@ -338,6 +337,7 @@ static int resolve_cgroup(struct taskvma_trace *tr, const char *path, uint64_t *
 	*level = path_depth(best_root) + path_depth(cand + strlen(best_mnt));
 	return 0;
 }
+#undef terr
 
 /* Addresses of the kernel functions the BPF side compares against. */
 static void read_kallsyms(struct taskvma_trace *tr, struct trace_bpf *skel)
@@ -754,7 +754,7 @@ static int setup(struct taskvma_trace *tr)
 
 	if (o->pid && (err = resolve_pid(tr, o->pid, &tgid)))
 		return err;
-	if (o->cgroup && (err = resolve_cgroup(tr, o->cgroup, &cgid, &cglevel)))
+	if (o->cgroup && (err = tv_resolve_cgroup(o->cgroup, &cgid, &cglevel, tr->err, sizeof(tr->err))))
 		return err;
 
 	skel = trace_bpf__open();

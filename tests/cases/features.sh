@@ -115,7 +115,8 @@ def root_facts(d):
     out(s["bpf_walker"] and s["auto_backend"] == "bpf", "features: auto picks bpf as root",
         s["auto_reason"])
     for n in ("bpf_task_from_pid", "tp_btf/sched_process_exec", "tp_btf/sched_process_exit",
-              "tp_btf/signal_deliver", "raw_tp/sys_enter", "ringbuf", "proc_maps_self"):
+              "tp_btf/signal_deliver", "tp_btf/sched_process_fork", "tp_btf/mmap_lock_released",
+              "tp_btf/vm_unmapped_area", "raw_tp/sys_enter", "ringbuf", "proc_maps_self"):
         out(P.get(n, {}).get("status") == "supported", "features: %s supported" % n,
             P.get(n, {}).get("detail"))
     out(s["cap_bpf"] and s["cap_perfmon"] and s["cap_sys_admin"], "features: root has the caps")

@@ -1,0 +1,1244 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * taskvma watch: kernel events (watch.bpf.c) -> re-read what changed ->
+ * diff against the mirror -> one record per change.
+ *
+ * The mirror holds, per watched process, its mappings in address order, each
+ * name in its own allocation.  An event names the system call in progress
+ * and its raw arguments; decode_ranges() turns them into the address ranges
+ * that may have changed, or "the whole map" when it cannot tell.  A range
+ * re-read asks the backend for the VMAs overlapping [lo, hi) (the query's
+ * addr_lo/addr_hi), widens the range until no mirror entry straddles its
+ * edges (a split or a merge reaches beyond the system call's range), and
+ * replaces that part of the mirror.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+#include "watch.h"
+#include "watch.skel.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED 2
+#endif
+
+#define NBUCKETS 1024
+#define MAX_RANGES 4
+#define PAGE_UP(x) (((x) + 4095) & ~4095ull)
+
+struct mproc {
+	struct mproc *next;	/* hash chain */
+	pid_t pid;
+	char comm[16];
+	uint64_t seq;
+	uint64_t nevents;	/* kernel records seen for it (taskvma_watch_check) */
+	struct taskvma_vma *v;	/* the mirror, by address; names owned */
+	size_t n, cap;
+};
+
+struct taskvma_watch {
+	struct taskvma *tv;
+	struct taskvma_watch_opts o;
+	taskvma_watch_cb cb;
+	void *ctx;
+	enum taskvma_watch_mode mode;
+	char reason[256];
+	struct watch_bpf *skel;
+	struct ring_buffer *rb;
+	uint64_t lost_seen;
+	int64_t rt_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	struct timespec next_poll;
+	struct mproc *bucket[NBUCKETS];
+	size_t nproc;
+	struct taskvma_watch_stats st;
+	int stop;		/* a callback's non-zero return */
+	int delivered;		/* records in this call */
+	uint64_t cgid;
+	int cglevel;
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static int64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void wlog(struct taskvma_watch *w, enum taskvma_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void wlog(struct taskvma_watch *w, enum taskvma_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tv_logv(w->tv->opts.log, w->tv->opts.log_ctx, w->tv->opts.log_level, lvl, fmt, ap);
+	va_end(ap);
+}
+
+const char *taskvma_watch_kind_name(enum taskvma_watch_kind k)
+{
+	switch (k) {
+	case TASKVMA_WATCH_SNAPSHOT: return "snapshot";
+	case TASKVMA_WATCH_ADDED: return "added";
+	case TASKVMA_WATCH_REMOVED: return "removed";
+	case TASKVMA_WATCH_CHANGED: return "changed";
+	case TASKVMA_WATCH_EXEC: return "exec";
+	case TASKVMA_WATCH_FORK: return "fork";
+	case TASKVMA_WATCH_EXIT: return "exit";
+	case TASKVMA_WATCH_DRIFT: return "drift";
+	}
+	return "unknown";
+}
+
+const char *taskvma_watch_cause_name(enum taskvma_watch_cause c)
+{
+	switch (c) {
+	case TASKVMA_CAUSE_UNKNOWN: return "unknown";
+	case TASKVMA_CAUSE_SNAPSHOT: return "snapshot";
+	case TASKVMA_CAUSE_MMAP: return "mmap";
+	case TASKVMA_CAUSE_MUNMAP: return "munmap";
+	case TASKVMA_CAUSE_MPROTECT: return "mprotect";
+	case TASKVMA_CAUSE_MREMAP: return "mremap";
+	case TASKVMA_CAUSE_BRK: return "brk";
+	case TASKVMA_CAUSE_MADVISE: return "madvise";
+	case TASKVMA_CAUSE_EXEC: return "exec";
+	case TASKVMA_CAUSE_FORK: return "fork";
+	case TASKVMA_CAUSE_EXIT: return "exit";
+	case TASKVMA_CAUSE_SYSCALL: return "syscall";
+	case TASKVMA_CAUSE_OTHER: return "other";
+	case TASKVMA_CAUSE_LOST: return "lost";
+	case TASKVMA_CAUSE_POLL: return "poll";
+	case TASKVMA_CAUSE_CHECK: return "check";
+	}
+	return "unknown";
+}
+
+enum taskvma_watch_mode taskvma_watch_mode(const struct taskvma_watch *w)
+{
+	return w->mode;
+}
+
+const char *taskvma_watch_reason(const struct taskvma_watch *w)
+{
+	return w->reason;
+}
+
+int taskvma_watch_fd(const struct taskvma_watch *w)
+{
+	return w->rb ? ring_buffer__epoll_fd(w->rb) : -1;
+}
+
+void taskvma_watch_get_stats(const struct taskvma_watch *w, struct taskvma_watch_stats *st)
+{
+	*st = w->st;
+	if (w->skel && w->skel->bss)
+		st->lost = w->skel->bss->n_lost;
+}
+
+/* ---- the mirror -------------------------------------------------------------- */
+
+static struct mproc **slot(struct taskvma_watch *w, pid_t pid)
+{
+	struct mproc **pp = &w->bucket[(unsigned)pid % NBUCKETS];
+
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct mproc *find(const struct taskvma_watch *w, pid_t pid)
+{
+	struct mproc *p = w->bucket[(unsigned)pid % NBUCKETS];
+
+	while (p && p->pid != pid)
+		p = p->next;
+	return p;
+}
+
+static void free_names(struct taskvma_vma *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].name);
+}
+
+static void drop(struct taskvma_watch *w, pid_t pid)
+{
+	struct mproc **pp = slot(w, pid), *p = *pp;
+
+	if (!p)
+		return;
+	*pp = p->next;
+	free_names(p->v, p->n);
+	free(p->v);
+	free(p);
+	w->nproc--;
+	if (w->skel)
+		bpf_map__delete_elem(w->skel->maps.watched, &pid, sizeof(pid), 0);
+}
+
+/* A copy of v whose name is its own allocation. */
+static int own(struct taskvma_vma *dst, const struct taskvma_vma *v)
+{
+	char *s = malloc(v->name_len + 1);
+
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, v->name, v->name_len);
+	s[v->name_len] = 0;
+	*dst = *v;
+	dst->name = s;
+	return 0;
+}
+
+static bool same_vma(const struct taskvma_vma *a, const struct taskvma_vma *b)
+{
+	return a->start == b->start && a->end == b->end && a->offset == b->offset &&
+	       a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->perms == b->perms && a->kind == b->kind &&
+	       a->name_len == b->name_len && !memcmp(a->name, b->name, a->name_len);
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+struct batch {
+	enum taskvma_watch_cause cause;
+	uint32_t flags;
+	pid_t tid;
+	int syscall;
+	uint64_t mono_ns;
+};
+
+static void deliver(struct taskvma_watch *w, struct mproc *p, const struct batch *b,
+		    enum taskvma_watch_kind kind, const struct taskvma_vma *vma,
+		    const struct taskvma_vma *old, uint32_t n, uint32_t i)
+{
+	struct taskvma_watch_event ev = {
+		.kind = kind, .cause = b->cause, .flags = b->flags, .pid = p->pid,
+		.tid = b->tid, .syscall = b->syscall, .seq = ++p->seq,
+		.mono_ns = b->mono_ns, .ts_ns = (uint64_t)((int64_t)b->mono_ns + w->rt_offset),
+		.batch_n = n, .batch_i = i, .comm = p->comm, .vma = vma, .old = old,
+	};
+	int r;
+
+	w->st.records++;
+	w->delivered++;
+	if (w->stop || !w->cb)
+		return;
+	r = w->cb(w->ctx, &ev);
+	if (r)
+		w->stop = r;
+}
+
+/* The changes from old[] to new[] (both by address), as records: same start
+ * and different -> CHANGED; only in old -> REMOVED; only in new -> ADDED.
+ * emit false: only counts.  as: AS_SNAPSHOT turns ADDED into SNAPSHOT,
+ * AS_DRIFT every record into DRIFT. */
+enum { AS_CHANGES, AS_SNAPSHOT, AS_DRIFT };
+
+static uint32_t diff(struct taskvma_watch *w, struct mproc *p, const struct batch *b,
+		     const struct taskvma_vma *old, size_t no, const struct taskvma_vma *nw,
+		     size_t nn, bool emit, uint32_t total, int as)
+{
+	size_t i = 0, j = 0;
+	uint32_t k = 0;
+
+	while (i < no || j < nn) {
+		const struct taskvma_vma *a = i < no ? &old[i] : NULL;
+		const struct taskvma_vma *c = j < nn ? &nw[j] : NULL;
+		enum taskvma_watch_kind kind;
+		const struct taskvma_vma *ov = NULL, *nv = NULL;
+
+		if (a && c && a->start == c->start) {
+			i++, j++;
+			if (same_vma(a, c))
+				continue;
+			kind = TASKVMA_WATCH_CHANGED, ov = a, nv = c;
+		} else if (a && (!c || a->start < c->start)) {
+			i++;
+			kind = TASKVMA_WATCH_REMOVED, ov = a, nv = a;
+		} else {
+			j++;
+			kind = TASKVMA_WATCH_ADDED, nv = c;
+		}
+		if (emit) {
+			if (as == AS_DRIFT)
+				deliver(w, p, b, TASKVMA_WATCH_DRIFT,
+					kind == TASKVMA_WATCH_REMOVED ? NULL : nv, ov, total, k);
+			else if (as == AS_SNAPSHOT && kind == TASKVMA_WATCH_ADDED)
+				deliver(w, p, b, TASKVMA_WATCH_SNAPSHOT, nv, NULL, total, k);
+			else
+				deliver(w, p, b, kind, nv, kind == TASKVMA_WATCH_CHANGED ? ov : NULL,
+					total, k);
+		}
+		k++;
+	}
+	return k;
+}
+
+/* Replace mirror entries [i0, i1) by nw[0..nn), delivering the differences. */
+static int replace(struct taskvma_watch *w, struct mproc *p, const struct batch *b, size_t i0,
+		   size_t i1, const struct taskvma_map *m, int as)
+{
+	size_t nn = m ? m->count : 0, no = i1 - i0, newn = p->n - no + nn;
+	const struct taskvma_vma *nw = m ? m->vmas : NULL;
+	struct taskvma_vma *copy = NULL;
+	uint32_t total;
+	size_t k;
+
+	total = diff(w, p, b, p->v + i0, no, nw, nn, false, 0, as);
+	if (!total)
+		return 0;
+	if (nn && !(copy = calloc(nn, sizeof(*copy))))
+		return -ENOMEM;
+	for (k = 0; k < nn; k++) {
+		if (own(&copy[k], &nw[k])) {
+			free_names(copy, k);
+			free(copy);
+			return -ENOMEM;
+		}
+	}
+	if (newn > p->cap) {
+		size_t cap = newn + newn / 2 + 16;
+		struct taskvma_vma *v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v) {
+			free_names(copy, nn);
+			free(copy);
+			return -ENOMEM;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	/* records first, while the old entries still exist */
+	diff(w, p, b, p->v + i0, no, copy, nn, true, total, as);
+	free_names(p->v + i0, no);
+	memmove(p->v + i0 + nn, p->v + i1, (p->n - i1) * sizeof(*p->v));
+	if (nn)
+		memcpy(p->v + i0, copy, nn * sizeof(*copy));
+	p->n = newn;
+	free(copy);
+	return 0;
+}
+
+/* First mirror index whose end > addr. */
+static size_t first_after(const struct mproc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->v[mid].end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static void note_err(struct taskvma_watch *w, struct mproc *p, int err)
+{
+	if (err == -EAGAIN)
+		w->st.torn++;
+	else
+		w->st.unreadable++;
+	wlog(w, TASKVMA_LOG_INFO, "watch: pid %d: re-read failed: %s", p->pid,
+	     taskvma_last_error(w->tv));
+}
+
+static void set_comm(struct mproc *p, const char *comm)
+{
+	if (comm && comm[0])
+		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+}
+
+/* Re-read the whole map of p.  -ESRCH/-ENOENT: gone. */
+static int reread_whole(struct taskvma_watch *w, struct mproc *p, const struct batch *b)
+{
+	struct taskvma_map *m = NULL;
+	int err = taskvma_snapshot(w->tv, p->pid, NULL, &m);
+
+	w->st.whole_reads++;
+	if (err) {
+		taskvma_map_free(m);
+		note_err(w, p, err);
+		return err;
+	}
+	set_comm(p, m->comm);
+	err = replace(w, p, b, 0, p->n, m, AS_CHANGES);
+	taskvma_map_free(m);
+	return err;
+}
+
+/* Re-read [lo, hi) of p (see the top of the file). */
+static int reread_range(struct taskvma_watch *w, struct mproc *p, const struct batch *b,
+			uint64_t lo, uint64_t hi)
+{
+	for (int round = 0; round < 4; round++) {
+		TASKVMA_OPTS(taskvma_query, q, .addr_lo = lo, .addr_hi = hi, .no_gate = 1);
+		struct taskvma_map *m = NULL;
+		size_t i0, i1;
+		uint64_t nlo = lo, nhi = hi;
+		int err;
+
+		/* widen to the mirror entries that overlap */
+		i0 = first_after(p, lo);
+		if (i0 < p->n && p->v[i0].start < nlo)
+			nlo = p->v[i0].start;
+		i1 = first_after(p, hi ? hi - 1 : 0);
+		if (i1 < p->n && p->v[i1].start < hi && p->v[i1].end > nhi)
+			nhi = p->v[i1].end;
+		if (nlo != lo || nhi != hi) {
+			lo = nlo, hi = nhi;
+			continue;
+		}
+		q.addr_lo = lo;
+		q.addr_hi = hi;
+		err = taskvma_snapshot(w->tv, p->pid, &q, &m);
+		w->st.range_reads++;
+		if (err) {
+			taskvma_map_free(m);
+			note_err(w, p, err);
+			return err;
+		}
+		/* and to the kernel's entries that reach beyond it */
+		if (m->count && m->vmas[0].start < nlo)
+			nlo = m->vmas[0].start;
+		if (m->count && m->vmas[m->count - 1].end > nhi)
+			nhi = m->vmas[m->count - 1].end;
+		i0 = first_after(p, nlo);
+		for (i1 = i0; i1 < p->n && p->v[i1].start < nhi; i1++)
+			;
+		if ((i0 < p->n && p->v[i0].start < nlo) || (i1 > i0 && p->v[i1 - 1].end > nhi)) {
+			/* a mirror entry straddles the new edges: once more, wider */
+			taskvma_map_free(m);
+			lo = i0 < p->n && p->v[i0].start < nlo ? p->v[i0].start : nlo;
+			hi = i1 > i0 && p->v[i1 - 1].end > nhi ? p->v[i1 - 1].end : nhi;
+			continue;
+		}
+		err = replace(w, p, b, i0, i1, m, AS_CHANGES);
+		taskvma_map_free(m);
+		return err;
+	}
+	return reread_whole(w, p, b);
+}
+
+/* ---- adding processes -------------------------------------------------------- */
+
+static struct mproc *new_proc(struct taskvma_watch *w, pid_t pid)
+{
+	struct mproc *p = calloc(1, sizeof(*p)), **pp = slot(w, pid);
+
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	*pp = p;
+	w->nproc++;
+	return p;
+}
+
+/* Snapshot pid into a new mirror entry; SNAPSHOT records unless told not to. */
+static int add_with(struct taskvma_watch *w, pid_t pid, const struct taskvma_map *given,
+		    uint64_t mono)
+{
+	struct batch b = { .cause = TASKVMA_CAUSE_SNAPSHOT, .syscall = -1,
+			   .mono_ns = mono ? mono : (uint64_t)now_ns(CLOCK_MONOTONIC) };
+	struct taskvma_map *m = NULL;
+	struct mproc *p;
+	int err;
+
+	if (find(w, pid))
+		return 0;
+	if (w->skel) {
+		uint8_t one = 1;
+
+		/* first, so that no change between the snapshot and now is missed */
+		if (!w->o.all)
+			bpf_map__update_elem(w->skel->maps.watched, &pid, sizeof(pid), &one,
+					     sizeof(one), BPF_ANY);
+	}
+	if (!given) {
+		err = taskvma_snapshot(w->tv, pid, NULL, &m);
+		if (err) {
+			taskvma_map_free(m);
+			if (w->skel && !w->o.all)
+				bpf_map__delete_elem(w->skel->maps.watched, &pid, sizeof(pid), 0);
+			return err;
+		}
+		given = m;
+	}
+	p = new_proc(w, pid);
+	if (!p) {
+		taskvma_map_free(m);
+		return -ENOMEM;
+	}
+	set_comm(p, given->comm);
+	if (w->o.no_snapshot_records) {
+		taskvma_watch_cb cb = w->cb;
+		uint64_t records = w->st.records;
+		int delivered = w->delivered;
+
+		w->cb = NULL;
+		err = replace(w, p, &b, 0, 0, given, AS_SNAPSHOT);
+		w->cb = cb;
+		p->seq = 0;
+		w->st.records = records;
+		w->delivered = delivered;
+	} else {
+		err = replace(w, p, &b, 0, 0, given, AS_SNAPSHOT);
+	}
+	taskvma_map_free(m);
+	return err;
+}
+
+int taskvma_watch_add(struct taskvma_watch *w, pid_t pid)
+{
+	int err;
+
+	w->stop = 0;
+	err = add_with(w, pid, NULL, 0);
+	return err ? err : w->stop;
+}
+
+struct add_all_ctx {
+	struct taskvma_watch *w;
+	int err;
+};
+
+static bool matches(struct taskvma_watch *w, pid_t pid, const char *comm)
+{
+	if (pid == getpid())
+		return false;
+	if (w->o.all)
+		return true;
+	if (w->o.comm && comm && !strncmp(w->o.comm, comm, 15))
+		return true;
+	if (w->o.cgroup) {
+		/* the process's cgroup v2 path and each of its ancestors,
+		 * resolved to ids like the kernel filter compares them */
+		char path[64], line[4096], msg[256];
+		FILE *f;
+		bool r = false;
+
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		while (!r && fgets(line, sizeof(line), f)) {
+			char *cg = line + 3, *slash;
+
+			if (strncmp(line, "0::/", 4))
+				continue;
+			cg[strcspn(cg, "\n")] = 0;
+			for (;;) {
+				uint64_t id;
+				int level;
+
+				if (!tv_resolve_cgroup(cg[1] ? cg : "/", &id, &level, msg,
+						       sizeof(msg)) &&
+				    id == w->cgid) {
+					r = true;
+					break;
+				}
+				slash = strrchr(cg, '/');
+				if (!slash || slash == cg)
+					break;
+				*slash = 0;
+			}
+		}
+		fclose(f);
+		return r;
+	}
+	return false;
+}
+
+static int add_all_cb(void *ctx, pid_t pid, int err, const struct taskvma_map *map)
+{
+	struct add_all_ctx *c = ctx;
+	struct taskvma_watch *w = c->w;
+
+	if (err || !map) {
+		w->st.unreadable++;
+		return 0;
+	}
+	if (!matches(w, pid, map->comm) || find(w, pid))
+		return 0;
+	err = add_with(w, pid, map, 0);
+	if (err && err != -ENOMEM)
+		return 0;
+	if (err)
+		c->err = err;
+	return err ? err : w->stop;
+}
+
+int taskvma_watch_add_matching(struct taskvma_watch *w)
+{
+	struct add_all_ctx c = { .w = w };
+	int err;
+
+	w->stop = 0;
+	if (!w->o.all && !w->o.comm && !w->o.cgroup)
+		return 0;
+	err = taskvma_snapshot_all(w->tv, NULL, add_all_cb, &c, NULL);
+	if (c.err)
+		return c.err;
+	return err;
+}
+
+int taskvma_watch_remove(struct taskvma_watch *w, pid_t pid)
+{
+	if (!find(w, pid))
+		return -ESRCH;
+	drop(w, pid);
+	return 0;
+}
+
+size_t taskvma_watch_count(const struct taskvma_watch *w)
+{
+	return w->nproc;
+}
+
+size_t taskvma_watch_pids(const struct taskvma_watch *w, pid_t *pids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct mproc *p = w->bucket[i]; p; p = p->next) {
+			if (n < max)
+				pids[n] = p->pid;
+			n++;
+		}
+	return n;
+}
+
+int taskvma_watch_lookup(const struct taskvma_watch *w, pid_t pid, uint64_t addr,
+			 struct taskvma_vma *out)
+{
+	const struct mproc *p = find(w, pid);
+	size_t i;
+
+	if (!p)
+		return -ESRCH;
+	i = first_after(p, addr);
+	if (i >= p->n || p->v[i].start > addr)
+		return -ENOENT;
+	*out = p->v[i];
+	return 0;
+}
+
+int taskvma_watch_vmas(const struct taskvma_watch *w, pid_t pid, const struct taskvma_vma **vmas,
+		       size_t *n)
+{
+	const struct mproc *p = find(w, pid);
+
+	if (!p)
+		return -ESRCH;
+	*vmas = p->v;
+	*n = p->n;
+	return 0;
+}
+
+const char *taskvma_watch_comm(const struct taskvma_watch *w, pid_t pid)
+{
+	const struct mproc *p = find(w, pid);
+
+	return p ? p->comm : "";
+}
+
+/* ---- kernel events ------------------------------------------------------------ */
+
+struct ranges {
+	int n;		/* -1: the whole map */
+	uint64_t lo[MAX_RANGES], hi[MAX_RANGES];
+};
+
+static void add_range(struct ranges *r, uint64_t lo, uint64_t len)
+{
+	uint64_t hi = PAGE_UP(lo + len);
+
+	lo &= ~4095ull;
+	if (r->n < 0)
+		return;
+	if (len == 0 || hi <= lo || r->n == MAX_RANGES) {
+		r->n = -1;
+		return;
+	}
+	r->lo[r->n] = lo;
+	r->hi[r->n] = hi;
+	r->n++;
+}
+
+/* What a change record says changed, and why. */
+static enum taskvma_watch_cause decode(const struct wt_event *e, struct ranges *r)
+{
+	const __u64 *a = e->args;
+
+	r->n = 0;
+	switch (e->nr) {
+	case SYS_execve:
+	case SYS_execveat:
+		/* the new mm being built: the exec record re-reads it all */
+	case SYS_clone:
+#ifdef SYS_clone3
+	case SYS_clone3:
+#endif
+	case SYS_fork:
+	case SYS_vfork:
+		/* fork locks the parent's mm to copy it, and builds the
+		 * child's: the parent's does not change, the child's is read
+		 * whole when its fork record comes */
+		return TASKVMA_CAUSE_UNKNOWN;
+	}
+	if (e->flags & (WT_F_NO_REGS | WT_F_REMOTE) || e->nr < 0) {
+		r->n = -1;
+		return TASKVMA_CAUSE_OTHER;
+	}
+	switch (e->nr) {
+	case SYS_mmap:
+		if (a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+			add_range(r, a[0], a[1]);
+		} else if (e->flags & WT_F_UAREA) {
+			/* a hint that was free is used without asking
+			 * vm_unmapped_area(): cover it too */
+			if (a[0])
+				add_range(r, a[0], a[1]);
+			add_range(r, e->ua_lo, e->ua_hi - e->ua_lo);
+		} else {
+			r->n = -1;
+		}
+		return TASKVMA_CAUSE_MMAP;
+	case SYS_munmap:
+		add_range(r, a[0], a[1]);
+		return TASKVMA_CAUSE_MUNMAP;
+	case SYS_mprotect:
+#ifdef SYS_pkey_mprotect
+	case SYS_pkey_mprotect:
+#endif
+		add_range(r, a[0], a[1]);
+		return TASKVMA_CAUSE_MPROTECT;
+	case SYS_madvise:
+		add_range(r, a[0], a[1]);
+		return TASKVMA_CAUSE_MADVISE;
+	case SYS_mremap:
+		add_range(r, a[0], a[1] > a[2] ? a[1] : a[2]);
+		if (a[3] & MREMAP_FIXED)
+			add_range(r, a[4], a[2]);
+		else if (e->flags & WT_F_UAREA)
+			add_range(r, e->ua_lo, e->ua_hi - e->ua_lo);
+		return TASKVMA_CAUSE_MREMAP;
+	case SYS_brk:
+		/* the heap from its start; a shrink is found through the
+		 * mirror's old heap entry, which overlaps */
+		if (e->brk_start && e->brk >= e->brk_start)
+			add_range(r, e->brk_start,
+				  e->brk > e->brk_start ? e->brk - e->brk_start : 4096);
+		else
+			r->n = -1;
+		return TASKVMA_CAUSE_BRK;
+	default:
+		r->n = -1;
+		return TASKVMA_CAUSE_SYSCALL;
+	}
+}
+
+static int handle_change(struct taskvma_watch *w, struct mproc *p, const struct wt_event *e)
+{
+	struct ranges r;
+	struct batch b = { .tid = e->tid, .syscall = e->nr, .mono_ns = e->ts_ns };
+	uint64_t lo, hi;
+
+	b.cause = decode(e, &r);
+	if (b.cause == TASKVMA_CAUSE_UNKNOWN)
+		return 0;
+	if (e->flags & WT_F_REMOTE)
+		b.flags |= TASKVMA_WATCH_F_REMOTE;
+	if (r.n < 0 || w->o.range_reads < 0 || w->mode != TASKVMA_WATCH_EVENTS)
+		return reread_whole(w, p, &b);
+	b.flags |= TASKVMA_WATCH_F_RANGE;
+	/* one read of the span of all ranges (mremap's old and new place):
+	 * one group of records per event, and what lies between is a few
+	 * VMAs at most */
+	lo = r.lo[0], hi = r.hi[0];
+	for (int i = 1; i < r.n; i++) {
+		if (r.lo[i] < lo)
+			lo = r.lo[i];
+		if (r.hi[i] > hi)
+			hi = r.hi[i];
+	}
+	return reread_range(w, p, &b, lo, hi);
+}
+
+static void gone(struct taskvma_watch *w, pid_t pid, const struct batch *b)
+{
+	struct mproc *p = find(w, pid);
+
+	if (!p)
+		return;
+	deliver(w, p, b, TASKVMA_WATCH_EXIT, NULL, NULL, 1, 0);
+	drop(w, pid);
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct taskvma_watch *w = ctx;
+	const struct wt_event *e = data;
+	struct batch b;
+	struct mproc *p;
+	int err = 0;
+
+	if (len < sizeof(*e))
+		return 0;
+	w->st.events++;
+	wlog(w, TASKVMA_LOG_DEBUG, "watch: event %u tgid %d tid %d nr %d flags %#x args %#llx %#llx %#llx %#llx ua %#llx-%#llx",
+	     e->type, e->tgid, e->tid, e->nr, e->flags, (unsigned long long)e->args[0],
+	     (unsigned long long)e->args[1], (unsigned long long)e->args[2],
+	     (unsigned long long)e->args[3], (unsigned long long)e->ua_lo,
+	     (unsigned long long)e->ua_hi);
+	p = find(w, e->tgid);
+	if (p)
+		p->nevents++;
+	memset(&b, 0, sizeof(b));
+	b.tid = e->tid;
+	b.syscall = -1;
+	b.mono_ns = e->ts_ns;
+	switch (e->type) {
+	case WT_EV_CHANGE:
+		if (!p) {
+			/* a process the kernel filter matched (all, comm, cgroup) */
+			if (e->tgid == getpid())
+				break;
+			err = add_with(w, e->tgid, NULL, e->ts_ns);
+			break;
+		}
+		err = handle_change(w, p, e);
+		break;
+	case WT_EV_EXEC:
+		if (!p) {
+			err = add_with(w, e->tgid, NULL, e->ts_ns);
+			break;
+		}
+		set_comm(p, e->comm);
+		b.cause = TASKVMA_CAUSE_EXEC;
+		deliver(w, p, &b, TASKVMA_WATCH_EXEC, NULL, NULL, 1, 0);
+		err = reread_whole(w, p, &b);
+		break;
+	case WT_EV_FORK:
+		if (p) {
+			p->seq++;
+			w->st.records++;
+			w->delivered++;
+			if (!w->stop && w->cb) {
+				struct taskvma_watch_event ev = {
+					.kind = TASKVMA_WATCH_FORK, .cause = TASKVMA_CAUSE_FORK,
+					.pid = p->pid, .tid = e->tid, .child = e->other,
+					.syscall = -1, .seq = p->seq, .mono_ns = e->ts_ns,
+					.ts_ns = (uint64_t)((int64_t)e->ts_ns + w->rt_offset),
+					.batch_n = 1, .comm = p->comm,
+				};
+				int r = w->cb(w->ctx, &ev);
+
+				if (r)
+					w->stop = r;
+			}
+		}
+		if (w->o.all || w->o.follow_forks || w->o.comm || w->o.cgroup)
+			err = add_with(w, e->other, NULL, e->ts_ns);
+		break;
+	case WT_EV_EXIT:
+		b.cause = TASKVMA_CAUSE_EXIT;
+		gone(w, e->tgid, &b);
+		break;
+	}
+	if (err == -ESRCH || err == -ENOENT) {
+		/* it exited meanwhile: its exit record comes (or came) */
+		if (p && e->type != WT_EV_EXIT && !find(w, e->tgid))
+			err = 0;
+		err = 0;
+	}
+	if (err == -EAGAIN) {
+		/* the map kept changing: the changes' own events re-read it */
+		err = 0;
+	}
+	if (err == -EACCES || err == -EPERM)
+		err = 0;
+	return err ? err : (w->stop ? 1 : 0);
+}
+
+/* Processes the kernel could not report to us: re-read in full. */
+static int resync_lost(struct taskvma_watch *w)
+{
+	uint64_t lost = w->skel->bss->n_lost;
+	int fd = bpf_map__fd(w->skel->maps.lost);
+	pid_t key, next;
+	int err = 0;
+
+	if (lost == w->lost_seen)
+		return 0;
+	w->lost_seen = lost;
+	wlog(w, TASKVMA_LOG_WARN, "watch: %llu kernel records lost so far: re-reading",
+	     (unsigned long long)lost);
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		struct batch b = { .cause = TASKVMA_CAUSE_LOST, .flags = TASKVMA_WATCH_F_RESYNC,
+				   .syscall = -1, .mono_ns = (uint64_t)now_ns(CLOCK_MONOTONIC) };
+		struct mproc *p;
+
+		key = next;
+		bpf_map_delete_elem(fd, &key);
+		p = find(w, key);
+		w->st.resyncs++;
+		if (!p) {
+			if (w->o.all || w->o.comm || w->o.cgroup)
+				add_with(w, key, NULL, 0);
+			continue;
+		}
+		err = reread_whole(w, p, &b);
+		if (err == -ESRCH || err == -ENOENT) {
+			b.cause = TASKVMA_CAUSE_EXIT;
+			gone(w, key, &b);
+			err = 0;
+		}
+		if (w->stop)
+			return w->stop;
+		err = 0;
+	}
+	return err;
+}
+
+/* ---- polling ------------------------------------------------------------------- */
+
+static void ts_add(struct timespec *t, double s)
+{
+	long ns = (long)(s * 1e9);
+
+	t->tv_sec += ns / 1000000000L;
+	t->tv_nsec += ns % 1000000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int poll_all(struct taskvma_watch *w)
+{
+	pid_t *pids;
+	size_t n = w->nproc;
+	struct batch b = { .cause = TASKVMA_CAUSE_POLL, .syscall = -1,
+			   .mono_ns = (uint64_t)now_ns(CLOCK_MONOTONIC) };
+
+	if (w->o.all || w->o.comm || w->o.cgroup) {
+		int err = taskvma_watch_add_matching(w);
+
+		if (err < 0 && err != -EAGAIN)
+			return err;
+	}
+	n = w->nproc;
+	if (!n)
+		return 0;
+	pids = malloc(n * sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	taskvma_watch_pids(w, pids, n);
+	for (size_t i = 0; i < n && !w->stop; i++) {
+		struct mproc *p = find(w, pids[i]);
+		int err;
+
+		if (!p)
+			continue;
+		err = reread_whole(w, p, &b);
+		if (err == -ESRCH || err == -ENOENT) {
+			struct batch x = b;
+
+			x.cause = TASKVMA_CAUSE_EXIT;
+			gone(w, pids[i], &x);
+		}
+	}
+	free(pids);
+	return 0;
+}
+
+int taskvma_watch_poll(struct taskvma_watch *w, int timeout_ms)
+{
+	int err;
+
+	w->stop = 0;
+	w->delivered = 0;
+	if (w->mode == TASKVMA_WATCH_EVENTS) {
+		err = ring_buffer__poll(w->rb, timeout_ms);
+		if (err < 0 && err != -EINTR && !w->stop)
+			return err;
+		if (!w->stop)
+			resync_lost(w);
+	} else {
+		struct timespec now;
+		int64_t wait_ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		wait_ms = (w->next_poll.tv_sec - now.tv_sec) * 1000 +
+			  (w->next_poll.tv_nsec - now.tv_nsec) / 1000000;
+		if (wait_ms > 0) {
+			if (timeout_ms >= 0 && wait_ms > timeout_ms) {
+				if (timeout_ms)
+					poll(NULL, 0, timeout_ms);
+				return 0;
+			}
+			poll(NULL, 0, (int)wait_ms);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &w->next_poll);
+		ts_add(&w->next_poll, w->o.poll_interval);
+		err = poll_all(w);
+		if (err < 0)
+			return err;
+	}
+	return w->stop ? w->stop : w->delivered;
+}
+
+int taskvma_watch_check(struct taskvma_watch *w, pid_t pid)
+{
+	struct batch b = { .cause = TASKVMA_CAUSE_CHECK, .syscall = -1 };
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct taskvma_map *m = NULL;
+		struct mproc *p;
+		uint64_t before;
+		uint32_t n;
+		int err;
+
+		if (w->rb) {
+			ring_buffer__consume(w->rb);
+			resync_lost(w);
+		}
+		p = find(w, pid);
+		if (!p)
+			return -ESRCH;
+		before = p->nevents;
+		err = taskvma_snapshot(w->tv, pid, NULL, &m);
+		if (err) {
+			taskvma_map_free(m);
+			return err;
+		}
+		if (w->rb) {
+			/* an event for it since: the mirror may be ahead or behind
+			 * the snapshot; compare again */
+			ring_buffer__consume(w->rb);
+			p = find(w, pid);
+			if (!p) {
+				taskvma_map_free(m);
+				return -ESRCH;
+			}
+			if (p->nevents != before) {
+				taskvma_map_free(m);
+				continue;
+			}
+		}
+		b.mono_ns = (uint64_t)now_ns(CLOCK_MONOTONIC);
+		n = diff(w, p, &b, p->v, p->n, m->vmas, m->count, false, 0, AS_DRIFT);
+		if (n)
+			err = replace(w, p, &b, 0, p->n, m, AS_DRIFT);
+		taskvma_map_free(m);
+		return err ? err : (int)n;
+	}
+	return -EAGAIN;
+}
+
+/* ---- setup -------------------------------------------------------------------- */
+
+static bool has_tracepoint(const struct btf *btf, const char *tp)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) >= 0;
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/* Load and attach; on any failure, the reason in w->reason and -errno. */
+static int start_events(struct taskvma_watch *w)
+{
+	static const struct {
+		const char *tp;
+		bool required;
+	} tps[] = {
+		{ "mmap_lock_released", true },
+		{ "vm_unmapped_area", false },
+		{ "sched_process_exec", true },
+		{ "sched_process_fork", true },
+		{ "sched_process_exit", true },
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct watch_bpf *skel;
+	struct bpf_program *progs[5];
+	libbpf_print_fn_t old;
+	char missing[128] = "";
+	int err;
+
+	if (!btf) {
+		snprintf(w->reason, sizeof(w->reason), "kernel BTF unreadable: %s",
+			 strerror(errno));
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < 5; i++) {
+		if (has_tracepoint(btf, tps[i].tp))
+			continue;
+		if (tps[i].required) {
+			snprintf(w->reason, sizeof(w->reason),
+				 "tracepoint %s not in this kernel", tps[i].tp);
+			btf__free(btf);
+			return -EOPNOTSUPP;
+		}
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), " %s",
+			 tps[i].tp);
+	}
+	/* the open, rodata, load, attach steps, as in libbpf-bootstrap */
+	old = libbpf_set_print(silent_print);
+	skel = watch_bpf__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(w->reason, sizeof(w->reason), "BPF open failed: %s", strerror(-err));
+		goto out;
+	}
+	progs[0] = skel->progs.on_released;
+	progs[1] = skel->progs.on_unmapped_area;
+	progs[2] = skel->progs.on_exec;
+	progs[3] = skel->progs.on_fork;
+	progs[4] = skel->progs.on_exit;
+	for (size_t i = 0; i < 5; i++)
+		if (!has_tracepoint(btf, tps[i].tp))
+			bpf_program__set_autoload(progs[i], false);
+	skel->rodata->self_tgid = getpid();
+	skel->rodata->watch_all = !!w->o.all;
+	skel->rodata->follow_fork = !!w->o.follow_forks || w->o.comm || w->o.cgroup;
+	if (w->o.comm) {
+		skel->rodata->sel_comm_on = 1;
+		strncpy((char *)skel->rodata->sel_comm, w->o.comm, 15);
+	}
+	skel->rodata->sel_cgid = w->cgid;
+	skel->rodata->sel_cglevel = w->cglevel;
+	skel->rodata->nr_munmap = SYS_munmap;
+	skel->rodata->nr_brk = SYS_brk;
+	skel->rodata->nr_mremap = SYS_mremap;
+	bpf_map__set_max_entries(skel->maps.events,
+				 (uint32_t)(w->o.ringbuf_bytes ? w->o.ringbuf_bytes : 4u << 20));
+	err = watch_bpf__load(skel);
+	if (err) {
+		snprintf(w->reason, sizeof(w->reason), "BPF load failed: %s", strerror(-err));
+		goto out;
+	}
+	err = watch_bpf__attach(skel);
+	if (err) {
+		snprintf(w->reason, sizeof(w->reason), "BPF attach failed: %s", strerror(-err));
+		goto out;
+	}
+	w->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, w, NULL);
+	if (!w->rb) {
+		err = -errno;
+		snprintf(w->reason, sizeof(w->reason), "ring buffer: %s", strerror(-err));
+		goto out;
+	}
+	w->skel = skel;
+	snprintf(w->reason, sizeof(w->reason), "kernel events (mmap_lock_released%s)%s%s",
+		 missing[0] ? "" : ", vm_unmapped_area",
+		 missing[0] ? "; missing:" : "", missing);
+	skel = NULL;
+out:
+	libbpf_set_print(old);
+	if (skel)
+		watch_bpf__destroy(skel);
+	btf__free(btf);
+	return err;
+}
+
+int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
+		      taskvma_watch_cb cb, void *ctx, struct taskvma_watch **out)
+{
+	struct taskvma_watch *w;
+	int err;
+
+	*out = NULL;
+	if (opts && opts->sz < sizeof(size_t))
+		return tv_error(tv, -EINVAL, "taskvma_watch_opts: bad sz");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	if (opts)
+		memcpy(&w->o, opts,
+		       opts->sz < sizeof(w->o) ? opts->sz : sizeof(w->o));
+	w->o.sz = sizeof(w->o);
+	if (!(w->o.poll_interval > 0))
+		w->o.poll_interval = 1;
+	w->tv = tv;
+	w->cb = cb;
+	w->ctx = ctx;
+	w->rt_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	if (w->o.cgroup) {
+		char msg[256];
+
+		err = tv_resolve_cgroup(w->o.cgroup, &w->cgid, &w->cglevel, msg, sizeof(msg));
+		if (err) {
+			free(w);
+			return tv_error(tv, err, "%s", msg);
+		}
+	}
+	if (w->o.force_poll) {
+		snprintf(w->reason, sizeof(w->reason), "polling asked for");
+		err = -EOPNOTSUPP;
+	} else {
+		err = start_events(w);
+	}
+	if (err) {
+		w->mode = TASKVMA_WATCH_POLLING;
+		wlog(w, TASKVMA_LOG_INFO, "watch: polling every %gs: %s", w->o.poll_interval,
+		     w->reason);
+		clock_gettime(CLOCK_MONOTONIC, &w->next_poll);
+		ts_add(&w->next_poll, w->o.poll_interval);
+	} else {
+		w->mode = TASKVMA_WATCH_EVENTS;
+		wlog(w, TASKVMA_LOG_INFO, "watch: %s", w->reason);
+	}
+	*out = w;
+	return 0;
+}
+
+void taskvma_watch_free(struct taskvma_watch *w)
+{
+	if (!w)
+		return;
+	ring_buffer__free(w->rb);
+	if (w->skel)
+		watch_bpf__destroy(w->skel);
+	w->skel = NULL;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		struct mproc *p = w->bucket[i];
+
+		while (p) {
+			struct mproc *n = p->next;
+
+			free_names(p->v, p->n);
+			free(p->v);
+			free(p);
+			p = n;
+		}
+	}
+	free(w);
+}
