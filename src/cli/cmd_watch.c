@@ -164,9 +164,9 @@ static void print_text(struct wctx *c, const struct taskvma_watch_event *e)
 		       e->flags & TASKVMA_WATCH_F_RESYNC ? " resync" : "");
 		switch (e->kind) {
 		case TASKVMA_WATCH_SNAPSHOT: printf(": %u mappings\n", e->batch_n); break;
-		case TASKVMA_WATCH_EXEC: printf(": exec\n"); break;
+		case TASKVMA_WATCH_EXEC:
+		case TASKVMA_WATCH_EXIT: putchar('\n'); break;
 		case TASKVMA_WATCH_FORK: printf(": child %d\n", (int)e->child); break;
-		case TASKVMA_WATCH_EXIT: printf(": exit\n"); break;
 		case TASKVMA_WATCH_DRIFT: printf(": %u drift\n", e->batch_n); break;
 		default: printf(": %u changes\n", e->batch_n); break;
 		}

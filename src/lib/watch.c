@@ -67,6 +67,8 @@ struct taskvma_watch {
 	size_t nproc;
 	struct taskvma_watch_stats st;
 	int stop;		/* a callback's non-zero return */
+	int err;		/* a failure inside the ring buffer callback */
+	int64_t budget_end;	/* CLOCK_MONOTONIC ns: return from this poll */
 	int delivered;		/* records in this call */
 	uint64_t cgid;
 	int cglevel;
@@ -879,7 +881,17 @@ static int on_record(void *ctx, void *data, size_t len)
 	}
 	if (err == -EACCES || err == -EPERM)
 		err = 0;
-	return err ? err : (w->stop ? 1 : 0);
+	if (err) {
+		w->err = err;
+		return -ECANCELED;
+	}
+	if (w->stop)
+		return -ECANCELED;	/* only a negative value stops libbpf */
+	/* a map that changes without pause must not keep us here for ever:
+	 * give the caller back control every 20 ms (the rest stays queued) */
+	if ((w->st.events & 63) == 0 && now_ns(CLOCK_MONOTONIC) > w->budget_end)
+		return -ETIME;
+	return 0;
 }
 
 /* Processes the kernel could not report to us: re-read in full. */
@@ -981,8 +993,12 @@ int taskvma_watch_poll(struct taskvma_watch *w, int timeout_ms)
 	w->stop = 0;
 	w->delivered = 0;
 	if (w->mode == TASKVMA_WATCH_EVENTS) {
+		w->err = 0;
+		w->budget_end = now_ns(CLOCK_MONOTONIC) + 20000000;
 		err = ring_buffer__poll(w->rb, timeout_ms);
-		if (err < 0 && err != -EINTR && !w->stop)
+		if (w->err)
+			return w->err;
+		if (err < 0 && err != -EINTR && err != -ETIME && err != -ECANCELED)
 			return err;
 		if (!w->stop)
 			resync_lost(w);
@@ -1021,6 +1037,7 @@ int taskvma_watch_check(struct taskvma_watch *w, pid_t pid)
 		int err;
 
 		if (w->rb) {
+			w->budget_end = now_ns(CLOCK_MONOTONIC) + 20000000;
 			ring_buffer__consume(w->rb);
 			resync_lost(w);
 		}
@@ -1036,6 +1053,7 @@ int taskvma_watch_check(struct taskvma_watch *w, pid_t pid)
 		if (w->rb) {
 			/* an event for it since: the mirror may be ahead or behind
 			 * the snapshot; compare again */
+			w->budget_end = now_ns(CLOCK_MONOTONIC) + 20000000;
 			ring_buffer__consume(w->rb);
 			p = find(w, pid);
 			if (!p) {

@@ -2,10 +2,12 @@
 # `taskvma watch` against the kernel's own /proc/PID/maps: the churner fixture
 # maps a page of a file on SIGUSR1 and unmaps it on SIGUSR2; for each backend
 # the "+ LINE" and "- LINE" printed must be the line /proc showed while the
-# mapping existed, under "@ TIME pid PID: N changes" headers (--json: JSON
-# Lines with the same record).  Also: the process exiting, --duration (even
+# mapping existed, under "@ TIME pid PID (COMM) seq N mmap|munmap: N changes"
+# headers, after the snapshot ("= LINE", equal to /proc) (--json: JSON Lines
+# with the same records).  Also: the process exiting, --duration (even
 # shorter than --interval), SIGTERM, a map that changes all the time (no
-# change reported that did not happen), and bad input.
+# change reported that did not happen), --poll, and bad input.
+# (tests/cases/watch_seq.sh checks a whole scripted sequence.)
 # Runs on its own too: bash tests/cases/watch.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -84,22 +86,39 @@ cat >"$PY" <<'EOF'
 """Checks of `taskvma watch` output against lines read from /proc."""
 import json, re, sys, time, calendar
 
-HDR = re.compile(r'^@ (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z pid (\d+): (\d+) changes$')
+HDR = re.compile(r'^@ (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z pid (\d+) \((.*)\) seq (\d+) (\S+?)( resync)?: (\d+) (changes|mappings)$')
 
-def groups(path):
-    """[(time, pid, n, [lines])]; checks the layout."""
+EVENT = re.compile(r'^@ \S+Z pid \d+ \(.*\) seq \d+ (exec|exit|fork: child \d+)$')
+
+def groups(path, snapshot=False):
+    """[(time, pid, n, [lines])] of the change groups (snapshot=True: of the
+    snapshot groups); checks the layout."""
     out = []
     with open(path, 'rb') as f:
         for l in f.read().decode('utf-8', 'surrogateescape').split('\n')[:-1]:
             m = HDR.match(l)
+            if EVENT.match(l):
+                continue
             if m:
-                t = calendar.timegm(time.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S')) + int(m.group(2)) / 1000
-                out.append((t, int(m.group(3)), int(m.group(4)), []))
-            elif l[:2] in ('+ ', '- ') and out:
+                t = calendar.timegm(time.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S')) + int(m.group(2)) / 1e6
+                out.append((t, int(m.group(3)), int(m.group(8)), [], m.group(9) == 'mappings'))
+            elif l[:2] in ('+ ', '- ', '= ', '~ ', '> ') and out:
+                if (l[0] == '=') != out[-1][4]:
+                    raise SystemExit('line %r in a group of the other kind' % l)
                 out[-1][3].append(l)
             else:
-                raise SystemExit('line %r: neither a header nor "+ "/"- " after one' % l)
-    return out
+                raise SystemExit('line %r: neither a header nor a record after one' % l)
+    return [g[:4] for g in out if g[4] == snapshot]
+
+def cmd_snapshot(a):
+    """snapshot OUT MAPS: the only output is one snapshot group = MAPS."""
+    with open(a[1], 'rb') as f:
+        want = ['= ' + l for l in f.read().decode('utf-8', 'surrogateescape').split('\n')[:-1]]
+    if groups(a[0]):
+        raise SystemExit('changes printed: %r' % groups(a[0]))
+    gs = groups(a[0], True)
+    if len(gs) != 1 or gs[0][3] != want or gs[0][2] != len(want):
+        raise SystemExit('snapshot %r, /proc had %r' % (gs, want))
 
 def cmd_text(a):
     """text OUT PID LINE T0 T1: two groups, "+ LINE" then "- LINE", headers
@@ -116,6 +135,8 @@ def cmd_text(a):
             raise SystemExit('header time %.3f outside [%.3f, %.3f]' % (t, t0, t1))
     if gs[0][0] > gs[1][0]:
         raise SystemExit('header times go back')
+    if len(groups(a[0], True)) != 1:
+        raise SystemExit('not one snapshot group')
 
 def kernel_line(m):
     h = '%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'], m['offset'],
@@ -132,11 +153,12 @@ def cmd_json(a):
         raise ValueError('non-standard constant ' + c)
     with open(a[0], 'rb') as f:
         recs = [json.loads(l.decode('utf-8'), parse_constant=bad_const) for l in f.read().split(b'\n')[:-1]]
-    if [r.get('change') for r in recs] != ['added', 'removed']:
-        raise SystemExit('changes %r' % [r.get('change') for r in recs])
+    recs = [r for r in recs if r.get('event') != 'snapshot']
+    if [(r.get('event'), r.get('cause')) for r in recs] != [('added', 'mmap'), ('removed', 'munmap')]:
+        raise SystemExit('changes %r' % [(r.get('event'), r.get('cause')) for r in recs])
     for r in recs:
         m = r.get('mapping', {})
-        if set(r) != {'change', 'mapping'} or m.get('pid') != pid or m.get('comm') != comm:
+        if r.get('schema') != 'taskvma.watch/1' or r.get('pid') != pid or r.get('comm') != comm:
             raise SystemExit('record %r (pid %d, comm %r)' % (r, pid, comm))
         if kernel_line(m) != line:
             raise SystemExit('mapping formats as %r, /proc had %r' % (kernel_line(m), line))
@@ -169,7 +191,7 @@ def cmd_busy(a):
     print(n)
 
 if __name__ == '__main__':
-    {'text': cmd_text, 'json': cmd_json, 'busy': cmd_busy}[sys.argv[1]](sys.argv[2:])
+    {'text': cmd_text, 'json': cmd_json, 'busy': cmd_busy, 'snapshot': cmd_snapshot}[sys.argv[1]](sys.argv[2:])
 EOF
 wcheck() { python3 "$PY" "$@"; }
 
@@ -200,7 +222,7 @@ for b in $BACKENDS; do
 				wait_until 5 grep -qxF -- "+ $line" "$TMPD/out"
 		else
 			check "watch --backend=$b $mode: added record appears" \
-				wait_until 5 grep -q '"change":"added"' "$TMPD/out"
+				wait_until 5 grep -q '"event":"added"' "$TMPD/out"
 		fi
 		check "watch --backend=$b $mode: churner unmaps it" tell USR2 unmapped
 		end_watch 5
@@ -221,15 +243,18 @@ stop_churner
 
 # ---- how it ends ----------------------------------------------------------------
 for b in $BACKENDS; do
-	# the process exits: "pid N exited", exit 0, nothing on stdout
+	# the process exits: "pid N exited", exit 0, nothing on stdout but the
+	# snapshot
 	start_churner || { fail "watch: start churner" "see stderr"; continue; }
+	cp "/proc/$CPID/maps" "$TMPD/maps0"
 	start_watch "$TMPD/out" "$TMPD/err" --backend="$b" --interval=0.1 "$CPID"
 	stop_churner
 	end_watch 5
 	check_eq "watch --backend=$b: the process exiting ends it, exit 0" 0 "$WRC"
 	check_eq "watch --backend=$b: says the process exited" "taskvma: pid $CPID exited" \
 		"$(tail -n 1 "$TMPD/err")"
-	check_eq "watch --backend=$b: nothing changed, nothing printed" "" "$(cat "$TMPD/out")"
+	check "watch --backend=$b: nothing changed, only the snapshot (= /proc) printed" \
+		wcheck snapshot "$TMPD/out" "$TMPD/maps0"
 done
 start_churner || { fail "watch: start churner" "see stderr"; exit 0; }
 # Not before the duration (measured from before the start), and, with
@@ -257,9 +282,9 @@ stop_churner
 # printed happened (the busy thread's page), in an order that makes sense.
 # (bpf: such a process may not be readable at all: exit 6 at the start.)
 start_churner -b || { fail "watch: start churner -b" "see stderr"; exit 0; }
-for b in procmap procfs; do
+for b in procmap procfs "procfs --poll"; do
 	# 3 s: enough reads that a busy thread is caught in both states
-	"$TASKVMA" watch --backend="$b" --interval=0.05 --duration=3 "$CPID" >"$TMPD/out" 2>"$TMPD/err"
+	"$TASKVMA" watch --backend=$b --interval=0.05 --duration=3 "$CPID" >"$TMPD/out" 2>"$TMPD/err"
 	check_eq "watch --backend=$b busy map: exit 0" 0 $?
 	if n=$(wcheck busy "$TMPD/out" 2>&1); then
 		check "watch --backend=$b busy map: only real changes ($n seen)" test "$n" -ge 1
@@ -280,8 +305,10 @@ done
 for a in --count=abc --count=0 --count=-1 --count=2x --count=; do
 	expect_fail "watch $a -> 2" 2 "^taskvma: bad --count" timeout 10 "$TASKVMA" watch "$a" "$CPID"
 done
-expect_fail "watch two PIDs -> 2" 2 "^taskvma: watch needs exactly one PID" timeout 10 "$TASKVMA" watch "$CPID" "$CPID"
-expect_fail "watch no PID -> 2" 2 "^taskvma: watch needs exactly one PID" timeout 10 "$TASKVMA" watch --interval=1
+expect_fail "watch --all and a PID -> 2" 2 "^taskvma: watch needs PIDs, --all, --comm or --cgroup \\(one of them\\)" timeout 10 "$TASKVMA" watch --all "$CPID"
+expect_fail "watch no PID -> 2" 2 "^taskvma: watch needs PIDs, --all, --comm or --cgroup \\(one of them\\)" timeout 10 "$TASKVMA" watch --interval=1
+expect_fail "watch --comm=16-characters -> 2" 2 "^taskvma: bad --comm" timeout 10 "$TASKVMA" watch --comm=0123456789abcdef
+expect_fail "watch --check=0 -> 2" 2 "^taskvma: bad --check" timeout 10 "$TASKVMA" watch --check=0 "$CPID"
 expect_fail "watch PID 12x -> 2" 2 "^taskvma: invalid PID '12x'" timeout 10 "$TASKVMA" watch 12x
 expect_fail "watch --bogus -> 2" 2 "^taskvma: unknown option" timeout 10 "$TASKVMA" watch --bogus "$CPID"
 pid_max=$(cat /proc/sys/kernel/pid_max)

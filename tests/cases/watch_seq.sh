@@ -30,7 +30,7 @@ cat >"$PY" <<'PYEOF'
 """Checks of `taskvma watch` output against the fixture's /proc copies."""
 import json, re, sys
 
-HDR = re.compile(r'^@ (\S+) pid (\d+) \((.*)\) seq (\d+) (\S+?)( resync)?: (.*)$')
+HDR = re.compile(r'^@ (\S+) pid (\d+) \((.*)\) seq (\d+) (\S+?)( resync)?(?:: (.*))?$')
 STEPS = ['mmap', 'mprotect', 'mremap', 'munmap', 'brk']
 
 def start(l):
@@ -142,7 +142,7 @@ def cmd_text(a):
             raise SystemExit('after step %d the replay differs from /proc' % k)
         print('step %d %s: %d records = the /proc difference' % (k, cause, len(want)))
     g = gs[len(STEPS) + 1]
-    if g['cause'] != 'exec' or g['what'] != 'exec':
+    if g['cause'] != 'exec' or g['what'] is not None or g['recs']:
         raise SystemExit('after brk: %r, want the exec record' % g)
     for g in gs[len(STEPS) + 2:]:
         apply(st, g['recs'])
@@ -168,7 +168,7 @@ def cmd_json(a):
     want = []
     for g in groups(tout):
         if not g['recs']:
-            want.append((g['what'], g['cause'], None, None))
+            want.append((g['cause'], g['cause'], None, None))
         for k, x, y in g['recs']:
             want.append((kinds[k], g['cause'], y or x, x if k == '~' else None))
     got = []
