@@ -259,3 +259,4 @@ run_backend() {
 for b in bpf procmap procfs; do
 	run_backend "$b"
 done
+end_case
