@@ -12,7 +12,7 @@ BPF_CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL   ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip || echo true)
 CC        ?= gcc
-VERSION   := 0.1.0
+VERSION   := $(shell sed -n 's/^\#define TASKVMA_VERSION_STRING "\(.*\)"/\1/p' include/taskvma.h)
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 

@@ -30,6 +30,9 @@ extern "C" {
 
 #define TASKVMA_VERSION_MAJOR 0
 #define TASKVMA_VERSION_MINOR 1
+#define TASKVMA_VERSION_PATCH 0
+/* The Makefile reads the version from this line (one place). */
+#define TASKVMA_VERSION_STRING "0.1.0"
 
 #define TASKVMA_API __attribute__((visibility("default")))
 
@@ -127,6 +130,9 @@ TASKVMA_API const char *taskvma_backend_reason(const struct taskvma *tv);
 TASKVMA_API const char *taskvma_last_error(const struct taskvma *tv);
 /* Short description of an error code returned by this library. */
 TASKVMA_API const char *taskvma_strerror(int err);
+/* The library's version at run time, "MAJOR.MINOR.PATCH" (compare with
+ * TASKVMA_VERSION_STRING, the header's).  Thread-safe: a constant. */
+TASKVMA_API const char *taskvma_version(void);
 
 /* ---- queries ---------------------------------------------------------- */
 

@@ -22,28 +22,78 @@ enum cli_exit {
 	EXIT_UNSUPPORTED = 7, /* requested backend / feature unavailable here */
 };
 
-/* Options every subcommand accepts (parsed with cli_common_opt). */
+/* Process selection, the same on every command that takes processes
+ * (docs/cli.md "Selecting processes"): -p/--pid (repeatable, or a comma
+ * list; operands that are PIDs add to it), -c/--comm, -g/--cgroup,
+ * -u/--uid.  The filters (comm, cgroup, uid) AND together and apply to the
+ * PIDs given, or to every process when none is given. */
+struct cli_sel {
+	pid_t *pids;
+	size_t npids;
+	const char *comm;
+	const char *cgroup_arg;	/* as given */
+	char *cgroup;		/* normalised when resolved: "/a/b" as in /proc/PID/cgroup */
+	uid_t uid;
+	bool has_uid;
+};
+
+/* Options every subcommand accepts (parsed by cli_getopt). */
 struct cli_global {
 	int verbose;
 	enum taskvma_backend backend;
+	struct cli_sel sel;
 };
 
+/* The common options: in every command's longopts (CLI_COMMON_SHORTOPTS is
+ * added to its short options by cli_getopt). */
 #define CLI_COMMON_LONGOPTS                                   \
 	{ "verbose", no_argument, NULL, 'v' },                \
 	{ "backend", required_argument, NULL, 'B' },          \
-	{ "help", no_argument, NULL, 'h' }
-#define CLI_COMMON_SHORTOPTS "vh"
+	{ "help", no_argument, NULL, 'h' },                   \
+	{ "version", no_argument, NULL, 'V' }
+#define CLI_COMMON_SHORTOPTS "vhV"
+/* The selection options, in the commands that take processes. */
+#define CLI_SEL_LONGOPTS                                      \
+	{ "pid", required_argument, NULL, 'p' },              \
+	{ "comm", required_argument, NULL, 'c' },             \
+	{ "cgroup", required_argument, NULL, 'g' },           \
+	{ "uid", required_argument, NULL, 'u' }
+#define CLI_SEL_SHORTOPTS "p:c:g:u:"
 
-/* Handle a common option; returns 1 if handled, 0 if not, -1 on error
- * (message printed, caller exits EXIT_USAGE). */
+/* Handle a common or selection option; returns 1 if handled, 0 if not, -1
+ * on error (message printed, caller exits EXIT_USAGE). */
 int cli_common_opt(int c, const char *arg, struct cli_global *g);
-/* getopt_long() for subcommand CMD, options in order (stops at the first
- * operand): -v and --backend are handled here; returns the command's next
- * option ('h' for its own usage), -1 at the end, or '?' once the one-line
- * error is printed (unknown option, missing argument, bad backend): the
- * caller exits EXIT_USAGE. */
+/* getopt_long() for subcommand CMD (argv[0] is the command's name), in GNU
+ * order: options anywhere, "--" ends them, "--opt=value" and "--opt value"
+ * alike.  -v, --backend, --version and the selection options are handled
+ * here; returns the command's next option ('h' for its own usage), -1 at
+ * the end (operands from optind on), or '?' once the one-line error is
+ * printed (unknown option with a "did you mean", missing value, bad
+ * backend): the caller exits EXIT_USAGE. */
 int cli_getopt(int argc, char **argv, const char *cmd, const char *shortopts,
 	       const struct option *longopts, struct cli_global *g);
+
+/* A duration: a number with a unit, ms, s, m or h ("500ms", "2s", "1.5m");
+ * a bare number is seconds.  > 0 and at most a year.  Returns 0 or -EINVAL. */
+int cli_parse_duration(const char *s, double *seconds);
+/* The closest of names[] (n of them) to s, when close enough to be a
+ * likely typo (edit distance <= 2, or a prefix), else NULL. */
+const char *cli_did_you_mean(const char *s, const char *const *names, size_t n);
+
+/* Selection (select.c).  True when a filter (comm, cgroup, uid) is set. */
+bool cli_sel_filtered(const struct cli_sel *s);
+/* -p, -c, -g, -u: 1 handled, 0 not a selection option, -1 error printed. */
+int cli_sel_opt(int c, const char *arg, struct cli_sel *s);
+/* Operands as PIDs: added to s->pids (error printed, EXIT_USAGE). */
+int cli_sel_add_operands(struct cli_sel *s, int n, char **args);
+/* The processes selected: the PIDs given that pass the filters, or every
+ * process that does (from /proc) when none was given.  *out (free it),
+ * *n; returns 0 or an exit code with the error printed. */
+int cli_sel_resolve(struct cli_sel *s, pid_t **out, size_t *n);
+/* For commands that take one process: the single PID selected (error
+ * printed when none or several match). */
+int cli_sel_one(struct cli_sel *s, const char *cmd, pid_t *pid);
+void cli_sel_free(struct cli_sel *s);
 
 /* "taskvma: <msg>\n" on stderr, one line. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -53,9 +103,6 @@ int cli_exit_code(int err);
 int cli_open(const struct cli_global *g, struct taskvma **tv);
 /* Strict PID parse: decimal, > 0, fits pid_t.  Returns 0 or -EINVAL. */
 int cli_parse_pid(const char *s, pid_t *out);
-/* Parse all PIDs before anything runs: *pids (free it) or an exit code
- * with the error printed. */
-int cli_parse_pids(int n, char **args, pid_t **pids);
 /* Strict hex address ("0x" optional).  Returns 0 or -EINVAL. */
 int cli_parse_addr(const char *s, uint64_t *out);
 /* JSON string output with escaping. */

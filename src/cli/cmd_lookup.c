@@ -8,6 +8,7 @@
 
 static const char lookup_usage[] =
 	"Usage: taskvma lookup [OPTIONS] PID [ADDR...|-]\n"
+	"       taskvma lookup [OPTIONS] -p PID [ADDR...|-]\n"
 	"For each address, in input order: the address, the offset of the address\n"
 	"in the mapped file, the file's GNU build ID, and the /proc/PID/maps line\n"
 	"of the mapping; or 'not mapped'.  Without ADDR (or with -), addresses are\n"
@@ -22,6 +23,8 @@ static const char lookup_usage[] =
 	"      INPUT malformed:bad-address\n"
 	"\n"
 	"  -j, --json           one JSON document (docs/json.md)\n"
+	"  -p, --pid=PID        the process (then every operand is an address); or the\n"
+	"                       one selected by -c, --comm, -g, --cgroup, -u, --uid\n"
 	"      --hex            bare addresses are hex (as /proc and perf print them)\n"
 	"      --no-build-id    leave build IDs out (no file is read)\n"
 	"      --build-id-from=auto|kernel|file   default auto: PROCMAP_QUERY, else the file\n"
@@ -146,6 +149,7 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_SEL_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "hex", no_argument, NULL, OPT_HEX },
 		{ "no-build-id", no_argument, NULL, OPT_NO_BID },
@@ -162,7 +166,7 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 	int opt, r, err, ret = EXIT_OK;
 	pid_t pid;
 
-	while ((opt = cli_getopt(argc, argv, "lookup", "j", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "lookup", CLI_SEL_SHORTOPTS "j", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(lookup_usage, stdout); return EXIT_OK;
 		case 'j': json = true; break;
@@ -178,27 +182,30 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind < 1) {
-		cli_err("lookup needs a PID (and addresses, or them on standard input)");
-		return EXIT_USAGE;
+	/* the first operand is the PID unless a selection option named it */
+	if (!g->sel.npids && !cli_sel_filtered(&g->sel)) {
+		if (argc - optind < 1) {
+			cli_err("lookup needs a PID (and addresses, or them on standard input)");
+			return EXIT_USAGE;
+		}
+		if ((r = cli_sel_add_operands(&g->sel, 1, argv + optind++)))
+			return r;
 	}
-	if (cli_parse_pid(argv[optind], &pid)) {
-		cli_err("invalid PID '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (argc - optind == 1 || (argc - optind == 2 && !strcmp(argv[optind + 1], "-"))) {
+	if ((r = cli_sel_one(&g->sel, "lookup", &pid)))
+		return r;
+	if (argc - optind == 0 || (argc - optind == 1 && !strcmp(argv[optind], "-"))) {
 		if (read_stdin(&ins, &nin)) {
 			ret = EXIT_FAIL;
 			goto out;
 		}
 	} else {
-		ncap = (size_t)(argc - optind - 1);
+		ncap = (size_t)(argc - optind);
 		ins = calloc(ncap, sizeof(*ins));
 		if (!ins) {
 			cli_err("out of memory");
 			return EXIT_FAIL;
 		}
-		for (int i = optind + 1; i < argc; i++, nin++) {
+		for (int i = optind; i < argc; i++, nin++) {
 			ins[nin].text = strdup(argv[i]);
 			ins[nin].len = strlen(argv[i]);
 			if (!ins[nin].text) {

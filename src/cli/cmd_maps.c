@@ -12,13 +12,20 @@ static const char maps_usage[] =
 	"Print memory maps exactly as /proc/PID/maps does (byte for byte), or as JSON.\n"
 	"A map is printed only when it was read completely; otherwise an error says why.\n"
 	"\n"
+	"Which processes: PIDs, --all, or (on their own or with PIDs):\n"
 	"  -a, --all            every process (kernel threads and vanished processes skipped)\n"
-	"  -j, --json           one JSON document (docs/json.md)\n"
-	"  -p, --perms=PAT      permissions like /proc's field, '?' = any: ??x? rw-p r?-?\n"
+	"  -p, --pid=PID[,PID]  these processes (as operands)\n"
+	"  -c, --comm=COMM      processes whose comm is COMM\n"
+	"  -g, --cgroup=PATH    processes in this cgroup v2 or below\n"
+	"  -u, --uid=USER       processes of this real uid (number or name)\n"
+	"Which mappings:\n"
+	"  -P, --perms=PAT      permissions like /proc's field, '?' = any: ??x? rw-p r?-?\n"
 	"      --file           only file-backed mappings\n"
 	"      --anon           only mappings without a file\n"
 	"  -r, --range=LO-HI    only mappings that overlap [LO, HI) (hex addresses)\n"
-	"  -n, --name=GLOB      only mappings whose name matches GLOB (fnmatch)\n"
+	"  -N, --name=GLOB      only mappings whose name matches GLOB (fnmatch)\n"
+	"Output:\n"
+	"  -j, --json           one JSON document (docs/json.md)\n"
 	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
 	"  -v, --verbose        backend choice, retries, skipped processes\n"
 	"\n"
@@ -112,6 +119,10 @@ static int v_end(void *arg, pid_t pid, int err)
 		c->skipped_denied++;
 		return 0;
 	}
+	/* a selected process that exited or is a kernel thread: skipped as in
+	 * --all (visit_all never delivers these) */
+	if (c->all && (err == -ESRCH || err == -ENOENT))
+		return 0;
 	if (c->all || !taskvma_last_error(c->tv)[0])
 		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid,
 			 err == -EAGAIN ? "map changed during every walk; not printed (incomplete)"
@@ -135,29 +146,32 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_SEL_LONGOPTS,
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "perms", required_argument, NULL, 'p' },
+		{ "perms", required_argument, NULL, 'P' },
 		{ "file", no_argument, NULL, 'F' },
 		{ "anon", no_argument, NULL, 'A' },
 		{ "range", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'n' },
+		{ "name", required_argument, NULL, 'N' },
 		{},
 	};
 	struct taskvma_query q = { .sz = sizeof(q) };
 	struct maps_ctx c = {};
 	bool all = false, json = false, file = false, anon = false;
 	pid_t *pids = NULL;
-	int npids = 0, opt, r, ret = EXIT_OK;
+	size_t npids = 0;
+	bool sel;
+	int opt, r, ret = EXIT_OK;
 
-	while ((opt = cli_getopt(argc, argv, "maps", "ajp:r:n:", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "maps", CLI_SEL_SHORTOPTS "ajP:r:N:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(maps_usage, stdout); return EXIT_OK;
 		case 'a': all = true; break;
 		case 'j': json = true; break;
 		case 'F': file = true; break;
 		case 'A': anon = true; break;
-		case 'p':
+		case 'P':
 			if (parse_perms(optarg, &q.perm_set, &q.perm_clear)) {
 				cli_err("bad --perms '%s': 4 characters like ??x? or rw-p", optarg);
 				return EXIT_USAGE;
@@ -169,7 +183,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'n': q.name_glob = optarg; break;
+		case 'N': q.name_glob = optarg; break;
 		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
@@ -182,24 +196,35 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		q.kinds = 1u << TASKVMA_KIND_FILE;
 	if (anon)
 		q.kinds = ~(1u << TASKVMA_KIND_FILE) & 0x3f;
-	if (all && optind < argc) {
+	/* all PIDs are checked before anything is printed */
+	if ((r = cli_sel_add_operands(&g->sel, argc - optind, argv + optind)))
+		return r;
+	if (all && g->sel.npids) {
 		cli_err("--all takes no PID");
 		return EXIT_USAGE;
 	}
-	if (!all && optind >= argc) {
-		cli_err("maps needs a PID or --all (see taskvma maps --help)");
+	/* --comm, --cgroup, --uid: the processes that match, read like --all */
+	sel = cli_sel_filtered(&g->sel);
+	if (!all && !sel && !g->sel.npids) {
+		cli_err("maps needs a PID, a selection or --all (see taskvma help maps)");
 		return EXIT_USAGE;
 	}
-	/* all PIDs are checked before anything is printed */
-	if ((r = cli_parse_pids(argc - optind, argv + optind, &pids)))
-		return r;
-	npids = argc - optind;
+	if (sel) {
+		if ((r = cli_sel_resolve(&g->sel, &pids, &npids)))
+			return r;
+		all = false;
+	} else if (!all) {
+		pids = g->sel.pids;
+		npids = g->sel.npids;
+		g->sel.pids = NULL;
+	}
 	if ((r = cli_open(g, &c.tv))) {
 		free(pids);
 		return r;
 	}
 	c.verbose = g->verbose;
-	out_begin(&c.out, stdout, json, all || npids > 1, taskvma_backend_name(taskvma_backend(c.tv)));
+	out_begin(&c.out, stdout, json, all || sel || npids > 1,
+		  taskvma_backend_name(taskvma_backend(c.tv)));
 	if (all) {
 		struct taskvma_all_stats st = { .sz = sizeof(st) };
 		int err;
@@ -223,8 +248,13 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 				(unsigned long long)st.kernel_threads, (unsigned long long)st.vanished,
 				(unsigned long long)st.torn);
 	} else {
-		for (int i = 0; i < npids; i++)
+		/* a selection is read like --all: vanished and unreadable processes skipped */
+		c.all = sel;
+		for (size_t i = 0; i < npids; i++)
 			taskvma_visit(c.tv, pids[i], &q, &maps_visitor, &c);
+		if (c.skipped_denied)
+			cli_err("skipped %llu process%s: permission denied",
+				(unsigned long long)c.skipped_denied, c.skipped_denied == 1 ? "" : "es");
 	}
 	out_end(&c.out);
 	ret = c.worst;

@@ -19,7 +19,11 @@ static const char scan_usage[] =
 	"  stack-exec    executable [stack]\n"
 	"  heap-exec     executable [heap]\n"
 	"\n"
-	"  -r, --rules=LIST     comma-separated rules to apply\n"
+	"  -R, --rules=LIST     comma-separated rules to apply\n"
+	"  -p, --pid=PID[,PID]  these processes (as operands)\n"
+	"  -c, --comm=COMM      processes whose comm is COMM\n"
+	"  -g, --cgroup=PATH    processes in this cgroup v2 or below\n"
+	"  -u, --uid=USER       processes of this real uid (number or name)\n"
 	"  -j, --json           one JSON document\n"
 	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
 	"\n"
@@ -41,7 +45,7 @@ struct finding {
 struct scan_ctx {
 	struct taskvma *tv;
 	uint32_t rules;
-	bool json, all;
+	bool json, all, sel;
 	pid_t pid;
 	char comm[16];
 	struct finding *f;
@@ -142,10 +146,12 @@ static int s_end(void *arg, pid_t pid, int err)
 		return 0;
 	}
 	drop(c);
-	if (c->all && (err == -EACCES || err == -EPERM)) {
+	if ((c->all || c->sel) && (err == -EACCES || err == -EPERM)) {
 		c->denied++;
 		return 0;
 	}
+	if (c->sel && (err == -ESRCH || err == -ENOENT))
+		return 0;
 	snprintf(msg, sizeof(msg), "%s", taskvma_last_error(c->tv)[0] && !c->all
 		 ? taskvma_last_error(c->tv) : "");
 	if (!msg[0])
@@ -184,8 +190,9 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_SEL_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
-		{ "rules", required_argument, NULL, 'r' },
+		{ "rules", required_argument, NULL, 'R' },
 		{},
 	};
 	static const struct taskvma_visitor vis = {
@@ -197,14 +204,16 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 	/* only executable mappings are suspicious: filter in the kernel */
 	struct taskvma_query q = { .sz = sizeof(q), .perm_set = TASKVMA_PERM_EXEC, .no_gate = 1 };
 	struct scan_ctx c = { .rules = TASKVMA_SUSPECT_ALL };
-	pid_t *pids;
-	int npids = 0, opt, r, err = 0;
+	pid_t *pids = NULL;
+	size_t npids = 0;
+	bool sel;
+	int opt, r, err = 0;
 
-	while ((opt = cli_getopt(argc, argv, "scan", "jr:", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "scan", CLI_SEL_SHORTOPTS "jR:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(scan_usage, stdout); return EXIT_OK;
 		case 'j': c.json = true; break;
-		case 'r':
+		case 'R':
 			if (parse_rules(optarg, &c.rules)) {
 				cli_err("bad --rules '%s' (see taskvma scan --help)", optarg);
 				return EXIT_USAGE;
@@ -214,14 +223,24 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 			return EXIT_USAGE;
 		}
 	}
-	if ((r = cli_parse_pids(argc - optind, argv + optind, &pids)))
+	if ((r = cli_sel_add_operands(&g->sel, argc - optind, argv + optind)))
 		return r;
-	npids = argc - optind;
+	/* --comm, --cgroup, --uid: the processes that match, skipped like in a
+	 * whole-machine scan when they vanish or may not be read */
+	sel = cli_sel_filtered(&g->sel);
+	if (sel && (r = cli_sel_resolve(&g->sel, &pids, &npids)))
+		return r;
+	if (!sel) {
+		pids = g->sel.pids;
+		npids = g->sel.npids;
+		g->sel.pids = NULL;
+	}
 	if ((r = cli_open(g, &c.tv))) {
 		free(pids);
 		return r;
 	}
-	c.all = npids == 0;
+	c.all = !sel && npids == 0;
+	c.sel = sel;
 	/* errors go to stderr, and with --json also to "errors", as for maps */
 	memset(&c.errs, 0, sizeof(c.errs));
 	c.errs.json = c.json;
@@ -232,7 +251,7 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 
 		err = taskvma_visit_all(c.tv, &q, &vis, &c, &st);
 	} else {
-		for (int i = 0; i < npids; i++)
+		for (size_t i = 0; i < npids; i++)
 			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
 	}
 	if (c.json)

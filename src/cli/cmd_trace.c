@@ -2,7 +2,6 @@
 /* taskvma trace: capture a process's map, in the kernel, when an event fires.
  * Thin over taskvma_trace_* (src/lib/trace.c). */
 #include <errno.h>
-#include <math.h>	/* isfinite */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@ static const char trace_usage[] =
 	"                       whatever its handler; faults show the address (si_addr)\n"
 	"\n"
 	"Which processes (one of, default every process):\n"
+	"  -o, --on=EVENT       the event (may be repeated)\n"
 	"  -p, --pid=PID        this process (a thread id selects its process)\n"
 	"  -c, --comm=NAME      tasks whose comm is NAME (at most 15 bytes)\n"
 	"  -g, --cgroup=PATH    tasks in this cgroup v2 or below (path absolute or relative\n"
@@ -37,7 +37,7 @@ static const char trace_usage[] =
 	"Options:\n"
 	"  -e, --every          capture every time (default: once per process and event)\n"
 	"  -n, --count=N        stop after N captures (N >= 1)\n"
-	"  -d, --duration=SECS  stop after SECS seconds (fractions allowed)\n"
+	"  -d, --duration=DUR   stop after DUR (500ms, 2s, 5m, 1h; a bare number is seconds)\n"
 	"  -j, --json           one JSON object per capture, one per line (docs/trace.md)\n"
 	"      --no-gate        leave out the [vsyscall] line\n"
 	"  -b, --buffer-size=N  ring buffer bytes, power of 2, K/M suffix (default 4M)\n"
@@ -55,7 +55,7 @@ static const char trace_usage[] =
 	"  taskvma trace --on syscall=mmap --pid 1234 --count 1\n"
 	"  taskvma trace --on exec --comm myjob --json\n"
 	"  taskvma trace --on exit --cgroup system.slice/foo.service --every\n"
-	"  taskvma trace --on signal=SEGV --duration 3600     # the map at each crash\n"
+	"  taskvma trace --on signal=SEGV --duration 1h       # the map at each crash\n"
 	"  taskvma trace --on signal --on exit --pid 1234\n";
 
 static volatile sig_atomic_t stop_sig;
@@ -387,9 +387,7 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 {
 	static const struct option longopts[] = {
 		{ "on", required_argument, NULL, 'o' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "comm", required_argument, NULL, 'c' },
-		{ "cgroup", required_argument, NULL, 'g' },
+		CLI_SEL_LONGOPTS,
 		{ "every", no_argument, NULL, 'e' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -410,33 +408,12 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 	double duration = 0;
 	struct timespec t0, now;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "o:p:c:g:en:d:jb:" CLI_COMMON_SHORTOPTS, longopts,
-				  NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "trace", CLI_SEL_SHORTOPTS "o:en:d:jb:", longopts, g)) !=
+	       -1) {
 		switch (opt) {
 		case 'o':
 			if (parse_on(optarg, &o, &sys, &nsys))
 				goto usage;
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &o.pid)) {
-				cli_err("invalid pid '%s'", optarg);
-				goto usage;
-			}
-			nsel++;
-			break;
-		case 'c':
-			if (!optarg[0] || strlen(optarg) > 15) {
-				cli_err("--comm '%s': a comm is 1 to 15 bytes", optarg);
-				goto usage;
-			}
-			o.comm = optarg;
-			nsel++;
-			break;
-		case 'g':
-			o.cgroup = optarg;
-			nsel++;
 			break;
 		case 'e':
 			o.every = 1;
@@ -447,18 +424,12 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 				goto usage;
 			}
 			break;
-		case 'd': {
-			char *end;
-
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(duration > 0) || !isfinite(duration) ||
-			    duration > 1e9) {
-				cli_err("--duration '%s': a number of seconds, more than 0", optarg);
+		case 'd':
+			if (cli_parse_duration(optarg, &duration)) {
+				cli_err("--duration '%s': a duration more than 0 (500ms, 2s, 5m)", optarg);
 				goto usage;
 			}
 			break;
-		}
 		case 'j':
 			c.json = 1;
 			break;
@@ -475,26 +446,20 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 			fputs(trace_usage, stdout);
 			free(sys);
 			return EXIT_OK;
-		case '?':
-			if (optopt)
-				cli_err("option '-%c' unknown or missing its argument (see taskvma trace --help)",
-					optopt);
-			else
-				cli_err("unknown option '%s' (see taskvma trace --help)", argv[optind - 1]);
+		default:	/* '?': cli_getopt() said why */
 			goto usage;
-		case ':':
-			cli_err("option '%s' needs an argument", argv[optind - 1]);
-			goto usage;
-		default:
-			r = cli_common_opt(opt, optarg, g);
-			if (r < 0)
-				goto usage;
-			if (r == 0) {
-				cli_err("unknown option (see taskvma trace --help)");
-				goto usage;
-			}
 		}
 	}
+	/* the selection, in the kernel: one of pid, comm, cgroup */
+	nsel = (g->sel.npids > 0 ? (int)g->sel.npids : 0) + !!g->sel.comm + !!g->sel.cgroup;
+	if (g->sel.has_uid) {
+		cli_err("trace selects by --pid, --comm or --cgroup, not --uid");
+		goto usage;
+	}
+	if (g->sel.npids)
+		o.pid = g->sel.pids[0];
+	o.comm = g->sel.comm;
+	o.cgroup = g->sel.cgroup_arg;
 	verbosity = g->verbose;
 	if (optind < argc) {
 		cli_err("unexpected argument '%s' (see taskvma trace --help)", argv[optind]);

@@ -19,17 +19,20 @@ static const char watch_usage[] =
 	"(said once on stderr).\n"
 	"\n"
 	"  -a, --all            every process, those started later too\n"
-	"      --comm=NAME      processes named NAME (now, and when they exec or change)\n"
-	"      --cgroup=PATH    processes in this cgroup v2 or below it\n"
+	"  -p, --pid=PID[,PID]  these processes (as operands)\n"
+	"  -c, --comm=NAME      processes named NAME (now, and when they exec or change)\n"
+	"  -g, --cgroup=PATH    processes in this cgroup v2 or below it\n"
+	"  -u, --uid=USER       processes of this real uid (those running at the start)\n"
 	"  -f, --follow         watch the children of watched processes too\n"
 	"  -j, --json           JSON Lines, schema taskvma.watch/1 (docs/watch.md)\n"
 	"      --no-snapshot    leave out the initial maps\n"
-	"      --check=SEC      every SEC seconds compare each mirrored map with a fresh\n"
-	"                       read; differences are \"drift\" records\n"
+	"      --check=DUR      every DUR compare each mirrored map with a fresh read;\n"
+	"                       differences are \"drift\" records\n"
 	"      --poll           re-read every --interval instead of kernel events\n"
-	"  -i, --interval=SEC   polling interval (default 1, decimals allowed)\n"
-	"  -c, --count=N        stop after N groups of changes\n"
-	"  -d, --duration=SEC   stop after SEC seconds\n"
+	"  -i, --interval=DUR   polling interval (default 1s; 500ms, 2s; a bare number\n"
+	"                       is seconds)\n"
+	"  -n, --count=N        stop after N groups of changes\n"
+	"  -d, --duration=DUR   stop after DUR (500ms, 2s, 5m, 1h)\n"
 	"      --backend=NAME   how maps are read: auto (default), bpf, procmap, procfs\n"
 	"\n"
 	"Ends with exit 0 at Ctrl-C, SIGTERM, --count, --duration, or when every PID\n"
@@ -47,7 +50,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-enum { OPT_COMM = 256, OPT_CGROUP, OPT_NOSNAP, OPT_CHECK, OPT_POLL };
+enum { OPT_NOSNAP = 256, OPT_CHECK, OPT_POLL };
 
 struct wctx {
 	bool json, by_pid;
@@ -59,18 +62,6 @@ struct wctx {
 	size_t cap, cap2;
 	int werr;	/* a write failed */
 };
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	/* !(v > 0): NaN too */
-	if (end == s || *end || !(v > 0) || v > 86400 * 365)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 static double mono_now(void)
 {
@@ -240,13 +231,12 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "follow", no_argument, NULL, 'f' },
-		{ "comm", required_argument, NULL, OPT_COMM },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		CLI_SEL_LONGOPTS,
 		{ "no-snapshot", no_argument, NULL, OPT_NOSNAP },
 		{ "check", required_argument, NULL, OPT_CHECK },
 		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
 		{},
 	};
@@ -256,39 +246,38 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	struct taskvma_watch *w = NULL;
 	double duration = 0, check = 0, t0, next_check = 0;
 	pid_t *pids = NULL;
-	int npids, opt, r, err, ret = EXIT_OK;
+	size_t npids = 0;
+	int opt, r, err, ret = EXIT_OK;
 	char *end;
 
 	wo.poll_interval = 1;
-	while ((opt = cli_getopt(argc, argv, "watch", "jafi:c:d:", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "watch", CLI_SEL_SHORTOPTS "jafi:n:d:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(watch_usage, stdout); return EXIT_OK;
 		case 'j': c.json = true; break;
 		case 'a': wo.all = 1; break;
 		case 'f': wo.follow_forks = 1; break;
-		case OPT_COMM: wo.comm = optarg; break;
-		case OPT_CGROUP: wo.cgroup = optarg; break;
 		case OPT_NOSNAP: wo.no_snapshot_records = 1; break;
 		case OPT_POLL: wo.force_poll = 1; break;
 		case OPT_CHECK:
-			if (parse_seconds(optarg, &check)) {
-				cli_err("bad --check '%s': seconds > 0", optarg);
+			if (cli_parse_duration(optarg, &check)) {
+				cli_err("bad --check '%s': a duration > 0 (500ms, 2s, 1m)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'i':
-			if (parse_seconds(optarg, &wo.poll_interval)) {
-				cli_err("bad --interval '%s': seconds > 0", optarg);
+			if (cli_parse_duration(optarg, &wo.poll_interval)) {
+				cli_err("bad --interval '%s': a duration > 0 (500ms, 2s, 1m)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
-			if (parse_seconds(optarg, &duration)) {
-				cli_err("bad --duration '%s': seconds > 0", optarg);
+			if (cli_parse_duration(optarg, &duration)) {
+				cli_err("bad --duration '%s': a duration > 0 (500ms, 2s, 5m)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'c':
+		case 'n':
 			c.count = strtol(optarg, &end, 10);
 			if (*end || end == optarg || c.count <= 0) {
 				cli_err("bad --count '%s': a number > 0", optarg);
@@ -299,17 +288,30 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 			return EXIT_USAGE;
 		}
 	}
-	npids = argc - optind;
+	if ((r = cli_sel_add_operands(&g->sel, argc - optind, argv + optind)))
+		return r;
+	if (g->sel.has_uid) {
+		/* the library follows --comm and --cgroup as processes come and
+		 * go; --uid is resolved here, once (with the other filters) */
+		if ((r = cli_sel_resolve(&g->sel, &pids, &npids)))
+			return r;
+		if (!npids) {
+			cli_err("watch: no process matches the selection");
+			return EXIT_NOPROC;
+		}
+	} else {
+		wo.comm = g->sel.comm;
+		wo.cgroup = g->sel.cgroup_arg;
+		pids = g->sel.pids;
+		npids = g->sel.npids;
+		g->sel.pids = NULL;
+		g->sel.npids = 0;
+	}
 	if ((wo.all != 0) + (wo.comm != NULL) + (wo.cgroup != NULL) + (npids > 0) != 1) {
 		cli_err("watch needs PIDs, --all, --comm or --cgroup (one of them)");
+		free(pids);
 		return EXIT_USAGE;
 	}
-	if (wo.comm && (!wo.comm[0] || strlen(wo.comm) > 15)) {
-		cli_err("bad --comm '%s': 1 to 15 characters", wo.comm);
-		return EXIT_USAGE;
-	}
-	if (npids && (r = cli_parse_pids(npids, argv + optind, &pids)))
-		return r;
 	c.by_pid = npids > 0;
 	read_identity(&c);
 	if ((r = cli_open(g, &tv))) {
@@ -332,7 +334,7 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 			taskvma_watch_reason(w));
 	else if (g->verbose)
 		fprintf(stderr, "taskvma: %s\n", taskvma_watch_reason(w));
-	for (int i = 0; i < npids; i++) {
+	for (size_t i = 0; i < npids; i++) {
 		const struct taskvma_vma *v;
 		size_t n;
 
@@ -356,7 +358,8 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 			ret = cli_exit_code(err);
 			goto out;
 		}
-		fprintf(stderr, "taskvma: watching %zu processes\n", taskvma_watch_count(w));
+		fprintf(stderr, "taskvma: watching %zu process%s\n", taskvma_watch_count(w),
+			taskvma_watch_count(w) == 1 ? "" : "es");
 	}
 	if (fflush(stdout))
 		c.werr = errno;

@@ -20,12 +20,18 @@ static const char usage[] =
 	"  watch PID               print mappings as they appear and go away\n"
 	"  trace --on EVENT ...    capture a process's map when an event fires\n"
 	"  features                what this kernel supports, and the backend auto picks\n"
+	"  help [COMMAND]          this help, or a command's\n"
 	"\n"
-	"Options (every command):\n"
-	"  --backend=auto|bpf|procmap|procfs   where VMAs come from (default auto:\n"
+	"Options (every command, before or after its name; options and operands in\n"
+	"any order, \"--\" ends the options, \"--opt=VALUE\" or \"--opt VALUE\"):\n"
+	"      --backend=auto|bpf|procmap|procfs   where VMAs come from (default auto:\n"
 	"                          BPF, else PROCMAP_QUERY, else /proc/PID/maps text)\n"
 	"  -v, --verbose           say what happens (-vv: libbpf's messages too)\n"
-	"  -h, --help              help for a command: taskvma COMMAND --help\n"
+	"  -h, --help              help for a command: taskvma help COMMAND\n"
+	"  -V, --version           the version of taskvma and of its library\n"
+	"Selecting processes (maps, lookup, scan, watch, trace):\n"
+	"  -p, --pid=PID[,PID]     these processes    -c, --comm=COMM  with this comm\n"
+	"  -g, --cgroup=PATH       in this cgroup v2  -u, --uid=USER   with this real uid\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 permission denied,\n"
 	"  5 kernel thread or zombie, 6 map changed during every walk (incomplete),\n"
@@ -35,12 +41,14 @@ static const char usage[] =
 	"  taskvma maps $$                   # same bytes as cat /proc/$$/maps\n"
 	"  taskvma maps --all --json         # every process, one JSON document\n"
 	"  taskvma maps --perms=??x? --all   # executable mappings of every process\n"
+	"  taskvma maps -c sshd --summary    # one line per sshd process\n"
 	"  taskvma lookup 1234 0x7f3a5c000000\n"
 	"  taskvma scan --rules=wx,memfd-exec\n"
-	"  taskvma watch --interval=0.2 1234\n"
+	"  taskvma watch --interval=200ms 1234\n"
 	"  taskvma trace --on exit --comm myjob\n"
-	"  taskvma features --json\n";
-
+	"  taskvma features --json\n"
+	"\n"
+	"Manual: man taskvma; the grammar in full: docs/cli.md.\n";
 
 static int verbosity;
 
@@ -83,6 +91,12 @@ int cli_exit_code(int err)
 	return EXIT_FAIL;
 }
 
+static int print_version(void)
+{
+	printf("taskvma %s (libtaskvma %s)\n", TASKVMA_VERSION_STRING, taskvma_version());
+	return EXIT_OK;
+}
+
 int cli_common_opt(int c, const char *arg, struct cli_global *g)
 {
 	switch (c) {
@@ -92,32 +106,147 @@ int cli_common_opt(int c, const char *arg, struct cli_global *g)
 		return 1;
 	case 'B':
 		if (taskvma_backend_parse(arg, &g->backend)) {
-			cli_err("unknown backend '%s' (auto, bpf, procmap, procfs)", arg);
+			static const char *const names[] = { "auto", "bpf", "procmap", "procfs" };
+			const char *dym = cli_did_you_mean(arg, names, 4);
+
+			cli_err("unknown backend '%s'%s%s%s (auto, bpf, procmap, procfs)", arg,
+				dym ? "; did you mean " : "", dym ? dym : "", dym ? "?" : "");
 			return -1;
 		}
 		return 1;
+	case 'V':
+		fflush(stdout);
+		exit(print_version() || fflush(stdout) || ferror(stdout) ? EXIT_FAIL : EXIT_OK);
 	}
-	return 0;
+	return cli_sel_opt(c, arg, &g->sel);
+}
+
+/* Levenshtein distance, capped: names are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la > 63 || lb > 63)
+		return 64;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < row[j - 1] ? (prev < row[j] ? prev : row[j])
+										: (row[j - 1] < row[j] ? row[j - 1] : row[j]));
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *cli_did_you_mean(const char *s, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t bestd = 3, len = strlen(s);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(s, names[i]);
+
+		/* a prefix of a name ("--sum" for --summary) is likely that name */
+		if (len >= 2 && !strncmp(s, names[i], len))
+			d = 1;
+		if (d < bestd && d < strlen(names[i])) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+/* "unknown option" with a suggestion among the command's long options. */
+static void unknown_option(const char *arg, const char *cmd, const struct option *longopts)
+{
+	const char *names[64];
+	char name[64];
+	size_t n = 0;
+	const char *dym = NULL;
+
+	if (arg[0] == '-' && arg[1] == '-') {
+		snprintf(name, sizeof(name), "%s", arg + 2);
+		name[strcspn(name, "=")] = 0;
+		for (const struct option *o = longopts; o && o->name && n < 64; o++)
+			names[n++] = o->name;
+		dym = cli_did_you_mean(name, names, n);
+	}
+	cli_err("unknown option '%s'%s%s%s (see taskvma help%s%s)", arg, dym ? "; did you mean --" : "",
+		dym ? dym : "", dym ? "?" : "", *cmd ? " " : "", cmd);
 }
 
 int cli_getopt(int argc, char **argv, const char *cmd, const char *shortopts,
 	       const struct option *longopts, struct cli_global *g)
 {
-	char opts[64];
-	int opt, r;
+	char opts[80];
+	int opt, r, idx;
 
-	snprintf(opts, sizeof(opts), "+" CLI_COMMON_SHORTOPTS "%s", shortopts);
+	/* ':' first: a missing value is ':' (not '?'); no '+': GNU order,
+	 * options anywhere until "--" */
+	snprintf(opts, sizeof(opts), ":" CLI_COMMON_SHORTOPTS "%s", shortopts);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
+	idx = -1;
+	while ((opt = getopt_long(argc, argv, opts, longopts, &idx)) != -1) {
+		const char *prev = argv[optind - 1];
+
+		if (opt == ':' || opt == '?') {
+			bool is_long = prev[0] == '-' && prev[1] == '-';
+
+			if (opt == ':' && is_long)
+				cli_err("option '%.*s' needs a value (see taskvma help %s)",
+					(int)strcspn(prev, "="), prev, cmd);
+			else if (opt == ':')
+				cli_err("option '-%c' needs a value (see taskvma help %s)", optopt, cmd);
+			else if (is_long && optopt && strchr(prev, '='))
+				cli_err("option '%.*s' takes no value (see taskvma help %s)",
+					(int)strcspn(prev, "="), prev, cmd);
+			else if (is_long)
+				unknown_option(prev, cmd, longopts);
+			else
+				cli_err("unknown option '-%c' (see taskvma help %s)", optopt, cmd);
+			return '?';
+		}
 		if ((r = cli_common_opt(opt, optarg, g)) > 0)
 			continue;
 		if (r < 0)
 			return '?';
-		if (opt == '?')
-			cli_err("unknown option '%s' (see taskvma %s --help)", argv[optind - 1], cmd);
 		return opt;
 	}
 	return -1;
+}
+
+int cli_parse_duration(const char *s, double *seconds)
+{
+	static const struct { const char *unit; double mult; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "ms", 1e-3 }, { "us", 1e-6 }, { "m", 60 }, { "min", 60 },
+		{ "h", 3600 },
+	};
+	char *end;
+	double v;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].mult;
+		/* !(v > 0): NaN too */
+		if (!(v > 0) || v > 86400.0 * 366)
+			return -EINVAL;
+		*seconds = v;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static void log_cb(enum taskvma_log_level level, const char *msg, void *ctx)
@@ -167,22 +296,6 @@ int cli_parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-int cli_parse_pids(int n, char **args, pid_t **pids)
-{
-	*pids = calloc(n + 1, sizeof(**pids));
-	if (!*pids)
-		return EXIT_FAIL;
-	for (int i = 0; i < n; i++) {
-		if (cli_parse_pid(args[i], &(*pids)[i])) {
-			cli_err("invalid PID '%s'", args[i]);
-			free(*pids);
-			*pids = NULL;
-			return EXIT_USAGE;
-		}
-	}
-	return 0;
-}
-
 int cli_parse_addr(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -227,49 +340,102 @@ void cli_json_str(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(int, char **, struct cli_global *);
+} cmds[] = {
+	{ "maps", cmd_maps },
+	{ "lookup", cmd_lookup },
+	{ "normalize", cmd_normalize },
+	{ "scan", cmd_scan },
+	{ "watch", cmd_watch },
+	{ "trace", cmd_trace },
+	{ "features", cmd_features },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static int unknown_command(const char *name)
+{
+	const char *names[NCMDS + 1];
+	const char *dym;
+
+	for (size_t k = 0; k < NCMDS; k++)
+		names[k] = cmds[k].name;
+	names[NCMDS] = "help";
+	dym = cli_did_you_mean(name, names, NCMDS + 1);
+	cli_err("unknown command '%s'%s%s%s (see taskvma help)", name, dym ? "; did you mean " : "",
+		dym ? dym : "", dym ? "?" : "");
+	return EXIT_USAGE;
+}
+
+static int run(int argc, char **argv, struct cli_global *g)
+{
+	for (size_t k = 0; k < NCMDS; k++) {
+		if (strcmp(argv[0], cmds[k].name))
+			continue;
+		optind = 0;	/* a fresh getopt scan of the command's arguments */
+		return cmds[k].fn(argc, argv, g);
+	}
+	return unknown_command(argv[0]);
+}
+
+/* taskvma help [COMMAND] */
+static int cmd_help(int argc, char **argv, struct cli_global *g)
+{
+	char *args[] = { argv[1], (char *)"--help", NULL };
+
+	if (argc > 2) {
+		cli_err("help takes at most one command");
+		return EXIT_USAGE;
+	}
+	if (argc < 2 || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	return run(2, args, g);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **, struct cli_global *);
-	} cmds[] = {
-		{ "maps", cmd_maps },
-		{ "lookup", cmd_lookup },
-		{ "normalize", cmd_normalize },
-		{ "scan", cmd_scan },
-		{ "watch", cmd_watch },
-		{ "trace", cmd_trace },
-		{ "features", cmd_features },
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{},
 	};
 	struct cli_global g = { .backend = TASKVMA_BACKEND_AUTO };
-	int i;
+	int opt, r;
 
 	libbpf_set_print(libbpf_print);
-	/* global options before the command */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	/* global options before the command ('+': stop at the command's name) */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		const char *prev = argv[optind - 1];
+
+		if (opt == 'h') {
 			fputs(usage, stdout);
 			return EXIT_OK;
-		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			cli_common_opt('v', NULL, &g);
-		} else if (!strcmp(argv[i], "-vv")) {
-			cli_common_opt('v', NULL, &g);
-			cli_common_opt('v', NULL, &g);
-		} else if (!strncmp(argv[i], "--backend=", 10)) {
-			if (cli_common_opt('B', argv[i] + 10, &g) < 0)
-				return EXIT_USAGE;
-		} else {
-			cli_err("unknown option '%s' (see taskvma --help)", argv[i]);
+		}
+		if (opt == ':') {
+			cli_err("option '%.*s' needs a value (see taskvma --help)", (int)strcspn(prev, "="),
+				prev);
 			return EXIT_USAGE;
 		}
+		if (opt == '?') {
+			if (prev[0] == '-' && prev[1] == '-')
+				unknown_option(prev, "", longopts);
+			else
+				cli_err("unknown option '-%c' (see taskvma help)", optopt);
+			return EXIT_USAGE;
+		}
+		if ((r = cli_common_opt(opt, optarg, &g)) < 0)
+			return EXIT_USAGE;
 	}
-	if (i >= argc) {
+	if (optind >= argc) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	for (unsigned k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
-		if (!strcmp(argv[i], cmds[k].name))
-			return cmds[k].fn(argc - i, argv + i, &g);
-	cli_err("unknown command '%s' (see taskvma --help)", argv[i]);
-	return EXIT_USAGE;
+	if (!strcmp(argv[optind], "help"))
+		return cmd_help(argc - optind, argv + optind, &g);
+	r = run(argc - optind, argv + optind, &g);
+	cli_sel_free(&g.sel);
+	return r;
 }

@@ -311,3 +311,8 @@ size_t tv_path_join(const char *comps, size_t len, char *out, size_t cap)
 	}
 	return n;
 }
+
+const char *taskvma_version(void)
+{
+	return TASKVMA_VERSION_STRING;
+}

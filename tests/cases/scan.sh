@@ -342,8 +342,8 @@ for b in $BACKENDS; do
 		"$TASKVMA" scan --backend="$b" --rules="$rules" "$SPID" >"$TMPD/out" 2>"$TMPD/err"
 		check_eq "scan --backend=$b --rules=$rules: exit 0" 0 $?
 		check_files_eq "scan --backend=$b --rules=$rules: findings = oracle" "$TMPD/want.$rules" "$TMPD/out"
-		"$TASKVMA" scan --backend="$b" -j -r "$rules" "$SPID" >"$TMPD/out.json" 2>"$TMPD/err"
-		check "scan --backend=$b -j -r $rules: JSON findings = oracle" \
+		"$TASKVMA" scan --backend="$b" -j -R "$rules" "$SPID" >"$TMPD/out.json" 2>"$TMPD/err"
+		check "scan --backend=$b -j -R $rules: JSON findings = oracle" \
 			oracle json "$TMPD/out.json" "$PM" "$SPID" "$COMM" "$b" 1 "$rules"
 	done
 done
@@ -356,7 +356,8 @@ expect_fail "scan --rules=wx,bogus -> 2" 2 "^taskvma: bad --rules" "$TASKVMA" sc
 expect_fail "scan --rules= (empty) -> 2" 2 "^taskvma: bad --rules" "$TASKVMA" scan --rules= "$SPID"
 expect_fail "scan --bogus -> 2" 2 "^taskvma: unknown option" "$TASKVMA" scan --bogus
 expect_fail "scan --backend=bogus -> 2" 2 "^taskvma: " "$TASKVMA" scan --backend=bogus "$SPID"
-for p in 12x 0 -- " 1" 99999999999; do
+# ("--" is the end of the options since the one grammar: not a PID)
+for p in 12x 0 " 1" 99999999999; do
 	expect_fail "scan PID '$p' -> 2" 2 "^taskvma: invalid PID" "$TASKVMA" scan "$SPID" "$p"
 done
 

@@ -27,8 +27,8 @@ expect_fail "trace: --count abc" 2 "--count 'abc'" $T trace --on exit --count ab
 expect_fail "trace: --duration 0" 2 "--duration '0'" $T trace --on exit --duration 0
 expect_fail "trace: --duration -1" 2 "--duration '-1'" $T trace --on exit --duration -1
 expect_fail "trace: --duration nan" 2 "--duration 'nan'" $T trace --on exit --duration nan
-expect_fail "trace: bad pid" 2 "invalid pid 'abc'" $T trace --on exit --pid abc
-expect_fail "trace: pid 0" 2 "invalid pid '0'" $T trace --on exit --pid 0
+expect_fail "trace: bad pid" 2 "invalid PID 'abc'" $T trace --on exit --pid abc
+expect_fail "trace: pid 0" 2 "invalid PID '0'" $T trace --on exit --pid 0
 expect_fail "trace: comm too long" 2 'comm' $T trace --on exit --comm 0123456789abcdef
 expect_fail "trace: buffer size not a power of 2" 2 'buffer-size' $T trace --on exit --buffer-size 5000
 expect_fail "trace: stray argument" 2 "unexpected argument 'extra'" $T trace --on exit extra

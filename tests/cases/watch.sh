@@ -296,7 +296,7 @@ stop_churner
 
 # ---- bad input ----------------------------------------------------------------
 start_churner || { fail "watch: start churner" "see stderr"; exit 0; }
-for a in --interval=0 --interval=-1 --interval=abc --interval=nan --interval=inf --interval=1s --interval=; do
+for a in --interval=0 --interval=-1 --interval=abc --interval=nan --interval=inf --interval=1x --interval=5d --interval=; do
 	expect_fail "watch $a -> 2" 2 "^taskvma: bad --interval" timeout 10 "$TASKVMA" watch "$a" "$CPID"
 done
 for a in --duration=0 --duration=x; do
