@@ -451,7 +451,7 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 		}
 	}
 	/* the selection, in the kernel: one of pid, comm, cgroup */
-	nsel = (g->sel.npids > 0 ? (int)g->sel.npids : 0) + !!g->sel.comm + !!g->sel.cgroup;
+	nsel = (int)g->sel.npids + !!g->sel.comm + !!g->sel.cgroup_arg;
 	if (g->sel.has_uid) {
 		cli_err("trace selects by --pid, --comm or --cgroup, not --uid");
 		goto usage;
