@@ -113,10 +113,13 @@ check_eq "maps --comm NAME with another PID: filters apply to the PIDs given" ""
 	"$("$T" --backend=procfs maps --comm "$NAME" $$ 2>&1)"
 "$T" --backend=procfs scan -c "$NAME" >"$TMPD/o" 2>"$TMPD/e"
 check_eq "scan -c NAME: one process scanned" "taskvma: scanned 1 process: 0 findings" "$(cat "$TMPD/e")"
-"$T" --backend=procfs lookup -c "$NAME" "$(head -n1 "$TMPD/ref" | cut -d- -f1)" >"$TMPD/o" 2>&1
-check_eq "lookup -c NAME ADDR: the first mapping" "$(head -n1 "$TMPD/ref")" "$(cat "$TMPD/o")"
-"$T" --backend=procfs lookup --pid "$M" "$(head -n1 "$TMPD/ref" | cut -d- -f1)" >"$TMPD/o" 2>&1
-check_eq "lookup --pid PID ADDR: the first mapping" "$(head -n1 "$TMPD/ref")" "$(cat "$TMPD/o")"
+A=0x$(head -n1 "$TMPD/ref" | cut -d- -f1)
+"$T" --backend=procfs lookup -c "$NAME" "$A" >"$TMPD/o" 2>&1
+check_eq "lookup -c NAME ADDR: the first mapping" "$(head -n1 "$TMPD/ref")" "$(cut -d' ' -f4- "$TMPD/o")"
+"$T" --backend=procfs lookup --no-build-id --pid "$M" "$A" >"$TMPD/o" 2>&1
+check_eq "lookup --pid PID ADDR: the first mapping" "$(head -n1 "$TMPD/ref")" "$(cut -d' ' -f4- "$TMPD/o")"
+"$T" --backend=procfs lookup "$M" "$A" --no-build-id >"$TMPD/o" 2>&1
+check_eq "lookup PID ADDR --no-build-id (option last): the first mapping" "$(head -n1 "$TMPD/ref")" "$(cut -d' ' -f4- "$TMPD/o")"
 timeout 20 "$T" --backend=procfs watch -c "$NAME" -d 100ms >"$TMPD/o" 2>"$TMPD/e"
 check_eq "watch -c NAME: watches the fixture (one process, singular)" "taskvma: watching 1 process" \
 	"$(grep -m1 '^taskvma: watching' "$TMPD/e")"
@@ -158,3 +161,4 @@ expect_fail "--cgroup that does not exist" 2 "cgroup 'no/such/cg.$$'" "$T" maps 
 # trace takes the same letters (its own selection is in the kernel)
 expect_fail "trace --uid: not a kernel filter of trace" 2 "not --uid" "$T" trace --on exit --uid 0
 expect_fail "trace -d 2x: a bad duration" 2 "--duration '2x'" "$T" trace --on exit -d 2x
+end_case
