@@ -515,6 +515,57 @@ static void set_failed(struct taskvma_addr_info *o, int err)
 	o->err = err;
 }
 
+/* Answer the items from *pi on that lie in v (those below it are not
+ * mapped); *pi moves past them.  0 or -ENOMEM. */
+static int answer_vma(struct lk_proc *p, const struct lk_item *items, size_t *pi, size_t n,
+		      const struct taskvma_vma *v, struct taskvma_addr_info *out, bool build_ids)
+{
+	struct taskvma_addr_info tmpl;
+	size_t i = *pi, nameoff = 0;
+
+	while (i < n && items[i].addr < v->start)
+		out[items[i++].idx].status = TASKVMA_ADDR_NOT_MAPPED;
+	if (i < n && items[i].addr < v->end) {
+		memset(&tmpl, 0, sizeof(tmpl));
+		tmpl.vma = *v;
+		tmpl.status = classify(v);
+		tmpl.build_id_status = TASKVMA_BUILD_ID_SKIPPED;
+		if (name_add(p->st, v, &nameoff)) {
+			*pi = i;
+			return -ENOMEM;
+		}
+		tmpl.vma.name = (const char *)(uintptr_t)(nameoff + 1);	/* fixed up in end_batch */
+		if (build_ids && tmpl.status == TASKVMA_ADDR_FILE)
+			bid_resolve(p, v, &tmpl);
+		else if (build_ids)
+			tmpl.build_id_status = TASKVMA_BUILD_ID_NOT_FILE;
+		for (; i < n && items[i].addr < v->end; i++) {
+			struct taskvma_addr_info *o = &out[items[i].idx];
+
+			*o = tmpl;
+			o->addr = items[i].addr;
+			o->pid = p->pid;
+			if (tmpl.status == TASKVMA_ADDR_FILE)
+				o->file_offset = o->addr - v->start + v->offset;
+		}
+	}
+	*pi = i;
+	return 0;
+}
+
+/* The items from i on could not be answered: the process's error. */
+static void fail_rest(struct lk_proc *p, const struct lk_item *items, size_t i, size_t n,
+		      struct taskvma_addr_info *out, int err)
+{
+	/* a zombie has exited: its records say process-gone (taskvma_lookup()
+	 * still returns -ENOENT, no address space) */
+	if (err == -ENOENT && tv_pid_gone(p->tv, p->pid))
+		err = -ESRCH;
+	/* what was answered before a mid-batch exit stays answered */
+	for (; i < n; i++)
+		set_failed(&out[items[i].idx], err);
+}
+
 /* Answer items[0..n) (sorted) of one process.  0, or the process's -errno
  * (then the unanswered items carry it). */
 static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct taskvma_addr_info *out,
@@ -527,39 +578,14 @@ static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct task
 		struct taskvma_query q = { .sz = sizeof(q) };
 		const struct taskvma_vma *v;
 		struct tv_walk w;
-		size_t i = 0, nameoff = 0;
-		int r;
+		size_t i = 0;
 
 		q.addr_lo = items[0].addr;
 		q.addr_hi = items[n - 1].addr + 1;	/* 0 after UINT64_MAX: no limit */
 		err = tv_walk_open(tv, &w, p->pid, &q, true);
-		while (!err && i < n && (r = tv_walk_next(&w, &v)) > 0) {
-			while (i < n && items[i].addr < v->start)
-				out[items[i++].idx].status = TASKVMA_ADDR_NOT_MAPPED;
-			if (i < n && items[i].addr < v->end) {
-				struct taskvma_addr_info tmpl;
-
-				memset(&tmpl, 0, sizeof(tmpl));
-				tmpl.vma = *v;
-				tmpl.status = classify(v);
-				tmpl.build_id_status = TASKVMA_BUILD_ID_SKIPPED;
-				if ((err = name_add(p->st, v, &nameoff)))
-					break;
-				tmpl.vma.name = (const char *)(uintptr_t)(nameoff + 1);	/* fixed up later */
-				if (build_ids && tmpl.status == TASKVMA_ADDR_FILE)
-					bid_resolve(p, v, &tmpl);
-				else if (build_ids)
-					tmpl.build_id_status = TASKVMA_BUILD_ID_NOT_FILE;
-				for (; i < n && items[i].addr < v->end; i++) {
-					struct taskvma_addr_info *o = &out[items[i].idx];
-
-					*o = tmpl;
-					o->addr = items[i].addr;
-					o->pid = p->pid;
-					if (tmpl.status == TASKVMA_ADDR_FILE)
-						o->file_offset = o->addr - v->start + v->offset;
-				}
-			}
+		while (!err && i < n && tv_walk_next(&w, &v) > 0) {
+			if ((err = answer_vma(p, items, &i, n, v, out, build_ids)))
+				break;
 			if (i < n && w.be->walk_seek)
 				w.be->walk_seek(&w, items[i].addr);
 		}
@@ -580,17 +606,102 @@ static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct task
 		}
 		if (err == -ENOMEM)
 			return err;
-		if (err) {
-			/* a zombie has exited: its records say process-gone (the
-			 * call still returns -ENOENT, no address space) */
-			int rerr = err == -ENOENT && tv_pid_gone(tv, p->pid) ? -ESRCH : err;
-
-			/* what was answered before a mid-batch exit stays answered */
-			for (; i < n; i++)
-				set_failed(&out[items[i].idx], rerr);
-		}
+		if (err)
+			fail_rest(p, items, i, n, out, err);
 		return err;
 	}
+}
+
+/* ---- normalize in one kernel pass (BPF: every process in one iterator
+ * run, instead of one program run per process) ---- */
+
+struct pass {
+	struct lk_proc p;
+	const struct lk_item *items;	/* grouped by pid, sorted by address */
+	const size_t *gstart;		/* group g: items[gstart[g] .. gstart[g + 1]) */
+	const pid_t *gpid;
+	uint8_t *done;
+	size_t ng;
+	size_t g;			/* current group, ng = none */
+	size_t i;
+	struct taskvma_addr_info *out;
+	bool build_ids;
+	int err;			/* -ENOMEM */
+};
+
+static int pass_begin(void *ctx, pid_t pid, const char *comm)
+{
+	struct pass *ps = ctx;
+	size_t lo = 0, hi = ps->ng;
+
+	(void)comm;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ps->gpid[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	ps->g = lo < ps->ng && ps->gpid[lo] == pid && !ps->done[lo] ? lo : ps->ng;
+	if (ps->g < ps->ng) {
+		if (ps->p.maps_fd >= 0)
+			close(ps->p.maps_fd);
+		ps->p.maps_fd = -1;
+		ps->p.pid = pid;
+		ps->i = ps->gstart[ps->g];
+	}
+	return 0;
+}
+
+static int pass_vma(void *ctx, const struct taskvma_vma *v)
+{
+	struct pass *ps = ctx;
+
+	if (ps->g == ps->ng)
+		return 0;
+	ps->err = answer_vma(&ps->p, ps->items, &ps->i, ps->gstart[ps->g + 1], v, ps->out,
+			     ps->build_ids);
+	return ps->err;
+}
+
+static int pass_end(void *ctx, pid_t pid, int err)
+{
+	struct pass *ps = ctx;
+	size_t end;
+
+	(void)pid;
+	if (ps->g == ps->ng || err == TASKVMA_RETRY)
+		return 0;	/* (a retry starts again at begin()) */
+	end = ps->gstart[ps->g + 1];
+	if (!err)
+		for (; ps->i < end; ps->i++)
+			ps->out[ps->items[ps->i].idx].status = TASKVMA_ADDR_NOT_MAPPED;
+	else
+		fail_rest(&ps->p, ps->items, ps->i, end, ps->out, err);
+	ps->done[ps->g] = 1;
+	ps->g = ps->ng;
+	return 0;
+}
+
+/* At least this many processes in a batch make one pass over every
+ * process cheaper than one BPF program run per process (docs/PERFORMANCE.md,
+ * "Address lookups"). */
+#define PASS_MIN_PROCS 8
+
+static int one_pass(struct taskvma *tv, struct pass *ps, uint64_t lo, uint64_t hi)
+{
+	static const struct taskvma_visitor vis = {
+		.sz = sizeof(vis), .begin = pass_begin, .vma = pass_vma, .end = pass_end,
+	};
+	struct taskvma_query q = { .sz = sizeof(q), .addr_lo = lo, .addr_hi = hi };
+	int err;
+
+	err = tv->be->all(tv, &q, ps->gpid, ps->ng, &vis, ps);
+	if (ps->p.maps_fd >= 0)
+		close(ps->p.maps_fd);
+	ps->p.maps_fd = -1;
+	return ps->err ? ps->err : err;
 }
 
 static struct lk_item *make_items(size_t n)
@@ -720,25 +831,67 @@ int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, s
 	for (size_t i = 0; i < n; i++)
 		nz[i] = (struct nz_item){ reqs[i].pid, reqs[i].addr, i };
 	qsort(nz, n, sizeof(*nz), cmp_nz);
-	for (size_t i = 0, j; i < n && !err; i = j) {
+	/* groups of one pid */
+	size_t ng = 0, *gstart = malloc((n + 1) * sizeof(*gstart));
+	pid_t *gpid = malloc(n * sizeof(*gpid));
+	uint8_t *done = calloc(n, 1);
+
+	if (!gstart || !gpid || !done) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		items[i] = (struct lk_item){ nz[i].addr, nz[i].idx };
+		if (!i || nz[i].pid != nz[i - 1].pid) {
+			gstart[ng] = i;
+			gpid[ng++] = nz[i].pid;
+		}
+	}
+	gstart[ng] = n;
+	if (tv->be->all && ng >= PASS_MIN_PROCS) {
+		struct pass ps = {
+			.p = { .tv = tv, .st = st, .maps_fd = -1, .from = o.build_id_from },
+			.items = items, .gstart = gstart, .gpid = gpid, .done = done, .ng = ng,
+			.g = ng, .out = out, .build_ids = o.build_ids,
+		};
+
+		uint64_t lo = items[0].addr;
+
+		for (size_t g = 1; g < ng; g++)
+			if (items[gstart[g]].addr < lo)
+				lo = items[gstart[g]].addr;
+		err = one_pass(tv, &ps, lo, 0);
+		if (err && err != -ENOMEM) {
+			tv_log(tv, TASKVMA_LOG_INFO, "normalize: one pass failed (%s); one process at a time",
+			       taskvma_strerror(err));
+			memset(done, 0, ng);
+			err = 0;
+		}
+	}
+	/* processes the pass did not deliver, or no pass: one at a time */
+	for (size_t g = 0; g < ng && !err; g++) {
 		struct lk_proc p;
 		int perr;
 
-		for (j = i; j < n && nz[j].pid == nz[i].pid; j++)
-			items[j - i] = (struct lk_item){ nz[j].addr, nz[j].idx };
-		if (nz[i].pid <= 0) {
-			for (size_t k = i; k < j; k++)
-				set_failed(&out[nz[k].idx], -ESRCH);
+		if (done[g])
+			continue;
+		if (gpid[g] <= 0) {
+			for (size_t k = gstart[g]; k < gstart[g + 1]; k++)
+				set_failed(&out[items[k].idx], -ESRCH);
 			continue;
 		}
-		p = (struct lk_proc){ .tv = tv, .st = st, .pid = nz[i].pid, .maps_fd = -1,
+		p = (struct lk_proc){ .tv = tv, .st = st, .pid = gpid[g], .maps_fd = -1,
 				      .from = o.build_id_from };
-		perr = sweep(&p, items, j - i, out, o.build_ids);
+		perr = sweep(&p, items + gstart[g], gstart[g + 1] - gstart[g], out, o.build_ids);
 		if (p.maps_fd >= 0)
 			close(p.maps_fd);
 		if (perr == -ENOMEM)
 			err = perr;
 	}
+out:
+	free(gstart);
+	free(gpid);
+	free(done);
 	free(nz);
 	free(items);
 	if (!err)
