@@ -1,0 +1,278 @@
+#!/bin/sh
+# The kernel smoke suite of `make vmtest`: run inside each QEMU guest by its
+# /init (busybox sh), and on the host by tests/vmtest/run.sh (POSIX sh: dash
+# or busybox; no bash needed).  Every check prints one line
+#   PASS KERNEL/check            FAIL KERNEL/check: why
+# and facts for docs/kernels.md as "INFO KERNEL/key: value".
+# The oracle is always the kernel itself: /proc/PID/maps of a fixture read
+# while it is stopped in a known state, and what actually loads compared with
+# what `taskvma features` claims.
+# Environment: K (kernel label), TV (the CLI), FXD (built tests/fixtures),
+# SEED (examples/seed_task_vma binary), WORK (scratch dir, on a file system
+# that can hold the fixtures' files).
+set -u
+: "${K:=$(uname -r)}" "${WORK:=/tmp/vmtest-smoke}"
+TO=60	# seconds any one command may take (TCG guests are ~10-50x slower)
+rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+cd "$WORK" || exit 1
+
+pass() { echo "PASS $K/$1"; }
+fail() { echo "FAIL $K/$1: $2"; }
+info() { echo "INFO $K/$1: $2"; }
+oneline() { head -c 300 "$1" | tr '\n' ' '; }
+# cmp_files NAME WANT GOT: byte for byte
+cmp_files() {
+	if cmp -s "$2" "$3"; then pass "$1"; else fail "$1" "$(diff "$2" "$3" | head -n 6 | tr '\n' ' ')"; fi
+}
+# wait_line FILE REGEX [SECS]
+wait_line() {
+	i=0
+	while [ $i -lt $((${3:-30} * 10)) ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+# wait_pid PID [SECS]: wait for a background job; RC = its exit code, 124 after a timeout
+wait_pid() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $((${2:-30} * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		RC=124
+	else
+		wait "$1"
+		RC=$?
+	fi
+}
+
+# ---- features: the claims the rest is checked against -----------------------------
+timeout $TO "$TV" features >features.txt 2>features.err
+rc=$?
+if [ $rc -eq 0 ]; then pass features; else fail features "exit $rc: $(oneline features.err)"; fi
+row() { awk -v c="$1" -v p="$2" '$1 == c && $2 == p { print $3; exit }' features.txt; }
+KFUNC=$(row kfunc bpf_iter_task_vma_new)
+WALKER=$(row dependency bpf_walker)
+PROCMAP=$(row dependency procmap_query)
+SEM=$(awk '$1 == "kfunc" && $2 == "iter_semantics" { s = $3 == "supported" ? $4 : "none"; sub(/:$/, "", s); print s; exit }' features.txt)
+AUTO=$(awk '$1 == "backend" && $2 == "auto_backend" { s = $4; sub(/:$/, "", s); print s; exit }' features.txt)
+info kfunc "${KFUNC:-?}"
+info semantics "${SEM:-?}"
+info features_auto "${AUTO:-?}"
+# auto = bpf wherever the kfunc exists, and never where it does not
+if [ "$KFUNC" = supported ]; then want_auto=bpf
+elif [ "$PROCMAP" = supported ]; then want_auto=procmap
+else want_auto=procfs; fi
+if [ "$AUTO" = "$want_auto" ]; then pass "features auto is $want_auto (kfunc $KFUNC, procmap_query $PROCMAP)"
+else fail "features auto is $want_auto (kfunc $KFUNC, procmap_query $PROCMAP)" "features says auto=$AUTO, bpf_walker=$WALKER"; fi
+
+# ---- the mapper fixture: offsets, deleted file, memfd, /dev/zero, spaces, a
+# newline, a non-UTF-8 name, a thread, a 2^63-ish file offset, 3000 extra VMAs --
+mkdir -p m
+mkfifo mapper.fifo
+"$FXD/mapper" -d "$WORK/m" -t -u -n 3000 -b "$FXD/mapper" >mapper.fifo 2>mapper.err &
+MPID=$!
+read -r line <mapper.fifo
+if [ "$line" = ready ]; then pass "mapper fixture started"; else fail "mapper fixture started" "$line $(oneline mapper.err)"; fi
+cat "/proc/$MPID/maps" >want.maps
+NV=$(wc -l <want.maps)
+info vmas "$NV"
+for n in 'offset.dat' 'deleted.dat (deleted)' '/memfd:tvtest (deleted)' '/dev/zero (deleted)' \
+	'with space  s.dat' 'new\012line.dat' '[heap]' '[stack]'; do
+	grep -Fq -- "$n" want.maps || fail "mapper /proc shows $n" "not in /proc/$MPID/maps"
+done
+[ "$NV" -gt 3000 ] && pass "mapper more than 3000 VMAs ($NV)" || fail "mapper more than 3000 VMAs" "$NV"
+
+# ---- maps on every backend, byte for byte with /proc -----------------------------
+OKB=
+for b in bpf procmap procfs auto; do
+	case $b in
+	bpf) expect=$WALKER ;;
+	procmap) expect=$PROCMAP ;;
+	*) expect=supported ;;
+	esac
+	timeout $TO "$TV" -v --backend=$b maps "$MPID" >got.$b 2>err.$b
+	rc=$?
+	if [ "$expect" = supported ]; then
+		if [ $rc -ne 0 ]; then
+			fail "maps --backend=$b" "exit $rc: $(oneline err.$b)"
+		elif cmp -s want.maps got.$b; then
+			pass "maps --backend=$b == /proc/PID/maps ($NV lines)"
+			[ $b = auto ] || OKB="$OKB${OKB:+,}$b"
+		else
+			fail "maps --backend=$b == /proc/PID/maps" "$(diff want.maps got.$b | head -n 4 | tr '\n' ' ')"
+		fi
+	elif [ $rc -eq 7 ] && [ ! -s got.$b ]; then
+		pass "maps --backend=$b unavailable as features says (exit 7)"
+	else
+		fail "maps --backend=$b unavailable as features says" "exit $rc, stdout $(wc -c <got.$b) bytes: $(oneline err.$b)"
+	fi
+done
+info backends "${OKB:--}"
+used=$(sed -n 's/^taskvma: using backend \([a-z]*\).*/\1/p' err.auto | head -n 1)
+info auto "${used:-?}"
+if [ "$used" = "$want_auto" ]; then pass "auto used $want_auto"; else fail "auto used $want_auto" "used ${used:-?}: $(oneline err.auto)"; fi
+
+# ---- the BPF engine's name variants: each forced one must be exact ----------------
+# (TASKVMA_BPF_NAMES is a knob for tests; older builds do not have it)
+if [ "$KFUNC" = supported ] && grep -q TASKVMA_BPF_NAMES "$TV"; then
+	v=$(sed -n 's/.*engine variant \(dpath\|walk\|user\).*/\1/p' err.bpf | head -n 1)
+	[ -n "$v" ] || v=$(grep -o 'engine variant [a-z]*' err.bpf | head -n 1 | cut -d' ' -f3)
+	info variant "${v:-none}"
+	for v in dpath walk user; do
+		TASKVMA_BPF_NAMES=$v timeout $TO "$TV" -v --backend=bpf maps "$MPID" >got.v 2>err.v
+		rc=$?
+		if [ $rc -eq 0 ] && cmp -s want.maps got.v; then
+			pass "engine variant $v forced == /proc/PID/maps"
+			info variant_ok "$v"
+		elif [ $rc -eq 7 ]; then
+			# a variant the verifier refuses here: allowed for dpath only
+			# (bpf_d_path needs a pointer the verifier trusts)
+			if [ $v = dpath ]; then pass "engine variant dpath forced refused here (exit 7)"
+			else fail "engine variant $v forced" "exit 7: $(oneline err.v)"; fi
+		else
+			fail "engine variant $v forced == /proc/PID/maps" "exit $rc: $(oneline err.v) $(diff want.maps got.v 2>/dev/null | head -n 3 | tr '\n' ' ')"
+		fi
+	done
+else
+	info variant "-"
+fi
+
+# ---- --all, --json, lookup, scan, watch --------------------------------------------
+timeout $TO "$TV" maps --all >all.out 2>all.err
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^==> $MPID (mapper) <==" all.out; then pass "maps --all (has the fixture)"
+else fail "maps --all" "exit $rc: $(oneline all.err)"; fi
+timeout $TO "$TV" maps --json "$MPID" >json.out 2>json.err
+rc=$?
+nj=$("$FXD/jsoncheck" -k start json.out 2>json.chk)
+if [ $rc -eq 0 ] && [ "$nj" = "$NV" ]; then pass "maps --json valid JSON, $nj mappings"
+else fail "maps --json valid JSON, $NV mappings" "exit $rc, mappings ${nj:-?}: $(oneline json.chk) $(oneline json.err)"; fi
+timeout $TO "$TV" maps --all --json >alljson.out 2>alljson.err
+rc=$?
+if [ $rc -eq 0 ] && "$FXD/jsoncheck" alljson.out 2>alljson.chk; then pass "maps --all --json valid JSON"
+else fail "maps --all --json valid JSON" "exit $rc: $(oneline alljson.chk) $(oneline alljson.err)"; fi
+
+want=$(grep -F 'offset.dat' want.maps | head -n 1)
+addr=0x$(echo "$want" | cut -d- -f1)
+timeout $TO "$TV" lookup "$MPID" "$addr" >lookup.out 2>lookup.err
+rc=$?
+if [ $rc -eq 0 ] && [ "$(cat lookup.out)" = "$want" ]; then pass "lookup gives the /proc line of $addr"
+else fail "lookup gives the /proc line of $addr" "exit $rc: got [$(oneline lookup.out)] want [$want] $(oneline lookup.err)"; fi
+
+timeout $TO "$TV" scan >scan.out 2>scan.err
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'scanned [0-9]* process' scan.err; then pass "scan of every process"
+else fail "scan of every process" "exit $rc: $(oneline scan.err)"; fi
+
+timeout $TO "$TV" watch --interval=0.2 --duration=1 "$MPID" >watch.out 2>watch.err
+rc=$?
+if [ $rc -eq 0 ] && grep -q "watching pid $MPID" watch.err; then pass "watch for 1 s"
+else fail "watch for 1 s" "exit $rc: $(oneline watch.err)"; fi
+kill "$MPID"
+wait "$MPID" 2>/dev/null
+
+# ---- trace: every --on event, --count 1, the capture against /proc ------------------
+# tc_start [ARGS]: a trace_child with stdin on a fifo held open (fd 3)
+tc_start() {
+	rm -f tc.in tc.out
+	mkfifo tc.in
+	"$FXD/trace_child" "$@" <tc.in >tc.out 2>&1 &
+	TC=$!
+	exec 3>tc.in
+	wait_line tc.out '^ready ' 30 || fail "trace_child started" "$(oneline tc.out)"
+}
+tc_stop() { kill -KILL "$TC" 2>/dev/null; wait "$TC" 2>/dev/null; exec 3>&-; }
+# tr_start NAME ARGS: the tracer in the background, returns once it traces
+tr_start() {
+	n=$1
+	shift
+	"$TV" trace "$@" >tr.$n.out 2>tr.$n.err &
+	TR=$!
+	if wait_line tr.$n.err '^taskvma: tracing ' $TO; then return 0; fi
+	wait_pid "$TR" 1
+	fail "trace --on $n" "did not start (exit $RC): $(oneline tr.$n.err)"
+	return 1
+}
+# tr_check NAME WANTFILE: --count 1 ended it with exit 0 and one capture == WANTFILE
+tr_check() {
+	wait_pid "$TR" $TO
+	if [ $RC -ne 0 ]; then fail "trace --on $1" "exit $RC: $(oneline tr.$1.err)"; return; fi
+	grep -v '^#' tr.$1.out >tr.$1.cap
+	if [ -z "$2" ]; then
+		grep -q "event=$1" tr.$1.out && pass "trace --on $1 captured" ||
+			fail "trace --on $1 captured" "$(oneline tr.$1.out)"
+	else
+		cmp_files "trace --on $1 capture == /proc/PID/maps" "$2" tr.$1.cap
+	fi
+}
+TRACE=$(row dependency tp_btf/sched_process_exit)
+mkdir -p rich
+if [ "$KFUNC" != supported ]; then
+	timeout $TO "$TV" trace --on exit --count 1 >tr.none.out 2>tr.none.err
+	rc=$?
+	if [ $rc -eq 7 ] && [ "$(wc -l <tr.none.err)" -eq 1 ] && grep -q kfunc tr.none.err; then
+		pass "trace unavailable without the kfuncs (exit 7, says why)"
+	else
+		fail "trace unavailable without the kfuncs (exit 7, says why)" "exit $rc: $(oneline tr.none.err)"
+	fi
+else
+	tc_start -d "$WORK/rich" -r
+	cat "/proc/$TC/maps" >tc.maps
+	if tr_start syscall --on syscall=getppid --pid "$TC" --count 1; then
+		echo "sys getppid" >&3
+		tr_check syscall tc.maps
+	fi
+	if tr_start signal --on signal=USR1 --pid "$TC" --count 1; then
+		echo "handle 10" >&3
+		wait_line tc.out '^done' 10
+		kill -USR1 "$TC"
+		tr_check signal tc.maps
+	fi
+	if tr_start exit --on exit --pid "$TC" --count 1; then
+		echo "exit 3" >&3
+		tr_check exit tc.maps
+	fi
+	tc_stop
+	tc_start -d "$WORK/rich" -r
+	cat "/proc/$TC/maps" >tc.maps
+	if tr_start fatal --on signal --pid "$TC" --count 1; then
+		echo "segv dead000" >&3
+		wait_pid "$TR" $TO
+		if [ $RC -eq 0 ] && grep -q "event=signal signal=SIGSEGV(11) si_code=1 addr=0xdead000" tr.fatal.out; then
+			grep -v '^#' tr.fatal.out >tr.fatal.cap
+			cmp_files "trace --on signal (fatal SIGSEGV) capture == /proc/PID/maps" tc.maps tr.fatal.cap
+		else
+			fail "trace --on signal (fatal SIGSEGV)" "exit $RC: $(oneline tr.fatal.err) $(head -n 1 tr.fatal.out)"
+		fi
+	fi
+	tc_stop
+	tc_start
+	if tr_start exec --on exec --pid "$TC" --count 1; then
+		echo "exec $FXD/trace_child exit-after 1" >&3
+		tr_check exec ""
+	fi
+	tc_stop
+
+	# ---- the seed example: the kfunc documentation's program -------------------
+	tc_start -n 20
+	cat "/proc/$TC/maps" | grep -v ' \[vsyscall\]$' | cut -d' ' -f1 >seed.want
+	"$SEED" "$TC" 20000 >seed.out 2>seed.err &
+	SP=$!
+	i=0
+	while kill -0 "$SP" 2>/dev/null && [ $i -lt 300 ]; do
+		echo "sys getppid" >&3
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait_pid "$SP" 5
+	if [ $RC -eq 0 ]; then cmp_files "seed example ranges == /proc/PID/maps" seed.want seed.out
+	else fail "seed example" "exit $RC: $(oneline seed.err)"; fi
+	tc_stop
+fi
+info trace_exit "${TRACE:-?}"
