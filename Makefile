@@ -55,7 +55,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 # skeletons and BPF objects are intermediate files make would otherwise delete
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(LSKELS) $(O)/vmlinux.h
 
-.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace bench-lookup install uninstall clean setup
+.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace bench-lookup install uninstall clean setup vmtest
 all: cli lib examples tests
 
 lib: $(O)/libtaskvma.a $(O)/libtaskvma.so $(O)/taskvma.pc
@@ -78,6 +78,8 @@ $(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixture
 
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+# trace.bpf.c built once per bpf_task_work prototype (see TR_TASK_WORK there)
+$(O)/bpf/trace_tw7.bpf.o $(O)/bpf/trace_notw.bpf.o: src/bpf/trace.bpf.c
 
 # DWARF is stripped (BTF stays): the skeleton embeds the object in the binary.
 $(O)/%.skel.h: $(O)/bpf/%.bpf.o
@@ -138,6 +140,12 @@ test: all
 	tests/run.sh --build $(O)
 	$(MAKE) SAN=1 all
 	tests/run.sh --build build-san --quick
+
+# The kernel matrix (docs/kernels.md): Debian's kernels booted under QEMU, one
+# at a time, each running tests/vmtest/smoke.sh, then the same on this kernel.
+# Downloads are cached in $(VMTEST_CACHE) (default /var/cache/taskvma-vmtest).
+vmtest: all
+	tests/vmtest/run.sh --build $(O)
 
 # libFuzzer target for the /proc/PID/maps parser (clang needed).
 fuzz: | $(O)

@@ -3,7 +3,8 @@
 # Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 PKGS=(make gcc pkg-config clang-19 llvm-19 libclang-rt-19-dev libbpf-dev bpftool
-      libelf-dev zlib1g-dev procps python3 util-linux)
+      libelf-dev zlib1g-dev procps python3 util-linux
+      qemu-system-x86 busybox-static cpio lz4)   # the last four: make vmtest
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,10 +7,12 @@
  * Hooks (user space loads only those it needs):
  *   raw_tp/sys_enter             on entry to a (named) system call
  *   tp_btf/sched_process_exec    right after a successful exec: the new image
- *   tp_btf/sched_process_exit    the last thread of a process exits; on this
- *                                kernel the tracepoint runs before exit_mm(),
- *                                so the map is still there.  Also forgets the
- *                                process in the once-per-process table.
+ *   tp_btf/sched_process_exit    the last thread of a process exits; from
+ *                                6.18 (not 6.12) the tracepoint has group_dead
+ *                                and runs before exit_mm(), so the map is still
+ *                                there; older kernels: fentry/taskstats_exit,
+ *                                see on_exit_ts.  Also forgets the process in
+ *                                the once-per-process table.
  *   tp_btf/signal_deliver        a signal is delivered (fatal ones by default).
  *                                The kfunc refuses to walk there (get_signal()
  *                                holds siglock with IRQs off: -EBUSY), so this
@@ -86,8 +88,9 @@ const volatile __u64 k_anon_inodefs_dname = 0;
 const volatile __u64 k_simple_dname = 0;
 const volatile __u64 k_sockfs_dname = 0;
 const volatile __u64 k_pipefs_dname = 0;
-/* FMODE_BACKING (a #define, not in BTF): 1 << 24 since Linux 6.13 */
-const volatile __u32 fmode_backing = 0x1000000;
+/* FMODE_BACKING of this kernel (a #define, not in BTF): set by user space
+ * from tv_fmode_backing_bit() (src/lib/kfacts.c); 0: no backing files */
+const volatile __u32 fmode_backing = 0;
 
 /* ---- counters: read by user space -------------------------------------- */
 
@@ -141,10 +144,36 @@ extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
 
 /* Linux 6.18: run a BPF callback in the task's context before it returns
- * to user space.  Weak: without it, only signals that kill are captured. */
+ * to user space.  Weak: without it, only signals that kill are captured.
+ * Its last parameter changed type in 7.x (void * -> struct bpf_prog_aux *),
+ * and libbpf refuses the whole object when a kfunc's declaration does not
+ * match the kernel's, weak or not.  So this file is built three times
+ * (TR_TASK_WORK: 1 the 6.18 prototype, trace.bpf.c; 2 the 7.x one,
+ * trace_tw7.bpf.c; 0 none, trace_notw.bpf.c, for kernels without it or with
+ * a prototype not known yet), and user space loads the one kernel BTF
+ * matches (kfacts.c).  Kernels without it do not get the weak extern left
+ * unresolved either: 6.12's verifier refuses the call that stays in the
+ * program even on a path that cannot run. */
+#ifndef TR_TASK_WORK
+#define TR_TASK_WORK 1
+#endif
+#if TR_TASK_WORK == 1
 extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
 					      void *map__map, bpf_task_work_callback_t callback,
 					      void *aux__prog) __ksym __weak;
+#elif TR_TASK_WORK == 2
+extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
+					      void *map__const_map, bpf_task_work_callback_t callback,
+					      struct bpf_prog_aux *aux) __ksym __weak;
+#endif
+#if TR_TASK_WORK
+#define task_work_exists() bpf_ksym_exists(bpf_task_work_schedule_resume_impl)
+#define task_work_schedule(task, tw, map, cb) \
+	bpf_task_work_schedule_resume_impl(task, tw, map, cb, NULL)
+#else
+#define task_work_exists() 0
+#define task_work_schedule(task, tw, map, cb) (-1)
+#endif
 
 /* Per-CPU work area: one VMA record and its name are built here, then copied
  * into the ring buffer with bpf_ringbuf_output().  capture() runs with
@@ -586,8 +615,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+/* The last thread of a process exits (group_dead): capture, forget it. */
+static __always_inline int exit_hook(int group_dead)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -611,6 +640,23 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		bpf_map_delete_elem(&done, &key);
 	}
 	return 0;
+}
+
+/* One of these two is loaded (user space asks kfacts.c which): the
+ * tracepoint where it has group_dead (and then fires before exit_mm()); on
+ * older kernels (6.1, 6.12) it has one argument and fires after exit_mm(),
+ * when the map is gone, so the hook is taskstats_exit(), which do_exit()
+ * calls with group_dead right before exit_mm(). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	return exit_hook(group_dead);
+}
+
+SEC("fentry/taskstats_exit")
+int BPF_PROG(on_exit_ts, struct task_struct *tsk, int group_dead)
+{
+	return exit_hook(group_dead);
 }
 
 /* Signals whose default action ends the process (not ignore, stop, continue):
@@ -667,7 +713,7 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 	} else if (!v.sig.fatal) {
 		return 0;
 	}
-	if (!v.sig.fatal && !bpf_ksym_exists(bpf_task_work_schedule_resume_impl)) {
+	if (!v.sig.fatal && !task_work_exists()) {
 		__sync_fetch_and_add(&n_sig_nowork, 1);
 		return 0;
 	}
@@ -696,8 +742,7 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct k_sigaction
 	if (v.sig.fatal)
 		return 0;	/* walked by on_exit */
 	p = bpf_map_lookup_elem(&sigpend, &tid);
-	if (p && bpf_task_work_schedule_resume_impl(bpf_get_current_task_btf(), &p->tw, &sigpend,
-						    signal_work, NULL)) {
+	if (p && task_work_schedule(bpf_get_current_task_btf(), &p->tw, &sigpend, signal_work)) {
 		/* no task work: forget it (a thread that dies meanwhile
 		 * would still be walked by on_exit) */
 		if (!bpf_map_delete_elem(&sigpend, &tid))

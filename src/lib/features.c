@@ -37,6 +37,7 @@
 #include "taskvma_features.h"
 #include "features_btf.h"
 #include "internal.h"
+#include "kfacts.h"
 
 /* Program and attach types newer than Debian 12's <linux/bpf.h> (6.1). */
 #define TV_PROG_TYPE_NETFILTER 32
@@ -1047,6 +1048,34 @@ static void probe_tracepoints(struct fctx *c)
 		l.attach_btf_id = (uint32_t)id;
 		snprintf(ok, sizeof(ok), "tp_btf program for %s accepted (not attached)", tps[i]);
 		dep_load(c, name, &l, NEED_PERFMON, ok);
+	}
+
+	/* What `trace` uses where kernels differ (kfacts.c decides, for the
+	 * tracer and here alike): the exit hook and the task work. */
+	if (c->btf_ok) {
+		char why[160];
+		enum tv_exit_hook eh = tv_kfacts_exit_hook(&c->btf, why, sizeof(why));
+		enum tv_task_work tw;
+
+		if (eh == TV_EXIT_HOOK_TASKSTATS) {
+			struct load l = { .type = BPF_PROG_TYPE_TRACING, .eat = BPF_TRACE_FENTRY,
+					  .ringbuf_fd = -1 };
+
+			l.attach_btf_id = (uint32_t)fbtf_find(&c->btf, "taskstats_exit", BTF_KIND_FUNC);
+			snprintf(ok, sizeof(ok), "%s; fentry program accepted (not attached)", why);
+			dep_load(c, "trace_exit_hook", &l, NEED_PERFMON, ok);
+		} else {
+			add(c, "trace_exit_hook", TASKVMA_PROBE_CAT_DEPENDENCY,
+			    eh == TV_EXIT_HOOK_TP ? TASKVMA_PROBE_SUPPORTED : TASKVMA_PROBE_UNSUPPORTED,
+			    eh == TV_EXIT_HOOK_TP ? 0 : ENOENT, NULL, "%s", why);
+		}
+		tw = tv_kfacts_task_work(&c->btf, why, sizeof(why));
+		if (tw == TV_TASK_WORK_V618 || tw == TV_TASK_WORK_V7)
+			add(c, "trace_task_work", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_SUPPORTED, 0,
+			    NULL, "%s: signals a handler catches are captured", why);
+		else
+			add(c, "trace_task_work", TASKVMA_PROBE_CAT_DEPENDENCY, TASKVMA_PROBE_UNSUPPORTED,
+			    ENOENT, NULL, "%s: only signals that kill are captured", why);
 	}
 
 	/* raw_tp programs name their tracepoint only at attach time: the load

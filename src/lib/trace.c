@@ -33,7 +33,11 @@
 #include "internal.h"
 #include "taskvma_trace.h"
 #include "trace.h"
+#include "features_btf.h"
+#include "kfacts.h"
 #include "trace.skel.h"
+#include "trace_tw7.skel.h"
+#include "trace_notw.skel.h"
 #include "trace_syscalls.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -740,6 +744,50 @@ static int check_opts(struct taskvma_trace *tr)
 	return 0;
 }
 
+/* trace_bpf__open() for the build of trace.bpf.c that matches this kernel's
+ * bpf_task_work_schedule_resume_impl() (see TR_TASK_WORK there): the 6.18
+ * one, the 7.x one, or none (kernels without it, or with a prototype not
+ * known here).  Not the weak extern left unresolved: 6.12's verifier
+ * refuses the call left in the program even where it cannot run ("R0
+ * pointer arithmetic with <<= operator prohibited" after "call #0").  The three
+ * builds come from one source and differ only in that extern's declaration,
+ * so they share one skeleton layout: the same struct trace_bpf opens any of
+ * their ELF images. */
+static struct trace_bpf *open_skel(enum tv_task_work tw)
+{
+	struct trace_bpf *obj = calloc(1, sizeof(*obj));
+	int err;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = trace_bpf__create_skeleton(obj);
+	if (!err) {
+		if (tw == TV_TASK_WORK_V7)
+			obj->skeleton->data = (void *)trace_tw7_bpf__elf_bytes(&obj->skeleton->data_sz);
+		else if (tw != TV_TASK_WORK_V618)
+			obj->skeleton->data = (void *)trace_notw_bpf__elf_bytes(&obj->skeleton->data_sz);
+		err = bpf_object__open_skeleton(obj->skeleton, NULL);
+	}
+	if (err) {
+		trace_bpf__destroy(obj);
+		errno = -err;
+		return NULL;
+	}
+	return obj;
+}
+
+/* Can this process load tracing programs at all (CAP_BPF and CAP_PERFMON,
+ * or CAP_SYS_ADMIN)?  Decides whether a refused load is a permission
+ * problem or the kernel's verdict. */
+static bool may_trace(void)
+{
+	uint64_t c = tv_cap_eff();
+
+	return (c >> TV_CAP_SYS_ADMIN & 1) || ((c >> TV_CAP_BPF & 1) && (c >> TV_CAP_PERFMON & 1));
+}
+
 static int setup(struct taskvma_trace *tr)
 {
 	struct taskvma_trace_opts *o = &tr->o;
@@ -751,13 +799,43 @@ static int setup(struct taskvma_trace *tr)
 	bool want_exec = o->events & TASKVMA_TRACE_ON(TASKVMA_TRACE_EXEC);
 	bool want_exit = o->events & TASKVMA_TRACE_ON(TASKVMA_TRACE_EXIT);
 	bool want_sig = o->events & TASKVMA_TRACE_ON(TASKVMA_TRACE_SIGNAL);
+	enum tv_task_work tw;
+	enum tv_exit_hook eh;
+	char why_tw[160], why_exit[160];
+	bool need_exit;
 
 	if (o->pid && (err = resolve_pid(tr, o->pid, &tgid)))
 		return err;
 	if (o->cgroup && (err = tv_resolve_cgroup(o->cgroup, &cgid, &cglevel, tr->err, sizeof(tr->err))))
 		return err;
 
-	skel = trace_bpf__open();
+	/* What differs between kernels, from kernel BTF (kfacts.c): the exit
+	 * hook, the task work's prototype, whether the kfuncs exist at all. */
+	{
+		struct fbtf btf;
+		char why[160];
+		bool kfuncs;
+
+		if (fbtf_open(&btf, NULL, why, sizeof(why)))
+			return terr(tr, -EOPNOTSUPP, "trace needs kernel BTF, which is unreadable: %s", why);
+		kfuncs = fbtf_find(&btf, "bpf_iter_task_vma_new", BTF_KIND_FUNC) >= 0;
+		tw = tv_kfacts_task_work(&btf, why_tw, sizeof(why_tw));
+		eh = tv_kfacts_exit_hook(&btf, why_exit, sizeof(why_exit));
+		fbtf_close(&btf);
+		if (!kfuncs)
+			return terr(tr, -EOPNOTSUPP, "this kernel has no bpf_iter_task_vma kfuncs "
+				    "(Linux 6.7+), which trace needs");
+	}
+	if (eh == TV_EXIT_HOOK_NONE && (want_exit || want_sig))
+		return terr(tr, -EOPNOTSUPP, "--on %s needs an exit hook, and this kernel has none: %s",
+			    want_exit ? "exit" : "signal", why_exit);
+	tlog(tr, TASKVMA_LOG_DEBUG, "exit hook: %s", why_exit);
+	tlog(tr, TASKVMA_LOG_DEBUG, "task work: %s", why_tw);
+	if (want_sig && o->signo && tw != TV_TASK_WORK_V618 && tw != TV_TASK_WORK_V7)
+		tlog(tr, TASKVMA_LOG_WARN, "signals that a handler catches are not captured on this "
+		     "kernel (%s); fatal ones are", why_tw);
+
+	skel = open_skel(tw);
 	if (!skel)
 		return terr(tr, -errno, "cannot open the BPF object: %s", strerror(errno));
 	tr->skel = skel;
@@ -787,21 +865,30 @@ static int setup(struct taskvma_trace *tr)
 	bpf_program__set_autoload(skel->progs.on_signal, want_sig);
 	/* the exit hook also forgets processes in the once-per-process table,
 	 * which only matters when several processes can be captured */
-	bpf_program__set_autoload(skel->progs.on_exit,
-				  want_exit || want_sig || (!o->every && !tgid));
+	need_exit = want_exit || want_sig || (!o->every && !tgid);
+	if (need_exit && eh == TV_EXIT_HOOK_NONE)
+		tlog(tr, TASKVMA_LOG_WARN, "no exit hook on this kernel (%s): a process that "
+		     "exits is not forgotten, a later one with its pid is not captured", why_exit);
+	bpf_program__set_autoload(skel->progs.on_exit, need_exit && eh == TV_EXIT_HOOK_TP);
+	bpf_program__set_autoload(skel->progs.on_exit_ts, need_exit && eh == TV_EXIT_HOOK_TASKSTATS);
+	skel->rodata->fmode_backing = tv_fmode_backing_bit();
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o->ringbuf_size);
 	bpf_map__set_max_entries(skel->maps.done, o->max_processes);
 
 	err = trace_bpf__load(skel);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
+		/* EPERM/EACCES is a permission problem only without the
+		 * capabilities: with them it is the kernel's verdict (the
+		 * verifier says EACCES; a hardened kernel may refuse a program
+		 * type with EPERM), as is EINVAL (a kfunc or BTF mismatch) */
+		if ((err == -EPERM || err == -EACCES) && !may_trace())
 			return terr(tr, err, "loading the BPF programs: %s (needs root: CAP_BPF, CAP_PERFMON)",
 				    strerror(-err));
-		if (err == -ENOENT || err == -ESRCH || err == -EINVAL || err == -524 /* ENOTSUPP */)
-			return terr(tr, -EOPNOTSUPP,
-				    "this kernel cannot run the trace programs (%s): needs Linux 6.7+ "
-				    "with BTF and the bpf_iter_task_vma kfuncs", strerror(-err));
-		return terr(tr, err, "loading the BPF programs: %s", strerror(-err));
+		if (err == -ENOMEM || err == -E2BIG)
+			return terr(tr, err, "loading the BPF programs: %s", strerror(-err));
+		return terr(tr, -EOPNOTSUPP, "this kernel refused the trace programs (%s; exit hook: %s; "
+			    "run with -v -v for the verifier's and libbpf's messages)", strerror(-err),
+			    eh == TV_EXIT_HOOK_TP ? "sched_process_exit" : "fentry/taskstats_exit");
 	}
 	err = trace_bpf__attach(skel);
 	if (err)

@@ -90,10 +90,13 @@ while read -r name _; do
 		boot "$name"
 		rc=$?
 		TIME[$name]=$(($(date +%s) - t0))
-		tr -d '\r' <"$OUT/$name.log" >"$OUT/$name.clean"
+		# the console's escape sequences (terminal resets) off, CRs off
+		sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' -e 's/\r$//' \
+			"$OUT/$name.log" >"$OUT/$name.clean"
 		# a guest that died before the suite began (an early Oops under
 		# TCG) is booted once more, and that is said
 		grep -q '^VMTEST-BEGIN ' "$OUT/$name.clean" && break
+		cp "$OUT/$name.clean" "$OUT/$name.try$try.log"
 		[ $try = 1 ] && echo "# $name: the guest died before the suite started (qemu exit $rc); booting it again: $(grep -m1 -E 'Oops|panic|BUG' "$OUT/$name.clean")"
 	done
 	grep -E '^(PASS|FAIL|INFO) ' "$OUT/$name.clean" | tee -a "$LOG" | grep -v '^INFO '

@@ -59,7 +59,7 @@ row() { awk -v c="$1" -v p="$2" '$1 == c && $2 == p { print $3; exit }' features
 KFUNC=$(row kfunc bpf_iter_task_vma_new)
 WALKER=$(row dependency bpf_walker)
 PROCMAP=$(row dependency procmap_query)
-SEM=$(awk '$1 == "kfunc" && $2 == "iter_semantics" { s = $3 == "supported" ? $4 : "none"; sub(/:$/, "", s); print s; exit }' features.txt)
+SEM=$(awk '$1 == "kfunc" && $2 == "iter_semantics" { s = $4; sub(/:$/, "", s); print $3 == "supported" ? s : $3 " (" s ")"; exit }' features.txt)
 AUTO=$(awk '$1 == "backend" && $2 == "auto_backend" { s = $4; sub(/:$/, "", s); print s; exit }' features.txt)
 info kfunc "${KFUNC:-?}"
 info semantics "${SEM:-?}"
@@ -178,13 +178,14 @@ kill "$MPID"
 wait "$MPID" 2>/dev/null
 
 # ---- trace: every --on event, --count 1, the capture against /proc ------------------
-# tc_start [ARGS]: a trace_child with stdin on a fifo held open (fd 3)
+# tc_start [ARGS]: a trace_child with stdin on a fifo we hold open (fd 3,
+# read-write: that open never blocks, even when the child died at once)
 tc_start() {
 	rm -f tc.in tc.out
 	mkfifo tc.in
+	exec 3<>tc.in
 	"$FXD/trace_child" "$@" <tc.in >tc.out 2>&1 &
 	TC=$!
-	exec 3>tc.in
 	wait_line tc.out '^ready ' 30 || fail "trace_child started" "$(oneline tc.out)"
 }
 tc_stop() { kill -KILL "$TC" 2>/dev/null; wait "$TC" 2>/dev/null; exec 3>&-; }
@@ -211,8 +212,12 @@ tr_check() {
 		cmp_files "trace --on $1 capture == /proc/PID/maps" "$2" tr.$1.cap
 	fi
 }
-TRACE=$(row dependency tp_btf/sched_process_exit)
-mkdir -p rich
+EXITHOOK=$(row dependency trace_exit_hook)
+TASKWORK=$(row dependency trace_task_work)
+info trace_exit_hook "$(awk '$1 == "dependency" && $2 == "trace_exit_hook" {
+	print $3 != "supported" ? "none" : index($0, "fentry") ? "fentry/taskstats_exit" : "tp_btf/sched_process_exit"; exit }' features.txt)"
+info trace_task_work "$(awk '$1 == "dependency" && $2 == "trace_task_work" {
+	print $3 != "supported" ? "none" : index($0, "7.x") ? "7.x prototype" : "6.18 prototype"; exit }' features.txt)"
 if [ "$KFUNC" != supported ]; then
 	timeout $TO "$TV" trace --on exit --count 1 >tr.none.out 2>tr.none.err
 	rc=$?
@@ -222,24 +227,42 @@ if [ "$KFUNC" != supported ]; then
 		fail "trace unavailable without the kfuncs (exit 7, says why)" "exit $rc: $(oneline tr.none.err)"
 	fi
 else
-	tc_start -d "$WORK/rich" -r
+	mkdir -p rich1 rich2
+	tc_start -d "$WORK/rich1" -r
 	cat "/proc/$TC/maps" >tc.maps
 	if tr_start syscall --on syscall=getppid --pid "$TC" --count 1; then
 		echo "sys getppid" >&3
 		tr_check syscall tc.maps
 	fi
-	if tr_start signal --on signal=USR1 --pid "$TC" --count 1; then
-		echo "handle 10" >&3
-		wait_line tc.out '^done' 10
+	echo "handle 10" >&3
+	wait_line tc.out '^done' 10
+	if [ "$TASKWORK" = supported ]; then
+		if tr_start signal --on signal=USR1 --pid "$TC" --count 1; then
+			kill -USR1 "$TC"
+			tr_check signal tc.maps
+		fi
+	elif tr_start signal --on signal=USR1 --pid "$TC" --duration 2; then
+		# features says no task work: a handled signal is not captured,
+		# and trace said so when it started
 		kill -USR1 "$TC"
-		tr_check signal tc.maps
+		wait_pid "$TR" $TO
+		if [ $RC -eq 0 ] && ! grep -q '^#' tr.signal.out && grep -q 'not captured on this kernel' tr.signal.err
+		then pass "trace --on signal=USR1 (handled) not captured, as features says"
+		else fail "trace --on signal=USR1 (handled) not captured, as features says" "exit $RC: $(oneline tr.signal.err) $(head -n 1 tr.signal.out)"; fi
 	fi
-	if tr_start exit --on exit --pid "$TC" --count 1; then
-		echo "exit 3" >&3
-		tr_check exit tc.maps
+	if [ "$EXITHOOK" = supported ]; then
+		if tr_start exit --on exit --pid "$TC" --count 1; then
+			echo "exit 3" >&3
+			tr_check exit tc.maps
+		fi
+	else
+		timeout $TO "$TV" trace --on exit --pid "$TC" --count 1 >tr.exit.out 2>tr.exit.err
+		rc=$?
+		if [ $rc -eq 7 ] && grep -q 'exit hook' tr.exit.err; then pass "trace --on exit unavailable, as features says"
+		else fail "trace --on exit unavailable, as features says" "exit $rc: $(oneline tr.exit.err)"; fi
 	fi
 	tc_stop
-	tc_start -d "$WORK/rich" -r
+	tc_start -d "$WORK/rich2" -r
 	cat "/proc/$TC/maps" >tc.maps
 	if tr_start fatal --on signal --pid "$TC" --count 1; then
 		echo "segv dead000" >&3
@@ -275,4 +298,3 @@ else
 	else fail "seed example" "exit $RC: $(oneline seed.err)"; fi
 	tc_stop
 fi
-info trace_exit "${TRACE:-?}"
