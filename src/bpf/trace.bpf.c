@@ -144,32 +144,34 @@ extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
 
 /* Linux 6.18: run a BPF callback in the task's context before it returns
- * to user space.  Weak: without it, only signals that kill are captured.
- * Its last parameter changed type in 7.x (void * -> struct bpf_prog_aux *),
- * and libbpf refuses the whole object when a kfunc's declaration does not
- * match the kernel's, weak or not.  So this file is built three times
- * (TR_TASK_WORK: 1 the 6.18 prototype, trace.bpf.c; 2 the 7.x one,
- * trace_tw7.bpf.c; 0 none, trace_notw.bpf.c, for kernels without it or with
- * a prototype not known yet), and user space loads the one kernel BTF
- * matches (kfacts.c).  Kernels without it do not get the weak extern left
- * unresolved either: 6.12's verifier refuses the call that stays in the
- * program even on a path that cannot run. */
+ * to user space.  Without it, only signals that kill are captured.
+ * 6.18 and 6.19 export bpf_task_work_schedule_resume_impl(..., void
+ * *aux__prog); 7.x exports bpf_task_work_schedule_resume(task, tw, map,
+ * callback) whose program argument the verifier fills in (its _impl is
+ * left in BTF with a struct bpf_prog_aux * last, but has no address:
+ * "ldimm64 failed to find the address").  libbpf refuses the whole object
+ * when a kfunc's declaration does not match the kernel's, weak or not, and
+ * 6.12's verifier refuses an unresolved weak call even on a path that cannot
+ * run.  So this file is built three times (TR_TASK_WORK: 1 the 6.18 kfunc,
+ * trace.bpf.c; 2 the 7.x one, trace_tw7.bpf.c; 0 none, trace_notw.bpf.c, for
+ * kernels without either or with a prototype not known yet), and user space
+ * loads the build kernel BTF matches (kfacts.c): in 1 and 2 the kfunc is
+ * known to be there. */
 #ifndef TR_TASK_WORK
 #define TR_TASK_WORK 1
 #endif
 #if TR_TASK_WORK == 1
 extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
 					      void *map__map, bpf_task_work_callback_t callback,
-					      void *aux__prog) __ksym __weak;
-#elif TR_TASK_WORK == 2
-extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
-					      void *map__const_map, bpf_task_work_callback_t callback,
-					      struct bpf_prog_aux *aux) __ksym __weak;
-#endif
-#if TR_TASK_WORK
-#define task_work_exists() bpf_ksym_exists(bpf_task_work_schedule_resume_impl)
+					      void *aux__prog) __ksym;
+#define task_work_exists() 1
 #define task_work_schedule(task, tw, map, cb) \
 	bpf_task_work_schedule_resume_impl(task, tw, map, cb, NULL)
+#elif TR_TASK_WORK == 2
+extern int bpf_task_work_schedule_resume(struct task_struct *task, struct bpf_task_work *tw,
+					 void *map__map, bpf_task_work_callback_t callback) __ksym;
+#define task_work_exists() 1
+#define task_work_schedule(task, tw, map, cb) bpf_task_work_schedule_resume(task, tw, map, cb)
 #else
 #define task_work_exists() 0
 #define task_work_schedule(task, tw, map, cb) (-1)

@@ -2,7 +2,6 @@
 /* Kernel facts that differ between kernels: see kfacts.h. */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/utsname.h>
 #include "features_btf.h"
 #include "kfacts.h"
@@ -116,29 +115,36 @@ enum tv_exit_hook tv_kfacts_exit_hook(const struct fbtf *b, char *why, size_t wh
 	return TV_EXIT_HOOK_NONE;
 }
 
+/* 6.18 and 6.19: bpf_task_work_schedule_resume_impl(task, tw, map, callback,
+ * void *aux__prog).  7.x: bpf_task_work_schedule_resume(task, tw, map,
+ * callback), the program argument filled in by the verifier; the _impl name
+ * stays in BTF with a struct bpf_prog_aux * last but has no address, so a
+ * program calling it does not load. */
 enum tv_task_work tv_kfacts_task_work(const struct fbtf *b, char *why, size_t why_len)
 {
-	const struct btf_type *t = proto_of(b, "bpf_task_work_schedule_resume_impl", BTF_KIND_FUNC);
+	const struct btf_type *t = proto_of(b, "bpf_task_work_schedule_resume", BTF_KIND_FUNC);
 	const struct btf_type *p;
 	const struct btf_param *par;
 	int is_void;
 
+	if (t && BTF_INFO_VLEN(t->info) == 4) {
+		WHY("bpf_task_work_schedule_resume(task, tw, map, callback) (7.x)");
+		return TV_TASK_WORK_V7;
+	}
+	if (t) {
+		WHY("bpf_task_work_schedule_resume has %u parameters, a prototype this build does not know",
+		    BTF_INFO_VLEN(t->info));
+		return TV_TASK_WORK_UNKNOWN;
+	}
+	t = proto_of(b, "bpf_task_work_schedule_resume_impl", BTF_KIND_FUNC);
 	if (!t) {
-		WHY("bpf_task_work_schedule_resume_impl not in kernel BTF (Linux 6.18+)");
+		WHY("no bpf_task_work_schedule_resume(_impl) in kernel BTF (Linux 6.18+)");
 		return TV_TASK_WORK_ABSENT;
 	}
 	par = (const struct btf_param *)(t + 1);
-	if (BTF_INFO_VLEN(t->info) == 5) {
-		p = pointee(b, par[4].type, &is_void);
-		if (p && is_void) {
-			WHY("bpf_task_work_schedule_resume_impl(..., void *aux__prog) (6.18 prototype)");
-			return TV_TASK_WORK_V618;
-		}
-		if (p && kind_of(p) == BTF_KIND_STRUCT &&
-		    !strcmp(fbtf_str(b, p->name_off), "bpf_prog_aux")) {
-			WHY("bpf_task_work_schedule_resume_impl(..., struct bpf_prog_aux *aux) (7.x prototype)");
-			return TV_TASK_WORK_V7;
-		}
+	if (BTF_INFO_VLEN(t->info) == 5 && (p = pointee(b, par[4].type, &is_void)) && is_void) {
+		WHY("bpf_task_work_schedule_resume_impl(..., void *aux__prog) (6.18)");
+		return TV_TASK_WORK_V618;
 	}
 	WHY("bpf_task_work_schedule_resume_impl has a prototype this build does not know (%u parameters)",
 	    BTF_INFO_VLEN(t->info));

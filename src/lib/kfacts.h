@@ -36,12 +36,12 @@ enum tv_exit_hook {
 /* `why` (may be NULL) gets one line saying what was found. */
 enum tv_exit_hook tv_kfacts_exit_hook(const struct fbtf *b, char *why, size_t why_len);
 
-/* bpf_task_work_schedule_resume_impl(), the BPF task work the tracer uses
- * for signals that a handler catches, and which prototype it has. */
+/* The BPF task work the tracer uses for signals that a handler catches:
+ * which kfunc this kernel has, with which prototype. */
 enum tv_task_work {
 	TV_TASK_WORK_ABSENT = 0,	/* not in this kernel (before 6.18) */
-	TV_TASK_WORK_V618,		/* (..., void *aux__prog): 6.18, 6.19 */
-	TV_TASK_WORK_V7,		/* (..., struct bpf_prog_aux *aux): 7.x */
+	TV_TASK_WORK_V618,		/* _impl(task, tw, map, cb, void *aux__prog): 6.18, 6.19 */
+	TV_TASK_WORK_V7,		/* bpf_task_work_schedule_resume(task, tw, map, cb): 7.x */
 	TV_TASK_WORK_UNKNOWN,		/* another prototype: not used */
 };
 enum tv_task_work tv_kfacts_task_work(const struct fbtf *b, char *why, size_t why_len);

@@ -160,10 +160,14 @@ else fail "maps --all --json valid JSON" "exit $rc: $(oneline alljson.chk) $(one
 
 want=$(grep -F 'offset.dat' want.maps | head -n 1)
 addr=0x$(echo "$want" | cut -d- -f1)
+# "ADDR FILE_OFFSET BUILD_ID LINE": the offset from /proc's, the line /proc's
+off=$(printf '0x%x' "0x$(echo "$want" | cut -d' ' -f3)")
 timeout $TO "$TV" lookup "$MPID" "$addr" >lookup.out 2>lookup.err
 rc=$?
-if [ $rc -eq 0 ] && [ "$(cat lookup.out)" = "$want" ]; then pass "lookup gives the /proc line of $addr"
-else fail "lookup gives the /proc line of $addr" "exit $rc: got [$(oneline lookup.out)] want [$want] $(oneline lookup.err)"; fi
+got=$(cat lookup.out)
+if [ $rc -eq 0 ] && [ "$(echo "$got" | cut -d' ' -f1-2)" = "$addr $off" ] &&
+	[ "$(echo "$got" | cut -d' ' -f4-)" = "$want" ]; then pass "lookup gives $addr, offset $off and the /proc line"
+else fail "lookup gives $addr, offset $off and the /proc line" "exit $rc: got [$got] want [$want] $(oneline lookup.err)"; fi
 
 timeout $TO "$TV" scan >scan.out 2>scan.err
 rc=$?
@@ -195,7 +199,13 @@ tr_start() {
 	shift
 	"$TV" trace "$@" >tr.$n.out 2>tr.$n.err &
 	TR=$!
-	if wait_line tr.$n.err '^taskvma: tracing ' $TO; then return 0; fi
+	i=0
+	while [ $i -lt $((TO * 10)) ] && kill -0 "$TR" 2>/dev/null; do
+		grep -q '^taskvma: tracing ' tr.$n.err && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q '^taskvma: tracing ' tr.$n.err && return 0
 	wait_pid "$TR" 1
 	fail "trace --on $n" "did not start (exit $RC): $(oneline tr.$n.err)"
 	return 1
