@@ -89,7 +89,7 @@ const volatile __u64 k_simple_dname = 0;
 const volatile __u64 k_sockfs_dname = 0;
 const volatile __u64 k_pipefs_dname = 0;
 /* FMODE_BACKING of this kernel (a #define, not in BTF): set by user space
- * from tv_fmode_backing_bit() (src/lib/kfacts.c); 0: no backing files */
+ * from tv_fmode_backing() (src/lib/kernel_facts.c); 0: no backing files */
 const volatile __u32 fmode_backing = 0;
 
 /* ---- counters: read by user space -------------------------------------- */
@@ -155,7 +155,7 @@ extern void bpf_preempt_enable(void) __ksym;
  * run.  So this file is built three times (TR_TASK_WORK: 1 the 6.18 kfunc,
  * trace.bpf.c; 2 the 7.x one, trace_tw7.bpf.c; 0 none, trace_notw.bpf.c, for
  * kernels without either or with a prototype not known yet), and user space
- * loads the build kernel BTF matches (kfacts.c): in 1 and 2 the kfunc is
+ * loads the build kernel BTF matches (kernel_facts.c): in 1 and 2 the kfunc is
  * known to be there. */
 #ifndef TR_TASK_WORK
 #define TR_TASK_WORK 1
@@ -644,7 +644,7 @@ static __always_inline int exit_hook(int group_dead)
 	return 0;
 }
 
-/* One of these two is loaded (user space asks kfacts.c which): the
+/* One of these two is loaded (user space asks kernel_facts.c which): the
  * tracepoint where it has group_dead (and then fires before exit_mm()); on
  * older kernels (6.1, 6.12) it has one argument and fires after exit_mm(),
  * when the map is gone, so the hook is taskstats_exit(), which do_exit()

@@ -37,7 +37,7 @@
 #include "taskvma_features.h"
 #include "features_btf.h"
 #include "internal.h"
-#include "kfacts.h"
+#include "kernel_facts.h"
 
 /* Program and attach types newer than Debian 12's <linux/bpf.h> (6.1). */
 #define TV_PROG_TYPE_NETFILTER 32
@@ -1050,7 +1050,7 @@ static void probe_tracepoints(struct fctx *c)
 		dep_load(c, name, &l, NEED_PERFMON, ok);
 	}
 
-	/* What `trace` uses where kernels differ (kfacts.c decides, for the
+	/* What `trace` uses where kernels differ (kernel_facts.c decides, for the
 	 * tracer and here alike): the exit hook and the task work. */
 	if (c->btf_ok) {
 		char why[160];

@@ -34,7 +34,7 @@
 #include "taskvma_trace.h"
 #include "trace.h"
 #include "features_btf.h"
-#include "kfacts.h"
+#include "kernel_facts.h"
 #include "trace.skel.h"
 #include "trace_tw7.skel.h"
 #include "trace_notw.skel.h"
@@ -809,7 +809,7 @@ static int setup(struct taskvma_trace *tr)
 	if (o->cgroup && (err = tv_resolve_cgroup(o->cgroup, &cgid, &cglevel, tr->err, sizeof(tr->err))))
 		return err;
 
-	/* What differs between kernels, from kernel BTF (kfacts.c): the exit
+	/* What differs between kernels, from kernel BTF (kernel_facts.c): the exit
 	 * hook, the task work's prototype, whether the kfuncs exist at all. */
 	{
 		struct fbtf btf;
@@ -871,7 +871,7 @@ static int setup(struct taskvma_trace *tr)
 		     "exits is not forgotten, a later one with its pid is not captured", why_exit);
 	bpf_program__set_autoload(skel->progs.on_exit, need_exit && eh == TV_EXIT_HOOK_TP);
 	bpf_program__set_autoload(skel->progs.on_exit_ts, need_exit && eh == TV_EXIT_HOOK_TASKSTATS);
-	skel->rodata->fmode_backing = tv_fmode_backing_bit();
+	skel->rodata->fmode_backing = tv_fmode_backing();
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o->ringbuf_size);
 	bpf_map__set_max_entries(skel->maps.done, o->max_processes);
 

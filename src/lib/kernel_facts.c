@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Kernel facts that differ between kernels: see kfacts.h. */
+/* Kernel facts that differ between kernels: see kernel_facts.h. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/utsname.h>
 #include "features_btf.h"
-#include "kfacts.h"
+#include "kernel_facts.h"
 
 /* FMODE_BACKING (include/linux/fs.h) is a #define, absent from BTF:
  * bit 25 from 6.6, where backing files appeared; bit 24 from 6.14, when the
  * fanotify pre-content work renumbered the FMODE_* bits. */
-uint32_t tv_fmode_backing_bit_of(const char *release)
+uint32_t tv_fmode_backing_of(const char *release)
 {
 	int maj = 0, min = 0;
 
@@ -22,11 +22,11 @@ uint32_t tv_fmode_backing_bit_of(const char *release)
 	return 0;
 }
 
-uint32_t tv_fmode_backing_bit(void)
+uint32_t tv_fmode_backing(void)
 {
 	struct utsname u;
 
-	return uname(&u) ? 0 : tv_fmode_backing_bit_of(u.release);
+	return uname(&u) ? 0 : tv_fmode_backing_of(u.release);
 }
 
 uint64_t tv_cap_eff(void)

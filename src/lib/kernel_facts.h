@@ -7,8 +7,8 @@
  * from the kernel version.  Checked on Debian's 6.1, 6.12, 6.18, 6.19 and 7.3
  * kernels by `make vmtest` (docs/kernels.md).
  */
-#ifndef TASKVMA_KFACTS_H
-#define TASKVMA_KFACTS_H
+#ifndef TASKVMA_KERNEL_FACTS_H
+#define TASKVMA_KERNEL_FACTS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,10 +22,10 @@ struct fbtf;
 #define TV_CAP_BPF 39
 uint64_t tv_cap_eff(void);
 
-/* FMODE_BACKING of the running kernel (0: none); tv_fmode_backing_bit_of()
+/* FMODE_BACKING of the running kernel (0: none); tv_fmode_backing_of()
  * for a given `uname -r` release string. */
-uint32_t tv_fmode_backing_bit(void);
-uint32_t tv_fmode_backing_bit_of(const char *release);
+uint32_t tv_fmode_backing(void);
+uint32_t tv_fmode_backing_of(const char *release);
 
 /* Where the tracer sees a process exit while its map is still there. */
 enum tv_exit_hook {
