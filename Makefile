@@ -58,7 +58,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 .PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace bench-lookup install uninstall clean setup vmtest
 all: cli lib examples tests
 
-lib: $(O)/libtaskvma.a $(O)/libtaskvma.so $(O)/taskvma.pc
+lib: $(O)/libtaskvma.a $(O)/libtaskvma.so.$(VERSION) $(O)/libtaskvma.so.0 $(O)/libtaskvma.so $(O)/taskvma.pc
 cli: $(O)/taskvma
 examples: $(EX_BINS)
 tests: $(TEST_BINS) $(BENCH_BINS)
@@ -107,8 +107,16 @@ $(O)/cli/%.o: src/cli/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/
 $(O)/libtaskvma.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(O)/libtaskvma.so: $(LIB_OBJS)
-	$(CC) $(SANFLAGS) -shared -Wl,-soname,libtaskvma.so.0 -o $@ $^ $(LDLIBS)
+# The real file is libtaskvma.so.VERSION, with the links the loader
+# (SONAME libtaskvma.so.0) and the linker (-ltaskvma) look for, so that a
+# program linked against the build tree runs from it (LD_LIBRARY_PATH=build).
+$(O)/libtaskvma.so.$(VERSION): $(LIB_OBJS) src/lib/libtaskvma.map
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libtaskvma.so.0 \
+	    -Wl,--version-script=src/lib/libtaskvma.map -o $@ $(LIB_OBJS) $(LDLIBS)
+
+$(O)/libtaskvma.so.0 $(O)/libtaskvma.so: $(O)/libtaskvma.so.$(VERSION)
+	ln -sf libtaskvma.so.$(VERSION) $(O)/libtaskvma.so.0
+	ln -sf libtaskvma.so.0 $(O)/libtaskvma.so
 
 $(O)/taskvma: $(CLI_OBJS) $(O)/libtaskvma.a
 	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJS) $(O)/libtaskvma.a $(LDLIBS)
@@ -172,7 +180,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
 	install -m 0755 $(O)/taskvma $(DESTDIR)$(BINDIR)/taskvma
 	install -m 0644 $(O)/libtaskvma.a $(DESTDIR)$(LIBDIR)/libtaskvma.a
-	install -m 0755 $(O)/libtaskvma.so $(DESTDIR)$(LIBDIR)/libtaskvma.so.$(VERSION)
+	install -m 0755 $(O)/libtaskvma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtaskvma.so.$(VERSION)
 	ln -sf libtaskvma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtaskvma.so.0
 	ln -sf libtaskvma.so.0 $(DESTDIR)$(LIBDIR)/libtaskvma.so
 	install -m 0644 include/taskvma*.h $(DESTDIR)$(INCDIR)/

@@ -15,7 +15,25 @@
  *
  * Options structs follow libbpf's OPTS convention: the caller sets .sz =
  * sizeof(struct), so fields can be appended without breaking the ABI.  Use
- * TASKVMA_OPTS(type, name, ...) to declare one.
+ * TASKVMA_OPTS(type, name, ...) to declare one.  As libbpf's OPTS_VALID: a
+ * struct larger than this library knows (a caller built against a newer
+ * header) is accepted only when the bytes past the last known field
+ * (TYPE__last_field) are zero; otherwise the call returns -EINVAL.
+ *
+ * Thread safety (every call below says which of these it is):
+ *   [MT-safe]   may be called from any thread at any time: no shared state,
+ *               or only constant data.
+ *   [handle]    uses one handle (struct taskvma, and the iterators, maps,
+ *               watches made from it): one thread at a time per handle.  Use
+ *               one handle per thread (each with its own last-error message),
+ *               or serialise the calls on a shared handle yourself (a second
+ *               walk started on a handle during a walk gets -EBUSY, but that
+ *               check is not a lock).  Different handles in different threads
+ *               need no locking: what the library shares between handles
+ *               (spare arena memory) is atomic; tests/unit/test_library.c runs
+ *               8 threads under ThreadSanitizer.
+ *   [object]    touches only the object passed (a map, a vma): as [handle],
+ *               per object; read-only calls on one object may run at once.
  */
 #ifndef TASKVMA_H
 #define TASKVMA_H
@@ -117,18 +135,26 @@ struct taskvma;
 
 /* Open a handle.  With backend AUTO it never fails for lack of BPF: it falls
  * back and says why at TASKVMA_LOG_INFO.  Returns 0 or -errno. */
+/* [MT-safe] (each call makes a new handle) */
 TASKVMA_API int taskvma_open(struct taskvma **tv, const struct taskvma_opts *opts);
+/* [handle] */
 TASKVMA_API void taskvma_close(struct taskvma *tv);
 
 /* The backend the handle actually uses (never AUTO), and why auto chose it. */
+/* [handle] */
 TASKVMA_API enum taskvma_backend taskvma_backend(const struct taskvma *tv);
+/* [MT-safe] */
 TASKVMA_API const char *taskvma_backend_name(enum taskvma_backend b);
+/* [MT-safe] */
 TASKVMA_API int taskvma_backend_parse(const char *s, enum taskvma_backend *out);
+/* [handle]; a plain description, no command-line hints */
 TASKVMA_API const char *taskvma_backend_reason(const struct taskvma *tv);
 
 /* Detailed message of the handle's last failure ("" if none). */
+/* [handle]: the message of this handle's last failure */
 TASKVMA_API const char *taskvma_last_error(const struct taskvma *tv);
 /* Short description of an error code returned by this library. */
+/* [MT-safe] */
 TASKVMA_API const char *taskvma_strerror(int err);
 /* The library's version at run time, "MAJOR.MINOR.PATCH" (compare with
  * TASKVMA_VERSION_STRING, the header's).  Thread-safe: a constant. */
@@ -159,13 +185,17 @@ struct taskvma_iter;
  * -ENOENT no address space (kernel thread, zombie), -EACCES/-EPERM not
  * allowed, -EBUSY lock contended after retries.  As with the kfunc, call
  * taskvma_iter_destroy() even when this fails (it accepts *it == NULL). */
+/* [handle] */
 TASKVMA_API int taskvma_iter_new(struct taskvma *tv, struct taskvma_iter **it, pid_t pid,
 				 uint64_t addr);
 /* The next VMA, or NULL at the end or on error (see taskvma_iter_err()). */
+/* [handle] */
 TASKVMA_API const struct taskvma_vma *taskvma_iter_next(struct taskvma_iter *it);
 /* 0 if the walk so far is complete and clean; -errno otherwise.  -EAGAIN: the
  * map changed during the walk (it may be torn), -ESRCH: the process exited. */
+/* [handle] */
 TASKVMA_API int taskvma_iter_err(const struct taskvma_iter *it);
+/* [handle] */
 TASKVMA_API void taskvma_iter_destroy(struct taskvma_iter *it);
 
 /* ---- snapshots -------------------------------------------------------- */
@@ -187,8 +217,10 @@ struct taskvma_map {
  * when every attempt saw the map change, the last one is returned with
  * TASKVMA_MAP_TORN set, and the call returns -EAGAIN.  Other errors return no
  * map. */
+/* [handle] */
 TASKVMA_API int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				 struct taskvma_map **map);
+/* [object] */
 TASKVMA_API void taskvma_map_free(struct taskvma_map *map);
 
 /* Called once per process by taskvma_snapshot_all(), in pid order, except
@@ -217,6 +249,7 @@ struct taskvma_all_stats {
 
 /* Snapshot every process (threads are walked once, through their leader;
  * kernel threads are skipped and counted).  stats may be NULL. */
+/* [handle] */
 TASKVMA_API int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q,
 				     taskvma_map_cb cb, void *ctx, struct taskvma_all_stats *stats);
 
@@ -244,8 +277,10 @@ struct taskvma_visitor {
 };
 #define taskvma_visitor__last_field end
 
+/* [handle] */
 TASKVMA_API int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 			      const struct taskvma_visitor *vis, void *ctx);
+/* [handle] */
 TASKVMA_API int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 				  const struct taskvma_visitor *vis, void *ctx,
 				  struct taskvma_all_stats *stats);
@@ -312,6 +347,7 @@ struct taskvma_lookup_opts {
  * Returns 0 when the process was read (each address then has its own
  * status), or -errno when it could not be (-ESRCH, -EACCES, -ENOENT: every
  * out[i] then has status GONE or ERROR); -EINVAL for bad arguments. */
+/* [handle] */
 TASKVMA_API int taskvma_lookup(struct taskvma *tv, pid_t pid, const uint64_t *addrs, size_t n,
 			       struct taskvma_addr_info *out, const struct taskvma_lookup_opts *opts);
 
@@ -323,13 +359,16 @@ struct taskvma_addr_req {
 /* Answer n (pid, address) pairs of any number of processes into out[0..n),
  * in input order (a process's failure is that process's records' status).
  * Returns 0, or -errno for failures of the call itself (-ENOMEM, -EINVAL). */
+/* [handle] */
 TASKVMA_API int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs,
 				  size_t n, struct taskvma_addr_info *out,
 				  const struct taskvma_lookup_opts *opts);
 /* Short names: "file", "anonymous", "jit", "special", "not-mapped",
  * "process-gone", "error"; and "ok", "none", "unreadable", "not-file",
  * "skipped". */
+/* [MT-safe] */
 TASKVMA_API const char *taskvma_addr_status_name(int status);
+/* [MT-safe] */
 TASKVMA_API const char *taskvma_build_id_status_name(int status);
 
 /* ---- scan: mappings worth a second look -------------------------------- */
@@ -343,8 +382,10 @@ TASKVMA_API const char *taskvma_build_id_status_name(int status);
 #define TASKVMA_SUSPECT_HEAP_EXEC   0x20u /* executable [heap] */
 #define TASKVMA_SUSPECT_ALL         0x3fu
 
+/* [object] */
 TASKVMA_API uint32_t taskvma_suspicious(const struct taskvma_vma *v);
 /* Short name of one TASKVMA_SUSPECT_* bit ("wx", "anon-exec", ...). */
+/* [MT-safe] */
 TASKVMA_API const char *taskvma_suspect_name(uint32_t bit);
 
 /* ---- diff: what changed between two maps of one process ------------------ */
@@ -353,6 +394,7 @@ TASKVMA_API const char *taskvma_suspect_name(uint32_t bit);
  * (added = 1), in address order; a mapping is the same when every field and
  * the name are.  Returns the number of differences. */
 typedef void (*taskvma_diff_cb)(void *ctx, int added, const struct taskvma_vma *v);
+/* [object] (both maps read only) */
 TASKVMA_API size_t taskvma_map_diff(const struct taskvma_map *old, const struct taskvma_map *new_,
 				    taskvma_diff_cb cb, void *ctx);
 
@@ -360,26 +402,32 @@ TASKVMA_API size_t taskvma_map_diff(const struct taskvma_map *old, const struct 
 
 /* Write one /proc/PID/maps line for v (with "\n") into buf.  Returns the
  * length it needs (like snprintf); buf is NUL-terminated when it fits. */
+/* [object] */
 TASKVMA_API size_t taskvma_format_maps_line(const struct taskvma_vma *v, char *buf, size_t len);
 /* One mapping as a JSON object (no newline), the schema of docs/json.md:
  * {"pid":N,"comm":"..","start":N,"end":N,"perms":"r-xp","offset":N,
  *  "dev_major":N,"dev_minor":N,"inode":N,"kind":"file","name":".."}.
  * pid <= 0 leaves out pid and comm.  Returns the length needed (snprintf
  * style); buf is NUL-terminated when it fits. */
+/* [object] */
 TASKVMA_API size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *comm,
 				       char *buf, size_t len);
 /* s[0..slen) as a JSON string with its quotes, escaped as in
  * taskvma_format_json() (bytes that are not UTF-8 become U+FFFD and *lossy
  * is set; lossy may be NULL).  Returns the length needed with the NUL. */
+/* [MT-safe] */
 TASKVMA_API size_t taskvma_format_json_string(const char *s, size_t slen, char *buf, size_t len,
 					      int *lossy);
 /* "rw-p" etc.  buf must hold 5 bytes. */
+/* [MT-safe] */
 TASKVMA_API void taskvma_format_perms(uint32_t perms, char buf[5]);
+/* [MT-safe] */
 TASKVMA_API const char *taskvma_kind_name(enum taskvma_kind kind);
 
 /* Parse one /proc/PID/maps line (without or with its "\n") into v; v->name
  * points into `line` (not NUL-terminated in general: use name_len).  Returns
  * 0, or -EINVAL if the line is not in the kernel's format. */
+/* [MT-safe] (writes *v only) */
 TASKVMA_API int taskvma_parse_maps_line(const char *line, size_t len, struct taskvma_vma *v);
 
 #ifdef __cplusplus

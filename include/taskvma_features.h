@@ -2,6 +2,11 @@
 /*
  * libtaskvma feature probes: what this kernel, for this caller, supports.
  *
+ * Thread safety (see taskvma.h): taskvma_features_probe() is [MT-safe] (each
+ * call probes on its own; libbpf's print callback is process-wide, so a
+ * caller's log callback may be called from the probing thread); the result
+ * and its accessors are [object]; the *_name() calls are [MT-safe].
+ *
  * Every answer comes from a probe that actually ran on this machine: a BPF
  * program handed to the verifier (loaded, never attached, closed at once), a
  * lookup in the kernel's own BTF (/sys/kernel/btf/vmlinux), an ioctl, a file

@@ -4,6 +4,11 @@
  * event fires (a system call, an exec, the exit, a fatal signal), in the
  * kernel, with the same records and names as taskvma_snapshot().
  *
+ * Thread safety (see taskvma.h): taskvma_trace_open() is [MT-safe]; every
+ * call on one struct taskvma_trace is [handle]: one thread at a time per
+ * trace (the callback runs in the thread that polls); the name and number
+ * conversions are [MT-safe].
+ *
  * The map is walked by a BPF program attached to the event's tracepoint,
  * with the bpf_iter_task_vma kfuncs, while the task is stopped at that
  * point; records reach user space through a BPF ring buffer.  Needs root

@@ -3,6 +3,11 @@
  * libtaskvma watch: a live changelog of processes' memory maps, driven by
  * kernel events, and a mirror of each watched map kept current from it.
  *
+ * Thread safety (see taskvma.h): a watch belongs to its handle: every
+ * taskvma_watch_* call is [handle] (one thread at a time for the handle and
+ * its watch; the callback runs in the thread that polls); the *_name()
+ * calls are [MT-safe].
+ *
  * A BPF program (src/bpf/watch.bpf.c) is told by the kernel each time a
  * watched process's VMA tree changed (the mmap lock released after a write:
  * mmap, munmap, mprotect, mremap, brk, madvise, ...), exec'd, forked or

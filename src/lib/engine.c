@@ -154,7 +154,8 @@ int taskvma_open(struct taskvma **out, const struct taskvma_opts *opts)
 	int err = 0;
 
 	*out = NULL;
-	if (opts && opts->sz < offsetof(struct taskvma_opts, backend) + sizeof(opts->backend))
+	if (opts && (opts->sz < offsetof(struct taskvma_opts, backend) + sizeof(opts->backend) ||
+		     !TV_OPTS_VALID(opts, taskvma_opts)))
 		return -EINVAL;
 	tv = calloc(1, sizeof(*tv));
 	if (!tv)
@@ -373,6 +374,8 @@ static int walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const str
 	w->be = be ? be : tv_pick(tv, q);
 	w->pid = pid;
 	copy_query(&w->q, q);
+	if (!TV_OPTS_VALID(q, taskvma_query))
+		return tv_error(tv, -EINVAL, "taskvma_query: sz %zu with unknown fields set", q->sz);
 	if (pid <= 0)
 		return tv_error(tv, -EINVAL, "invalid pid %d", pid);
 	if (tv->walk_active)
@@ -977,6 +980,8 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 	int err = 0, r;
 
 	tv->err_msg[0] = 0;
+	if (!vis || !TV_OPTS_VALID(vis, taskvma_visitor))
+		return tv_error(tv, -EINVAL, "taskvma_visitor: NULL, or unknown fields set");
 	for (int attempt = 1;; attempt++) {
 		struct tv_walk w;
 		const struct taskvma_vma *v;
@@ -1193,6 +1198,9 @@ int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 	};
 	pid_t *pids = NULL;
 	size_t n = 0;
+
+	if (!vis || !TV_OPTS_VALID(vis, taskvma_visitor) || !TV_OPTS_VALID(q, taskvma_query))
+		return tv_error(tv, -EINVAL, "taskvma_visitor or taskvma_query: unknown fields set");
 	int err = 0;
 
 	/* The processes are those of /proc when the walk starts: a one-pass

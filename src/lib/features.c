@@ -1285,10 +1285,7 @@ static int opts_valid(const struct taskvma_features_opts *o)
 	if (o->sz < sizeof(size_t))
 		return 0;
 	/* A newer caller's fields we do not know must be zero. */
-	for (size_t i = sizeof(*o); i < o->sz; i++)
-		if (((const char *)o)[i])
-			return 0;
-	return 1;
+	return TV_OPTS_VALID(o, taskvma_features_opts);
 }
 
 static uint64_t now_us(void)

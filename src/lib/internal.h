@@ -9,6 +9,28 @@
 
 #define TV_HIDDEN __attribute__((visibility("hidden")))
 
+/* libbpf's OPTS_VALID for our options structs: .sz must hold at least the
+ * size field, and a caller built against a newer header (sz larger than
+ * what this library knows, up to TYPE##__last_field) is accepted only when
+ * every byte it added is zero: a field we would silently ignore is -EINVAL. */
+static inline bool tv_opts_valid(const void *opts, size_t known)
+{
+	size_t sz;
+
+	if (!opts)
+		return true;
+	sz = *(const size_t *)opts;
+	if (sz < sizeof(size_t))
+		return false;
+	for (size_t i = known; i < sz; i++)
+		if (((const unsigned char *)opts)[i])
+			return false;
+	return true;
+}
+#define TV_OFFSETOFEND(TYPE, FIELD) \
+	(__builtin_offsetof(struct TYPE, FIELD) + sizeof(((struct TYPE *)0)->FIELD))
+#define TV_OPTS_VALID(OPTS, TYPE) tv_opts_valid((OPTS), TV_OFFSETOFEND(TYPE, TYPE##__last_field))
+
 struct tv_walk;
 struct taskvma;
 

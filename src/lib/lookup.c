@@ -723,6 +723,8 @@ static int begin_batch(struct taskvma *tv, const struct taskvma_lookup_opts *opt
 	struct lk_state *st;
 
 	memset(o, 0, sizeof(*o));
+	if (!TV_OPTS_VALID(opts, taskvma_lookup_opts))
+		return -EINVAL;
 	if (opts)
 		memcpy(o, opts, opts->sz < sizeof(*o) ? opts->sz : sizeof(*o));
 	if (o->build_id_from < 0 || o->build_id_from > TASKVMA_BUILD_ID_FILE)

@@ -934,7 +934,8 @@ int taskvma_trace_open(struct taskvma_trace **out, const struct taskvma_trace_op
 		*out = NULL;
 	if (err_msg)
 		err_msg[0] = 0;
-	if (!out || !opts || opts->sz < offsetof(struct taskvma_trace_opts, events) + sizeof(opts->events)) {
+	if (!out || !opts || opts->sz < offsetof(struct taskvma_trace_opts, events) + sizeof(opts->events) ||
+	    !TV_OPTS_VALID(opts, taskvma_trace_opts)) {
 		if (err_msg)
 			snprintf(err_msg, TR_ERR_MAX, "invalid options");
 		return -EINVAL;

@@ -1194,8 +1194,8 @@ int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
 	int err;
 
 	*out = NULL;
-	if (opts && opts->sz < sizeof(size_t))
-		return tv_error(tv, -EINVAL, "taskvma_watch_opts: bad sz");
+	if (!TV_OPTS_VALID(opts, taskvma_watch_opts))
+		return tv_error(tv, -EINVAL, "taskvma_watch_opts: bad sz, or unknown fields set");
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
