@@ -397,9 +397,9 @@ int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct 
 }
 
 int tv_walk_open(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
-		 bool bare)
+		 const struct tv_backend *be, bool bare)
 {
-	int err = walk_init(tv, w, pid, q, NULL, bare);
+	int err = walk_init(tv, w, pid, q, be, bare);
 
 	if (bpf_cannot_see(tv, w, pid, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
 	    get_fallback(tv)) {

@@ -123,9 +123,9 @@ TV_HIDDEN const struct tv_backend *tv_pick(const struct taskvma *tv, const struc
 TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
 			   const struct tv_backend *be);
 /* tv_walk_init() for lookups (bare), with the BPF-invisible-pid fallback
- * of auto. */
+ * of auto; be NULL: the handle's choice (tv_pick). */
 TV_HIDDEN int tv_walk_open(struct taskvma *tv, struct tv_walk *w, pid_t pid,
-			   const struct taskvma_query *q, bool bare);
+			   const struct taskvma_query *q, const struct tv_backend *be, bool bare);
 TV_HIDDEN int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out);
 TV_HIDDEN void tv_walk_fini(struct tv_walk *w);
 TV_HIDDEN int tv_accept(struct tv_walk *w, struct taskvma_vma *v);

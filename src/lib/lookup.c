@@ -53,6 +53,7 @@ struct lk_state {
 	size_t bid_cap, bid_n;
 	uint32_t gen;
 	int kernel_bid;		/* 0 unknown, 1 PROCMAP_QUERY gives build IDs, -1 it does not */
+	int procmap_ok;		/* auto with BPF: 0 unknown, 1 PROCMAP_QUERY works, -1 not */
 };
 
 void tv_lookup_close(struct taskvma *tv)
@@ -568,10 +569,32 @@ static void fail_rest(struct lk_proc *p, const struct lk_item *items, size_t i, 
 
 /* Answer items[0..n) (sorted) of one process.  0, or the process's -errno
  * (then the unanswered items carry it). */
+/* Auto with BPF: a few addresses cost less as PROCMAP_QUERY ioctls (one
+ * open and an ioctl or two, ~25 us here) than as one BPF program run
+ * (~55 us here, docs/PERFORMANCE.md "Address lookups"). */
+#define FEW_ADDRS 4
+
+static const struct tv_backend *pick_backend(struct lk_proc *p, size_t n)
+{
+	struct taskvma *tv = p->tv;
+
+	if (n > FEW_ADDRS || tv->opts.backend != TASKVMA_BACKEND_AUTO || tv->be != &tv_backend_bpf)
+		return NULL;
+	if (!p->st->procmap_ok) {
+		char msg[sizeof(tv->err_msg)];
+
+		memcpy(msg, tv->err_msg, sizeof(msg));
+		p->st->procmap_ok = tv_backend_procmap.open(tv) ? -1 : 1;
+		memcpy(tv->err_msg, msg, sizeof(msg));
+	}
+	return p->st->procmap_ok > 0 ? &tv_backend_procmap : NULL;
+}
+
 static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct taskvma_addr_info *out,
 		 bool build_ids)
 {
 	struct taskvma *tv = p->tv;
+	const struct tv_backend *be = pick_backend(p, n);
 	int err = 0;
 
 	for (int attempt = 1;; attempt++) {
@@ -582,7 +605,7 @@ static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct task
 
 		q.addr_lo = items[0].addr;
 		q.addr_hi = items[n - 1].addr + 1;	/* 0 after UINT64_MAX: no limit */
-		err = tv_walk_open(tv, &w, p->pid, &q, true);
+		err = tv_walk_open(tv, &w, p->pid, &q, be, true);
 		while (!err && i < n && tv_walk_next(&w, &v) > 0) {
 			if ((err = answer_vma(p, items, &i, n, v, out, build_ids)))
 				break;
