@@ -407,7 +407,8 @@ TASKVMA_API size_t taskvma_format_maps_line(const struct taskvma_vma *v, char *b
 /* One mapping as a JSON object (no newline), the schema of docs/json.md:
  * {"pid":N,"comm":"..","start":N,"end":N,"perms":"r-xp","offset":N,
  *  "dev_major":N,"dev_minor":N,"inode":N,"kind":"file","name":".."}.
- * pid <= 0 leaves out pid and comm.  Returns the length needed (snprintf
+ * pid <= 0 leaves out pid and comm; a comm that is not UTF-8 adds
+ * "comm_hex" (as "name_hex" for names).  Returns the length needed (snprintf
  * style); buf is NUL-terminated when it fits. */
 /* [object] */
 TASKVMA_API size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *comm,
@@ -418,6 +419,14 @@ TASKVMA_API size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, c
 /* [MT-safe] */
 TASKVMA_API size_t taskvma_format_json_string(const char *s, size_t slen, char *buf, size_t len,
 					      int *lossy);
+/* Text that comes from a process (its comm), for text output: control
+ * bytes, DEL, backslash, C1 controls and bytes that are not UTF-8 written
+ * as \ooo octal, as /proc writes a newline in a name ("\012"), so that it
+ * can neither forge lines nor reach a terminal as escape codes.  Returns
+ * the length needed (snprintf style); buf is NUL-terminated when it fits.
+ * A comm (15 bytes) needs at most TASKVMA_COMM_ESC_MAX bytes. */
+#define TASKVMA_COMM_ESC_MAX 64
+TASKVMA_API size_t taskvma_escape_comm(const char *s, char *buf, size_t len);
 /* "rw-p" etc.  buf must hold 5 bytes. */
 /* [MT-safe] */
 TASKVMA_API void taskvma_format_perms(uint32_t perms, char buf[5]);

@@ -135,7 +135,11 @@ int cli_build_id_from(const char *s, int *from)
 int cli_finish_output(FILE *f)
 {
 	if (fflush(f) || ferror(f)) {
-		cli_err("write error on standard output: %s", strerror(errno ? errno : EIO));
+		int err = cli_out_failed();
+
+		/* the same line main() prints for the other commands */
+		cli_err("writing the output: %s", strerror(err ? err : errno ? errno : EIO));
+		cli_out_handled();
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

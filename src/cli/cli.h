@@ -105,8 +105,17 @@ int cli_open(const struct cli_global *g, struct taskvma **tv);
 int cli_parse_pid(const char *s, pid_t *out);
 /* Strict hex address ("0x" optional).  Returns 0 or -EINVAL. */
 int cli_parse_addr(const char *s, uint64_t *out);
-/* JSON string output with escaping. */
+/* Standard output failed (the first failed write's errno), or 0: long
+ * loops stop on it; main() reports it once at the end (exit 1) unless the
+ * command called cli_out_handled(). */
+int cli_out_failed(void);
+void cli_out_handled(void);
+/* JSON string output with escaping (not UTF-8: U+FFFD). */
 void cli_json_str(FILE *f, const char *s, size_t len);
+/* "comm":"...", and "comm_hex":"..." when it is not UTF-8. */
+void cli_json_comm(FILE *f, const char *comm);
+/* A comm for text output, escaped (taskvma_escape_comm); returns buf. */
+const char *cli_comm(const char *comm, char buf[TASKVMA_COMM_ESC_MAX]);
 
 /* addrs.c: lookup and normalize (docs/cli.md, "Addresses").
  * An address: "0x" hex; bare hex only with bare_hex (--hex); never decimal.

@@ -263,6 +263,7 @@ int cmd_features(int argc, char **argv, struct cli_global *g)
 	taskvma_features_free(f);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_err("writing output: %s", strerror(errno));
+		cli_out_handled();
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -107,7 +107,9 @@ static int v_end(void *arg, pid_t pid, int err)
 		return 0;
 	}
 	if (!err && (err = out_proc_commit(&c->out))) {
-		snprintf(msg, sizeof(msg), "pid %d: output: %s", (int)pid, strerror(-err));
+		if (cli_out_failed())
+			return 1;	/* stdout is gone: stop; main() says why */
+		snprintf(msg, sizeof(msg), "pid %d: output spool: %s", (int)pid, strerror(-err));
 		out_error(&c->out, pid, msg);
 		c->worst = c->worst ? c->worst : EXIT_FAIL;
 		return 0;
@@ -232,7 +234,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		c.all = true;
 		err = taskvma_visit_all(c.tv, &q, &maps_visitor, &c, &st);
 
-		if (err) {
+		if (err && !cli_out_failed()) {
 			cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv)
 								  : taskvma_strerror(err));
 			c.worst = cli_exit_code(err);
@@ -250,7 +252,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	} else {
 		/* a selection is read like --all: vanished and unreadable processes skipped */
 		c.all = sel;
-		for (size_t i = 0; i < npids; i++)
+		for (size_t i = 0; i < npids && !cli_out_failed(); i++)
 			taskvma_visit(c.tv, pids[i], &q, &maps_visitor, &c);
 		if (c.skipped_denied)
 			cli_err("skipped %llu process%s: permission denied",

@@ -130,20 +130,22 @@ static int s_end(void *arg, pid_t pid, int err)
 		c->procs++;
 		for (size_t i = 0; i < c->n; i++) {
 			if (c->json) {
-				fprintf(stdout, "%s{\"pid\":%d,\"comm\":", c->findings ? "," : "", (int)pid);
-				cli_json_str(stdout, c->comm, strlen(c->comm));
+				fprintf(stdout, "%s{\"pid\":%d,", c->findings ? "," : "", (int)pid);
+				cli_json_comm(stdout, c->comm);
 				fputs(",\"rules\":[", stdout);
 				print_rules(stdout, c->f[i].rules, true);
 				fprintf(stdout, "],\"mapping\":%s}", c->f[i].json);
 			} else {
-				fprintf(stdout, "%d (%s) ", (int)pid, c->comm);
+				char comm[TASKVMA_COMM_ESC_MAX];
+
+				fprintf(stdout, "%d (%s) ", (int)pid, cli_comm(c->comm, comm));
 				print_rules(stdout, c->f[i].rules, false);
 				fprintf(stdout, " %s\n", c->f[i].line);
 			}
 			c->findings++;
 		}
 		drop(c);
-		return 0;
+		return cli_out_failed() ? 1 : 0;	/* stdout is gone: stop */
 	}
 	drop(c);
 	if ((c->all || c->sel) && (err == -EACCES || err == -EPERM)) {
@@ -251,7 +253,7 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 
 		err = taskvma_visit_all(c.tv, &q, &vis, &c, &st);
 	} else {
-		for (size_t i = 0; i < npids; i++)
+		for (size_t i = 0; i < npids && !cli_out_failed(); i++)
 			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
 	}
 	if (c.json)
@@ -259,14 +261,17 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 		       (unsigned long long)c.procs, (unsigned long long)c.findings,
 		       c.errs.errs ? c.errs.errs : "");
 	fflush(stdout);
-	if (err) {
+	if (err && !cli_out_failed()) {
 		cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv) : taskvma_strerror(err));
 		c.worst = cli_exit_code(err);
 	}
-	fprintf(stderr, "taskvma: scanned %llu process%s: %llu finding%s%s\n",
-		(unsigned long long)c.procs, c.procs == 1 ? "" : "es",
-		(unsigned long long)c.findings, c.findings == 1 ? "" : "s",
-		c.denied ? "; some processes skipped: permission denied" : "");
+	/* a summary of findings that did not reach the output would mislead:
+	 * main() reports the failed write instead */
+	if (!cli_out_failed())
+		fprintf(stderr, "taskvma: scanned %llu process%s: %llu finding%s%s\n",
+			(unsigned long long)c.procs, c.procs == 1 ? "" : "es",
+			(unsigned long long)c.findings, c.findings == 1 ? "" : "s",
+			c.denied ? "; some processes skipped: permission denied" : "");
 	drop(&c);
 	free(c.f);
 	free(c.errs.errs);

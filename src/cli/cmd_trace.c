@@ -192,10 +192,10 @@ static void print_json(struct trace_ctx *c, const struct taskvma_trace_info *in,
 	const char *sname;
 
 	fmt_time(in->realtime_ns, tbuf, sizeof(tbuf));
-	printf("{\"seq\":%llu,\"time\":\"%s\",\"time_ns\":%llu,\"pid\":%d,\"tid\":%d,\"comm\":",
+	printf("{\"seq\":%llu,\"time\":\"%s\",\"time_ns\":%llu,\"pid\":%d,\"tid\":%d,",
 	       (unsigned long long)in->seq, tbuf, (unsigned long long)in->time_ns, (int)in->pid,
 	       (int)in->tid);
-	cli_json_str(stdout, in->comm, strlen(in->comm));
+	cli_json_comm(stdout, in->comm);
 	printf(",\"cgroup_id\":%llu,\"event\":\"%s\"", (unsigned long long)in->cgroup_id,
 	       taskvma_trace_event_name(in->event));
 	switch (in->event) {
@@ -569,6 +569,8 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 	if (st.skipped)
 		fprintf(stderr, "taskvma: %llu events seen but not captured (kernel table full, "
 			"or no BPF task work for a handled signal)\n", (unsigned long long)st.skipped);
+	if (c.out_err)
+		cli_out_handled();	/* said below, or EPIPE: the reader left */
 	if (c.out_err && c.out_err != EPIPE) {
 		cli_err("writing the output: %s", strerror(c.out_err));
 		rc = EXIT_FAIL;

@@ -122,8 +122,8 @@ static void print_json(struct wctx *c, const struct taskvma_watch_event *e)
 	printf("{\"schema\":\"taskvma.watch/1\",\"ts\":\"%s\",\"ts_ns\":%llu,\"hostname\":", ts,
 	       (unsigned long long)e->ts_ns);
 	cli_json_str(stdout, c->host, strlen(c->host));
-	printf(",\"boot_id\":\"%s\",\"pid\":%d,\"comm\":", c->boot_id, (int)e->pid);
-	cli_json_str(stdout, e->comm, strlen(e->comm));
+	printf(",\"boot_id\":\"%s\",\"pid\":%d,", c->boot_id, (int)e->pid);
+	cli_json_comm(stdout, e->comm);
 	printf(",\"seq\":%llu,\"event\":\"%s\",\"cause\":\"%s\"", (unsigned long long)e->seq,
 	       taskvma_watch_kind_name(e->kind), taskvma_watch_cause_name(e->cause));
 	if (e->syscall >= 0)
@@ -150,7 +150,9 @@ static void print_text(struct wctx *c, const struct taskvma_watch_event *e)
 
 	if (e->batch_i == 0) {
 		stamp(e->ts_ns, ts, sizeof(ts));
-		printf("@ %s pid %d (%s) seq %llu %s%s", ts, (int)e->pid, e->comm,
+		char comm[TASKVMA_COMM_ESC_MAX];
+
+		printf("@ %s pid %d (%s) seq %llu %s%s", ts, (int)e->pid, cli_comm(e->comm, comm),
 		       (unsigned long long)e->seq, taskvma_watch_cause_name(e->cause),
 		       e->flags & TASKVMA_WATCH_F_RESYNC ? " resync" : "");
 		switch (e->kind) {
@@ -250,6 +252,12 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	int opt, r, err, ret = EXIT_OK;
 	char *end;
 
+	/* handlers before anything else: a signal sent at any moment of the
+	 * start (BPF load, first snapshot), or as soon as the start line is
+	 * seen, must end the watch cleanly (exit 0), not kill it */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
 	wo.poll_interval = 1;
 	while ((opt = cli_getopt(argc, argv, "watch", CLI_SEL_SHORTOPTS "jafi:n:d:", longopts, g)) != -1) {
 		switch (opt) {
@@ -318,11 +326,6 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 		free(pids);
 		return r;
 	}
-	/* handlers first: a signal sent as soon as the start line is seen
-	 * must end the watch cleanly (exit 0), not kill it */
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 	err = taskvma_watch_new(tv, &wo, on_record, &c, &w);
 	if (err) {
 		cli_err("%s", taskvma_last_error(tv));
@@ -402,7 +405,9 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 		}
 	}
 	if (c.werr) {
-		cli_err("write error: %s", strerror(c.werr));
+		/* the same line main() prints for the other commands */
+		cli_err("writing the output: %s", strerror(c.werr));
+		cli_out_handled();
 		ret = EXIT_FAIL;
 	}
 	if (check)

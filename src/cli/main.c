@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* taskvma: command dispatch and the helpers every subcommand shares. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
 
@@ -52,6 +55,118 @@ static const char usage[] =
 
 static int verbosity;
 
+/*
+ * Standard output goes through a stream of our own (fopencookie) whose
+ * write function keeps the errno of the first failed write(2): with plain
+ * stdio a failure inside a buffer flush (ENOSPC on /dev/full, EBADF when
+ * stdout was closed, EPIPE with SIGPIPE ignored) leaves only ferror() set,
+ * the real cause is lost, and four commands used to exit 0 after it.  Every
+ * command's writes are checked once, here, at the end (cli_stdout_end), and
+ * long loops stop early on cli_out_failed().
+ */
+static int out_errno;		/* first failed write on stdout, 0 if none */
+static bool out_reported;	/* the command said it itself */
+static bool stdout_closed;	/* fd 1 was closed at start: every write fails */
+
+static ssize_t out_write(void *cookie, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	if (out_errno) {
+		errno = out_errno;
+		return -1;
+	}
+	if (stdout_closed) {
+		errno = out_errno = EBADF;
+		return -1;
+	}
+	while (done < len) {
+		ssize_t n = write(STDOUT_FILENO, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			out_errno = n < 0 ? errno : EIO;
+			errno = out_errno;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int out_close(void *cookie)
+{
+	(void)cookie;
+	/* close() itself can report a failed write-back (NFS, full disk) */
+	if (!stdout_closed && close(STDOUT_FILENO) && errno != EINTR && !out_errno)
+		out_errno = errno;
+	return out_errno ? -1 : 0;
+}
+
+/* Closed 0, 1 or 2 at start: put /dev/null there, so that no file we open
+ * takes their place (a spool file on fd 1 would receive our output, a maps
+ * file on fd 2 our errors); writes to a closed stdout still fail (EBADF). */
+static void std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			stdout_closed = true;
+		n = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
+static void stdout_init(void)
+{
+	static const cookie_io_functions_t io = { .write = out_write, .close = out_close };
+	FILE *f;
+
+	std_fds();
+	f = fopencookie(NULL, "w", io);
+	if (!f)
+		return;	/* plain stdout: errors still end in ferror() */
+	/* as stdio does for stdout: line buffered on a terminal */
+	setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 1 << 16);
+	stdout = f;
+}
+
+int cli_out_failed(void)
+{
+	if (!out_errno && ferror(stdout))
+		out_errno = errno ? errno : EIO;
+	return out_errno;
+}
+
+void cli_out_handled(void)
+{
+	out_reported = true;
+}
+
+/* After the command: flush and close stdout; a failure is exit 1 with the
+ * real errno, whatever the command returned. */
+static int stdout_end(int rc)
+{
+	if (fflush(stdout) && !out_errno)
+		out_errno = errno ? errno : EIO;
+	if (fclose(stdout) && !out_errno)
+		out_errno = errno ? errno : EIO;
+	stdout = NULL;
+	if (!out_errno)
+		return rc;
+	if (!out_reported)
+		fprintf(stderr, "taskvma: writing the output: %s\n", strerror(out_errno));
+	return out_reported ? rc : EXIT_FAIL;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf's own output only with -vv: failures are reported by us */
@@ -72,7 +187,8 @@ void cli_err(const char *fmt, ...)
 	for (char *p = buf; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	fflush(stdout);
+	if (stdout)
+		fflush(stdout);
 	fprintf(stderr, "taskvma: %s\n", buf);
 }
 
@@ -326,18 +442,29 @@ int cli_parse_addr(const char *s, uint64_t *out)
 
 void cli_json_str(FILE *f, const char *s, size_t len)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	cli_json_text(f, s, len);
+}
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+void cli_json_comm(FILE *f, const char *comm)
+{
+	char buf[8 * 16 + 8];
+	int lossy = 0;
+	size_t n = taskvma_format_json_string(comm, strnlen(comm, 16), buf, sizeof(buf), &lossy);
+
+	fputs("\"comm\":", f);
+	fwrite(buf, 1, n <= sizeof(buf) ? n - 1 : sizeof(buf) - 1, f);
+	if (lossy) {
+		fputs(",\"comm_hex\":\"", f);
+		for (const unsigned char *p = (const unsigned char *)comm; *p; p++)
+			fprintf(f, "%02x", *p);
+		fputc('"', f);
 	}
-	fputc('"', f);
+}
+
+const char *cli_comm(const char *comm, char buf[TASKVMA_COMM_ESC_MAX])
+{
+	taskvma_escape_comm(comm, buf, TASKVMA_COMM_ESC_MAX);
+	return buf;
 }
 
 static const struct {
@@ -404,6 +531,7 @@ int main(int argc, char **argv)
 	struct cli_global g = { .backend = TASKVMA_BACKEND_AUTO };
 	int opt, r;
 
+	stdout_init();
 	libbpf_set_print(libbpf_print);
 	/* global options before the command ('+': stop at the command's name) */
 	opterr = 0;
@@ -412,7 +540,7 @@ int main(int argc, char **argv)
 
 		if (opt == 'h') {
 			fputs(usage, stdout);
-			return EXIT_OK;
+			return stdout_end(EXIT_OK);
 		}
 		if (opt == ':') {
 			cli_err("option '%.*s' needs a value (see taskvma --help)", (int)strcspn(prev, "="),
@@ -434,8 +562,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[optind], "help"))
-		return cmd_help(argc - optind, argv + optind, &g);
+		return stdout_end(cmd_help(argc - optind, argv + optind, &g));
 	r = run(argc - optind, argv + optind, &g);
 	cli_sel_free(&g.sel);
-	return r;
+	return stdout_end(r);
 }

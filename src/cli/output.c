@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "cli.h"
 #include "output.h"
 
@@ -69,13 +71,56 @@ static char *spool_alloc(struct out *o)
 	return p;
 }
 
+/* The overflow file: unlinked, in $TMPDIR (else /tmp), as mkstemp(3)
+ * users expect; O_TMPFILE first (never visible by name), else a name
+ * removed at once. */
+static FILE *spool_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		if (snprintf(path, sizeof(path), "%s/taskvma-spool.XXXXXX", dir) >= (int)sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+	}
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w+");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+/* A failed write keeps its errno (ENOSPC is not EIO); the first one sticks. */
+static void spool_fail(struct out *o, int err)
+{
+	if (!o->err)
+		o->err = -(err ? err : EIO);
+}
+
 static void spool_write(struct out *o, const char *p, size_t n)
 {
+	if (o->err)
+		return;
 	/* once a line went to the file, every later one must follow it there,
 	 * even a shorter one that would still fit in memory */
 	if (!o->file && o->mem_len + n <= SPOOL_MEM) {
 		if (!o->mem && !(o->mem = spool_alloc(o))) {
-			o->err = -ENOMEM;
+			spool_fail(o, ENOMEM);
 			return;
 		}
 		if (o->mem_len + n > o->mem_populated) {
@@ -91,12 +136,13 @@ static void spool_write(struct out *o, const char *p, size_t n)
 		o->mem_len += n;
 		return;
 	}
-	if (!o->file && !(o->file = tmpfile())) {
-		o->err = -errno;
+	if (!o->file && !(o->file = spool_file())) {
+		spool_fail(o, errno);
 		return;
 	}
+	errno = 0;
 	if (fwrite(p, 1, n, o->file) != n)
-		o->err = -EIO;
+		spool_fail(o, errno);
 }
 
 void out_proc_vma(struct out *o, const struct taskvma_vma *v)
@@ -107,6 +153,8 @@ void out_proc_vma(struct out *o, const struct taskvma_vma *v)
 		spool_write(o, ",", 1);
 	n = o->json ? taskvma_format_json(v, o->pid, o->comm, o->line, sizeof(o->line))
 		    : taskvma_format_maps_line(v, o->line, sizeof(o->line));
+	if (o->err)
+		return;	/* the spool already failed: this process is not printed */
 	if (n < sizeof(o->line)) {
 		spool_write(o, o->line, n);
 	} else {
@@ -137,32 +185,57 @@ void out_proc_discard(struct out *o)
 	}
 }
 
+/* What was spooled, to the output.  The spool file is flushed before a
+ * byte goes out: a write that failed in its buffer (ENOSPC) is seen now,
+ * and the process is reported instead of half printed. */
 int out_proc_commit(struct out *o)
 {
 	char buf[65536];
 	size_t n;
+	int err;
 
+	if (o->file && !o->err && (fflush(o->file) || fseek(o->file, 0, SEEK_SET)))
+		spool_fail(o, errno);
 	if (o->err) {
-		int err = o->err;
-
+		err = o->err;
 		out_proc_discard(o);
 		return err;
 	}
-	if (!o->json && o->headers)
-		fprintf(o->f, "%s==> %d (%s) <==\n", o->blocks ? "\n" : "", (int)o->pid, o->comm);
+	if (!o->json && o->headers) {
+		char comm[TASKVMA_COMM_ESC_MAX];
+
+		fprintf(o->f, "%s==> %d (%s) <==\n", o->blocks ? "\n" : "", (int)o->pid,
+			cli_comm(o->comm, comm));
+	}
 	if (o->json && o->count && o->nmaps)
 		fputc(',', o->f);
-	fwrite(o->mem, 1, o->mem_len, o->f);
+	/* nothing spooled (a filter left the process empty): no buffer either */
+	if (o->mem_len)
+		fwrite(o->mem, 1, o->mem_len, o->f);
 	if (o->file) {
-		rewind(o->file);
 		while ((n = fread(buf, 1, sizeof(buf), o->file)) > 0)
 			fwrite(buf, 1, n, o->f);
+		if (ferror(o->file)) {
+			/* part of it is out already: the output as a whole failed */
+			err = errno ? errno : EIO;
+			out_proc_discard(o);
+			return -err;
+		}
+	}
+	if ((err = cli_out_failed())) {
+		out_proc_discard(o);
+		return -err;
 	}
 	if (o->json) {
-		char entry[256], comm[128];
+		char entry[256], comm[200];
+		FILE *mf = fmemopen(comm, sizeof(comm), "w");
 
-		json_quoted(comm, sizeof(comm), o->comm);
-		snprintf(entry, sizeof(entry), "%s{\"pid\":%d,\"comm\":%s,\"complete\":true,\"count\":%llu}",
+		comm[0] = 0;
+		if (mf) {
+			cli_json_comm(mf, o->comm);
+			fclose(mf);
+		}
+		snprintf(entry, sizeof(entry), "%s{\"pid\":%d,%s,\"complete\":true,\"count\":%llu}",
 			 o->procs_len ? "," : "", (int)o->pid, comm, (unsigned long long)o->count);
 		append(&o->procs, &o->procs_len, entry);
 	}

@@ -19,6 +19,7 @@ struct procfs_walk {
 	size_t len, pos, cap;
 	bool eof;
 	size_t count;
+	struct tv_mm_ident mm;	/* before the read */
 };
 
 int tv_open_maps(struct taskvma *tv, pid_t pid, int *fd)
@@ -60,6 +61,9 @@ static int procfs_walk_start(struct tv_walk *w)
 		return -ENOMEM;
 	p->fd = -1;
 	w->priv = p;
+	/* before the open: the mm the text will come from is this one or a
+	 * later one, never an earlier one */
+	tv_mm_ident(w->tv, w->pid, &p->mm);
 	err = tv_open_maps(w->tv, w->pid, &p->fd);
 	if (err)
 		return err;
@@ -118,8 +122,15 @@ static int procfs_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 	if (r < 0)
 		return r;
 	if (r == 0) {
-		if (p->count)
+		struct tv_mm_ident now;
+
+		if (p->count) {
+			/* the end of the text, or the end of its mm (exit, exec) */
+			if (tv_mm_ident(w->tv, w->pid, &now) || !tv_mm_same(&p->mm, &now))
+				return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk",
+						w->pid);
 			return 0;
+		}
 		/* Nothing at all: a kernel thread, a zombie, or gone. */
 		return tv_explain_nomm(w->tv, w->pid);
 	}
@@ -131,6 +142,54 @@ static int procfs_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 		return tv_error(w->tv, -EIO, "pid %d: unexpected maps line: %.60s", w->pid, line);
 	p->count++;
 	return 1;
+}
+
+/* The name /proc/PID/maps prints for the VMA starting at `start`, copied
+ * to *name (malloc'd, escaped as /proc does).  For what another backend
+ * cannot name: PROCMAP_QUERY fails with ENAMETOOLONG on a path longer than
+ * PATH_MAX, which /proc prints in full.  0, -ENOENT when no such VMA is
+ * there any more (the map changed), or -errno. */
+int tv_procfs_name(struct taskvma *tv, pid_t pid, uint64_t start, char **name, size_t *len)
+{
+	struct procfs_walk p = { .fd = -1 };
+	struct tv_walk w = { .tv = tv, .pid = pid, .priv = &p };
+	struct taskvma_vma v;
+	int r;
+
+	if ((r = tv_open_maps(tv, pid, &p.fd)))
+		return r;
+	for (;;) {
+		char *line, *nl;
+		size_t n;
+
+		if ((r = fill(&w, &p)) <= 0) {
+			r = r ? r : -ENOENT;
+			break;
+		}
+		line = p.buf + p.pos;
+		nl = memchr(line, '\n', p.len - p.pos);
+		n = nl ? (size_t)(nl - line) : p.len - p.pos;
+		p.pos += n + (nl ? 1 : 0);
+		if (taskvma_parse_maps_line(line, n, &v) || v.start < start)
+			continue;
+		if (v.start > start) {
+			r = -ENOENT;
+			break;
+		}
+		*name = malloc(v.name_len + 1);
+		if (!*name) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(*name, v.name, v.name_len);
+		(*name)[v.name_len] = 0;
+		*len = v.name_len;
+		r = 0;
+		break;
+	}
+	close(p.fd);
+	free(p.buf);
+	return r;
 }
 
 static void procfs_walk_end(struct tv_walk *w)

@@ -21,7 +21,25 @@ struct procmap_walk {
 	bool done;
 	char *name;
 	uint32_t name_cap;
+	char *long_name;	/* a name longer than PATH_MAX, from the text */
+	size_t long_len;
 };
+
+/* The /proc text's name of the VMA at `start`; it is in /proc's form
+ * already ("\012" for a newline), which the engine's escaping leaves as is.
+ * Not there any more: the map changed under the walk. */
+static int long_name(struct tv_walk *w, struct procmap_walk *p, uint64_t start)
+{
+	int r = tv_procfs_name(w->tv, w->pid, start, &p->long_name, &p->long_len);
+
+	if (r == -ENOENT) {
+		w->torn = true;
+		p->long_name = strdup("");
+		p->long_len = 0;
+		return p->long_name ? 0 : -ENOMEM;
+	}
+	return r;
+}
 
 static int procmap_open(struct taskvma *tv)
 {
@@ -92,7 +110,10 @@ static int procmap_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 {
 	struct procmap_walk *p = w->priv;
 	struct procmap_query q;
+	int r;
 
+	free(p->long_name);
+	p->long_name = NULL;
 	if (p->done)
 		return 0;
 	if (w->q.addr_hi && p->next_addr >= w->q.addr_hi)
@@ -106,23 +127,30 @@ static int procmap_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 		q.vma_name_size = p->name_cap;
 		if (!ioctl(p->fd, PROCMAP_QUERY, &q))
 			break;
-		if (errno == ENAMETOOLONG && p->name_cap < (1u << 20)) {
-			char *n = realloc(p->name, p->name_cap * 4);
-
-			if (!n)
-				return -ENOMEM;
-			p->name = n;
-			p->name_cap *= 4;
-			continue;
+		if (errno == ENAMETOOLONG && q.vma_name_size) {
+			/* The kernel resolves the name into at most PATH_MAX
+			 * bytes: a longer path (any user can make one) cannot
+			 * come through the ioctl.  Take the VMA without its name,
+			 * and the name from the /proc text, which prints it. */
+			memset(&q, 0, sizeof(q));
+			q.size = sizeof(q);
+			q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA;
+			q.query_addr = p->next_addr;
+			if (ioctl(p->fd, PROCMAP_QUERY, &q))
+				continue;	/* changed meanwhile: ask again */
+			if ((r = long_name(w, p, q.vma_start)))
+				return r;
+			q.vma_name_size = (uint32_t)p->long_len + 1;
+			break;
 		}
-		if (errno == ENOENT) {	/* no VMA at or above next_addr */
+		if (errno == ENOENT) {
+			/* No VMA at or above next_addr.  The ioctl took a live
+			 * mm for this (no mm, or one being torn down, is ESRCH):
+			 * even with no VMA at all (everything unmapped, as in the
+			 * kernel's proc-empty-vm selftest) the process has an
+			 * address space, and /proc shows its [vsyscall] line. */
 			p->done = true;
-			if (p->count)
-				return 0;
-			/* nothing at all: an empty map means no mm */
-			if (w->q.addr_lo)
-				return 0;
-			return tv_explain_nomm(w->tv, w->pid);
+			return 0;
 		}
 		if (errno == ESRCH)
 			return p->count ? tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid)
@@ -139,7 +167,7 @@ static int procmap_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 	v->inode = q.inode;
 	v->dev_major = q.dev_major;
 	v->dev_minor = q.dev_minor;
-	v->name = p->name;
+	v->name = p->long_name ? p->long_name : p->name;
 	v->name_len = q.vma_name_size ? q.vma_name_size - 1 : 0;
 	v->kind = tv_kind_from_name(v->name, v->name_len, v->inode, v->dev_major, v->dev_minor);
 	v->flags = 0;
@@ -165,6 +193,7 @@ static void procmap_walk_end(struct tv_walk *w)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->name);
+	free(p->long_name);
 	free(p);
 	w->priv = NULL;
 }

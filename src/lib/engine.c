@@ -295,6 +295,58 @@ bool tv_pid_gone(struct taskvma *tv, pid_t pid)
 	return p && (p[2] == 'Z' || p[2] == 'X');
 }
 
+/* Which address space a process has now, from /proc/PID/stat: its state
+ * (field 3) and fields the kernel prints from the mm (start_code, end_code,
+ * start_stack, start_brk, arg_start, env_end: 26-28, 47, 48, 51), all 0
+ * once the task has no mm, and new ones (ASLR) after an exec.  A text read
+ * of /proc/PID/maps ends early, at a plain end of file, when the mm it
+ * opened dies under it (exit or exec): comparing this before and after the
+ * read tells a complete read from a cut-short one.  -ESRCH when the
+ * process is gone. */
+int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id)
+{
+	char path[160], buf[1024], *p, *tok, *save = NULL;
+	ssize_t n;
+	int fd, field = 3;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(path, sizeof(path), "%s/%d/stat", tv->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	for (tok = strtok_r(p + 1, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
+		switch (field) {
+		case 3: id->state = tok[0]; break;
+		case 26: id->v[0] = strtoull(tok, NULL, 10); break;
+		case 27: id->v[1] = strtoull(tok, NULL, 10); break;
+		case 28: id->v[2] = strtoull(tok, NULL, 10); break;
+		case 47: id->v[3] = strtoull(tok, NULL, 10); break;
+		case 48: id->v[4] = strtoull(tok, NULL, 10); break;
+		case 51: id->v[5] = strtoull(tok, NULL, 10); break;
+		}
+	}
+	return 0;
+}
+
+bool tv_mm_same(const struct tv_mm_ident *a, const struct tv_mm_ident *b)
+{
+	bool any = false;
+
+	if (b->state == 'Z' || b->state == 'X' || memcmp(a->v, b->v, sizeof(a->v)))
+		return false;
+	for (int i = 0; i < 6; i++)
+		any |= b->v[i] != 0;
+	return any;
+}
+
 /* /proc/PID/stat: state (field 3) and flags (field 9) tell a zombie from a
  * kernel thread. */
 int tv_explain_nomm(struct taskvma *tv, pid_t pid)

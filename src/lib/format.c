@@ -208,6 +208,62 @@ static size_t json_str(char *out, size_t room, const char *s, size_t len, bool *
 	return n;
 }
 
+size_t taskvma_escape_comm(const char *s, char *buf, size_t len)
+{
+	size_t n = 0, slen = strlen(s);
+
+#define PUT(c) do { if (n < len) buf[n] = (c); n++; } while (0)
+	for (size_t i = 0; i < slen;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		size_t k = utf8_len(u, slen - i);
+
+		/* U+0080..U+009F (C2 80..C2 9F) are C1 controls: escaped too */
+		if (k == 1 && u[0] >= 0x20 && u[0] != 0x7f && u[0] != '\\') {
+			PUT((char)u[0]);
+		} else if (k > 1 && !(u[0] == 0xc2 && u[1] < 0xa0)) {
+			for (size_t j = 0; j < k; j++)
+				PUT((char)u[j]);
+		} else {
+			if (!k)
+				k = 1;
+			for (size_t j = 0; j < k; j++) {
+				PUT('\\');
+				PUT((char)('0' + (u[j] >> 6)));
+				PUT((char)('0' + (u[j] >> 3 & 7)));
+				PUT((char)('0' + (u[j] & 7)));
+			}
+		}
+		i += k;
+	}
+#undef PUT
+	if (n < len)
+		buf[n] = 0;
+	else if (len)
+		buf[len - 1] = 0;
+	return n;
+}
+
+/* ,"KEY_hex":"..." : the exact bytes of a string that is not UTF-8 */
+static size_t put_hex_field(char *buf, size_t len, size_t n, const char *key, const char *s,
+			    size_t slen)
+{
+	int k = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, ",\"%s_hex\":\"", key);
+
+	n += (size_t)k;
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (n + 2 < len) {
+			buf[n] = hexdig[c >> 4];
+			buf[n + 1] = hexdig[c & 0xf];
+		}
+		n += 2;
+	}
+	if (n + 1 < len)
+		buf[n] = '"';
+	return n + 1;
+}
+
 size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *comm, char *buf,
 			   size_t len)
 {
@@ -224,6 +280,8 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 		k = snprintf(AT, ROOM, "{\"pid\":%d,\"comm\":", (int)pid);
 		n += (size_t)k;
 		n += json_str(AT, ROOM, comm, strlen(comm), &lossy_comm);
+		if (lossy_comm)
+			n = put_hex_field(buf, len, n, "comm", comm, strlen(comm));
 		k = snprintf(AT, ROOM, ",");
 		n += (size_t)k;
 	} else {
@@ -238,22 +296,8 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 		     (unsigned long long)v->inode, taskvma_kind_name((enum taskvma_kind)v->kind));
 	n += (size_t)k;
 	n += json_str(AT, ROOM, v->name, v->name_len, &lossy);
-	if (lossy) {
-		/* the exact bytes of a name that is not UTF-8 */
-		k = snprintf(AT, ROOM, ",\"name_hex\":\"");
-		n += (size_t)k;
-		for (uint32_t i = 0; i < v->name_len; i++) {
-			unsigned char c = (unsigned char)v->name[i];
-
-			if (n + 2 < len) {
-				buf[n] = hexdig[c >> 4];
-				buf[n + 1] = hexdig[c & 0xf];
-			}
-			n += 2;
-		}
-		k = snprintf(AT, ROOM, "\"");
-		n += (size_t)k;
-	}
+	if (lossy)	/* the exact bytes of a name that is not UTF-8 */
+		n = put_hex_field(buf, len, n, "name", v->name, v->name_len);
 	if (n + 1 < len) {
 		buf[n] = '}';
 		buf[n + 1] = 0;

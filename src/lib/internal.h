@@ -137,6 +137,13 @@ TV_HIDDEN int tv_explain_nomm(struct taskvma *tv, pid_t pid);
 /* The process has exited (gone, or a zombie): a failure in its walk is a
  * vanished process, not an error. */
 TV_HIDDEN bool tv_pid_gone(struct taskvma *tv, pid_t pid);
+struct tv_mm_ident {
+	char state;
+	uint64_t v[6];
+};
+TV_HIDDEN int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id);
+/* b (taken after a read) is a live process with the address space of a */
+TV_HIDDEN bool tv_mm_same(const struct tv_mm_ident *a, const struct tv_mm_ident *b);
 TV_HIDDEN int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16]);
 
 /* A growable array of VMAs whose names live in one arena (snapshots). */
@@ -189,5 +196,7 @@ TV_HIDDEN enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint
  * -errno with a message in msg. */
 TV_HIDDEN int tv_resolve_cgroup(const char *path, uint64_t *id, int *level, char *msg, size_t len);
 TV_HIDDEN int tv_open_maps(struct taskvma *tv, pid_t pid, int *fd);
+TV_HIDDEN int tv_procfs_name(struct taskvma *tv, pid_t pid, uint64_t start, char **name,
+			     size_t *len);
 
 #endif
