@@ -144,3 +144,4 @@ else
 	fail "output_errors: mount a tmpfs for the spool" "$(cat "$TMPD/err")"
 fi
 rmdir "$MNT"; MNT=
+end_case
