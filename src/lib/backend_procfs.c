@@ -67,8 +67,12 @@ static int procfs_walk_start(struct tv_walk *w)
 	err = tv_open_maps(w->tv, w->pid, &p->fd);
 	if (err)
 		return err;
-	if (!w->bare)
-		tv_read_comm(w->tv, w->pid, w->comm);
+	/* a comm that cannot be read (EMFILE) is an error, not an empty name;
+	 * a process gone meanwhile shows in the walk */
+	if (!w->bare && (err = tv_read_comm(w->tv, w->pid, w->comm)) && err != -ESRCH &&
+	    err != -ENOENT)
+		return tv_error(w->tv, err, "pid %d: %s/%d/comm: %s", w->pid, w->tv->proc_root,
+				w->pid, strerror(-err));
 	return 0;
 }
 

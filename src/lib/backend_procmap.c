@@ -100,8 +100,12 @@ static int procmap_walk_start(struct tv_walk *w)
 	p->next_addr = w->q.addr_lo;
 	if (w->bare && !(w->q.addr_hi == 0 || w->q.addr_hi > 0xffffffffff600000ull))
 		return 0;	/* a lookup below the gate: no /proc reads */
-	if (!w->bare)
-		tv_read_comm(w->tv, w->pid, w->comm);
+	/* a comm that cannot be read (EMFILE) is an error, not an empty name;
+	 * a process gone meanwhile shows in the walk */
+	if (!w->bare && (err = tv_read_comm(w->tv, w->pid, w->comm)) && err != -ESRCH &&
+	    err != -ENOENT)
+		return tv_error(w->tv, err, "pid %d: %s/%d/comm: %s", w->pid, w->tv->proc_root,
+				w->pid, strerror(-err));
 	w->has_gate = is_64bit(w->tv, w->pid);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -253,6 +254,37 @@ void taskvma_close(struct taskvma *tv)
 		tv->be->close(tv);
 	free(tv);
 	tv_arena_handles(-1);
+}
+
+/* Out of file descriptors, or nearly: fewer than `need` left under
+ * RLIMIT_NOFILE.  A failure deep inside a load (the BPF loader program, a
+ * map it could not create) then says EINVAL or "not supported", not EMFILE:
+ * this names the real cause.  Writes "N of M in use" into why. */
+bool tv_fds_short(int need, char *why, size_t len)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	long used = 0;
+	DIR *d;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	d = opendir("/proc/self/fd");
+	if (!d) {
+		if (errno != EMFILE && errno != ENFILE)
+			return false;
+		used = (long)rl.rlim_cur;
+	} else {
+		while ((de = readdir(d)))
+			used += de->d_name[0] != '.';
+		closedir(d);
+		used--;	/* the directory's own descriptor */
+	}
+	if ((long)rl.rlim_cur - used >= need)
+		return false;
+	snprintf(why, len, "out of file descriptors (%ld of %llu in use: ulimit -n)", used,
+		 (unsigned long long)rl.rlim_cur);
+	return true;
 }
 
 int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16])

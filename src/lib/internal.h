@@ -144,6 +144,7 @@ struct tv_mm_ident {
 TV_HIDDEN int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id);
 /* b (taken after a read) is a live process with the address space of a */
 TV_HIDDEN bool tv_mm_same(const struct tv_mm_ident *a, const struct tv_mm_ident *b);
+TV_HIDDEN bool tv_fds_short(int need, char *why, size_t len);
 TV_HIDDEN int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16]);
 
 /* A growable array of VMAs whose names live in one arena (snapshots). */

@@ -877,6 +877,8 @@ static int setup(struct taskvma_trace *tr)
 
 	err = trace_bpf__load(skel);
 	if (err) {
+		char why[128];
+
 		/* EPERM/EACCES is a permission problem only without the
 		 * capabilities: with them it is the kernel's verdict (the
 		 * verifier says EACCES; a hardened kernel may refuse a program
@@ -884,6 +886,11 @@ static int setup(struct taskvma_trace *tr)
 		if ((err == -EPERM || err == -EACCES) && !may_trace())
 			return terr(tr, err, "loading the BPF programs: %s (needs root: CAP_BPF, CAP_PERFMON)",
 				    strerror(-err));
+		/* the loader creates a dozen maps and programs: out of
+		 * descriptors, it fails with EINVAL, not EMFILE */
+		if (err == -EMFILE || tv_fds_short(32, why, sizeof(why)))
+			return terr(tr, -EMFILE, "loading the BPF programs: %s",
+				    err == -EMFILE && !tv_fds_short(32, why, sizeof(why)) ? strerror(EMFILE) : why);
 		if (err == -ENOMEM || err == -E2BIG)
 			return terr(tr, err, "loading the BPF programs: %s", strerror(-err));
 		return terr(tr, -EOPNOTSUPP, "this kernel refused the trace programs (%s; exit hook: %s; "
