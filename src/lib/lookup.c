@@ -140,15 +140,22 @@ static int scan_notes(const uint8_t *p, size_t len, size_t align, bool swap, uin
 {
 	size_t off = 0;
 
+	/* (gABI: the descriptor and the next note start at the next multiple
+	 * of the alignment, counted from the start of the area) */
 	while (len - off >= 12) {
 		uint32_t namesz = e32(p + off, swap), descsz = e32(p + off + 4, swap);
 		uint32_t type = e32(p + off + 8, swap);
 		size_t name_off = off + 12;
-		size_t desc_off = name_off + ((namesz + align - 1) & ~(align - 1));
-		size_t next = desc_off + ((descsz + align - 1) & ~(align - 1));
+		size_t desc_off, next;
 
-		if (namesz > len || descsz > len || desc_off > len || next > len || desc_off + descsz > len)
+		if (namesz > len || descsz > len)
 			return 0;
+		desc_off = (name_off + namesz + align - 1) & ~(align - 1);
+		next = (desc_off + descsz + align - 1) & ~(align - 1);
+		if (desc_off > len || desc_off + descsz > len)
+			return 0;
+		if (next > len)
+			next = len;	/* the last note's padding may be missing */
 		if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(p + name_off, "GNU", 4)) {
 			if (descsz == 0 || descsz > TASKVMA_BUILD_ID_MAX) {
 				*err = -EOVERFLOW;	/* longer than any the kernel accepts */
