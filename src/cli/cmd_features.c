@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -37,14 +38,15 @@ static const char features_usage[] =
 	"not be probed as this caller; the reason follows).\n"
 	"\n"
 	"  -j, --json           one JSON document (schema in docs/features.md)\n"
-	"  -q, --quick          only what auto needs (a few ms): caps, kfuncs, the BPF\n"
+	"      --quick          only what auto needs (a few ms): caps, kfuncs, the BPF\n"
 	"                       walker program, PROCMAP_QUERY, /proc/self/maps\n"
 	"      --backend=NAME   also say whether this backend is usable here\n"
 	"  -v, --verbose        each probe as it runs, libbpf's warnings; -vv: the\n"
 	"                       verifier's log of every refused program, libbpf debug\n"
 	"  -h, --help           this help\n"
 	"\n"
-	"Exit codes: 0 probed (whatever the answers), 1 failure, 2 usage.\n"
+	"Exit codes: 0 probed (whatever the answers), 1 failure, 2 usage, 7 the backend\n"
+	"asked with --backend is not usable here (the report is printed all the same).\n"
 	"\n"
 	"EXAMPLES\n"
 	"  taskvma features                      # the table\n"
@@ -175,9 +177,52 @@ static void print_json(FILE *out, const struct taskvma_features *f, const struct
 	fputs("\n  ]\n}\n", out);
 }
 
+/* Columns to fit: the terminal's, or 80 when stdout is not a terminal. */
+static int out_width(FILE *out)
+{
+	struct winsize ws;
+
+	if (isatty(fileno(out)) && !ioctl(fileno(out), TIOCGWINSZ, &ws) && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+/* text from column `col` on, words wrapped at `width`, continuation lines
+ * indented to `indent` (a word longer than a line gets a line of its own) */
+static void put_wrapped(FILE *out, const char *text, int col, int indent, int width)
+{
+	const char *p = text;
+	bool first = true;
+
+	while (*p == ' ')
+		p++;
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (!first && col + 1 + (int)w > width) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, w, out);
+		col += (int)w;
+		first = false;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
 static void print_text(FILE *out, const struct taskvma_features *f, const struct utsname *u,
 		       const struct cli_global *g)
 {
+	int width = out_width(out), indent;
+	char *detail = NULL;
+	size_t dlen = 0;
+	FILE *d;
 	int wc = (int)strlen("CATEGORY"), wn = (int)strlen("PROBE"), ws = (int)strlen("STATUS");
 
 	for (size_t i = 0; i < f->nprobes; i++) {
@@ -196,24 +241,52 @@ static void print_text(FILE *out, const struct taskvma_features *f, const struct
 	fprintf(out, "taskvma features: kernel %s, uid %u, %s probe in %.1f ms\n\n", u->release,
 		(unsigned)geteuid(), f->quick ? "quick" : "full", (double)f->elapsed_us / 1000.0);
 	fprintf(out, "%-*s  %-*s  %-*s  %s\n", wc, "CATEGORY", wn, "PROBE", ws, "STATUS", "DETAIL");
+	/* DETAIL wraps under itself; when the columns before it leave less
+	 * than 30 columns, it goes on the lines below, indented by 4 */
+	indent = wc + wn + ws + 6;
+	if (width - indent < 30)
+		indent = 4;
 	for (size_t i = 0; i < f->nprobes; i++) {
 		const struct taskvma_probe *p = &f->probes[i];
+		int col;
 
-		fprintf(out, "%-*s  %-*s  %-*s  ", wc, taskvma_probe_category_name(p->category), wn,
-			p->name, ws, taskvma_probe_status_name(p->status));
+		if (indent == 4)	/* DETAIL below: no padding at the end of the line */
+			col = fprintf(out, "%-*s  %-*s  %s", wc, taskvma_probe_category_name(p->category),
+				      wn, p->name, taskvma_probe_status_name(p->status));
+		else
+			col = fprintf(out, "%-*s  %-*s  %-*s  ", wc,
+				      taskvma_probe_category_name(p->category), wn, p->name, ws,
+				      taskvma_probe_status_name(p->status));
+		d = open_memstream(&detail, &dlen);
+		if (!d)
+			continue;
 		if (p->value)
-			fprintf(out, "%s: ", p->value);
-		fputs(p->detail ? p->detail : "", out);
+			fprintf(d, "%s: ", p->value);
+		fputs(p->detail ? p->detail : "", d);
 		if (p->category == TASKVMA_PROBE_CAT_PROG_TYPE && p->documented == 0)
-			fputs(" [type not listed by the kfunc documentation]", out);
-		fputc('\n', out);
+			fputs(" [type not listed by the kfunc documentation]", d);
+		fclose(d);
+		if (col > indent && indent == 4 && detail[0]) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		}
+		put_wrapped(out, detail, col, indent, width);
+		free(detail);
+		detail = NULL;
 	}
 	if (g->backend != TASKVMA_BACKEND_AUTO) {
 		const struct taskvma_probe *p = taskvma_features_find(f, backend_probe(g->backend));
 
-		fprintf(out, "\nrequested backend %s: %s (%s)\n", taskvma_backend_name(g->backend),
+		d = open_memstream(&detail, &dlen);
+		if (!d)
+			return;
+		fprintf(d, "requested backend %s: %s (%s)", taskvma_backend_name(g->backend),
 			backend_usable(f, g->backend) ? "usable" : "not usable here",
 			p && p->detail ? p->detail : "not probed");
+		fclose(d);
+		fputc('\n', out);
+		put_wrapped(out, detail, 0, 4, width);
+		free(detail);
 	}
 }
 
@@ -222,19 +295,19 @@ int cmd_features(int argc, char **argv, struct cli_global *g)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
-		{ "quick", no_argument, NULL, 'q' },
+		{ "quick", no_argument, NULL, 'Q' },
 		{},
 	};
 	struct taskvma_features *f = NULL;
-	bool json = false, quick = false;
+	bool json = false, quick = false, usable;
 	struct utsname u;
 	int opt, r;
 
-	while ((opt = cli_getopt(argc, argv, "features", "jq", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "features", "j", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(features_usage, stdout); return EXIT_OK;
 		case 'j': json = true; break;
-		case 'q': quick = true; break;
+		case 'Q': quick = true; break;
 		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
@@ -260,11 +333,14 @@ int cmd_features(int argc, char **argv, struct cli_global *g)
 		print_json(stdout, f, &u, g);
 	else
 		print_text(stdout, f, &u, g);
+	/* --backend=X that the probes found unusable: say so in the exit code
+	 * too, as every other command would (7) */
+	usable = g->backend == TASKVMA_BACKEND_AUTO || backend_usable(f, g->backend);
 	taskvma_features_free(f);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_err("writing output: %s", strerror(errno));
 		cli_out_handled();
 		return EXIT_FAIL;
 	}
-	return EXIT_OK;
+	return usable ? EXIT_OK : EXIT_UNSUPPORTED;
 }

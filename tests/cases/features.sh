@@ -218,11 +218,14 @@ def text(path, d):
         out(False, "features text: one header line")
         return
     h = lines[hdr[0]]
-    rows = [l for l in lines[hdr[0] + 1:] if l]
+    # a probe's line, then its DETAIL's continuation lines (indented)
+    rows = [l for l in lines[hdr[0] + 1:] if l and not l.startswith(" ")]
     cols = [h.index(c) for c in ("PROBE", "STATUS", "DETAIL")]
     out(len(rows) == len(d["probes"]), "features text: one line per probe",
         "%d lines, %d probes" % (len(rows), len(d["probes"])))
-    bad = [r for r in rows if any(r[c - 2:c] != "  " or r[c] == " " for c in cols)
+    long = [l for l in lines if len(l) > 80]
+    out(not long, "features text (not a terminal): every line fits 80 columns", long[:1])
+    bad = [r for r in rows if any(len(r) > c and (r[c - 2:c] != "  " or r[c] == " ") for c in cols)
            or r[cols[1]:].split()[0] not in STATUS]
     out(not bad, "features text: columns aligned", bad[:2])
     names = [r[cols[0]:cols[1]].rstrip() for r in rows]
@@ -310,6 +313,18 @@ elif setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	python3 "$PY" schema "$NB" "features unprivileged"
 	python3 "$PY" unpriv "$NB"
 	check_eq "features unprivileged: quiet on stderr" "" "$(cat "$TMPD/nb.err")"
+	# the backend the report finds unusable: exit 7, as every command would
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$TASKVMA" features --quick --backend=bpf >"$TMPD/nb.bpf" 2>&1
+	rc=$?
+	if grep -q '^requested backend bpf: not usable here' "$TMPD/nb.bpf"; then
+		check_eq "features --backend=bpf unprivileged: reported unusable -> exit 7" 7 "$rc"
+	else
+		check_eq "features --backend=bpf unprivileged: reported usable -> exit 0" 0 "$rc"
+	fi
+	"$TASKVMA" features --quick --backend=procfs >"$TMPD/ok.txt" 2>&1
+	check_eq "features --backend=procfs (usable): exit 0" "0 1" \
+		"$? $(grep -c '^requested backend procfs: usable' "$TMPD/ok.txt")"
 	if setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$TASKVMA" features >"$TMPD/nb.txt" 2>&1 && grep -q '^CATEGORY ' "$TMPD/nb.txt"; then
 		pass "features unprivileged: text table"
