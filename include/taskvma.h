@@ -171,7 +171,11 @@ struct taskvma_query {
 	uint32_t perm_set;    /* TASKVMA_PERM_* that must be set */
 	uint32_t perm_clear;  /* TASKVMA_PERM_* that must be clear */
 	uint32_t kinds;       /* bitmask of 1u << enum taskvma_kind; 0 = all */
-	const char *name_glob; /* fnmatch(3) pattern on the name; NULL = all */
+	const char *name_glob; /* NULL = all; else a mapping matches when the
+				* fnmatch(3) pattern matches its whole name, or
+				* the pattern equals the name literally ("[heap]"
+				* without escaping), or, for a file and a pattern
+				* without '/', the file's base name ("libc.so.6") */
 	int no_gate;          /* 1: leave out the [vsyscall] gate line */
 };
 #define taskvma_query__last_field no_gate

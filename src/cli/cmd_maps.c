@@ -244,9 +244,10 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 				(unsigned long long)c.skipped_denied, c.skipped_denied == 1 ? "" : "es");
 		if (g->verbose)
 			fprintf(stderr,
-				"taskvma: %llu processes, %llu mappings; skipped %llu kernel threads/zombies, "
+				"taskvma: %llu process%s, %llu mapping%s; skipped %llu kernel threads/zombies, "
 				"%llu vanished; %llu changed during every walk\n",
-				(unsigned long long)st.processes, (unsigned long long)st.vmas,
+				(unsigned long long)st.processes, st.processes == 1 ? "" : "es",
+				(unsigned long long)st.vmas, st.vmas == 1 ? "" : "s",
 				(unsigned long long)st.kernel_threads, (unsigned long long)st.vanished,
 				(unsigned long long)st.torn);
 	} else {

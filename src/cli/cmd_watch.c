@@ -161,7 +161,7 @@ static void print_text(struct wctx *c, const struct taskvma_watch_event *e)
 		case TASKVMA_WATCH_EXIT: putchar('\n'); break;
 		case TASKVMA_WATCH_FORK: printf(": child %d\n", (int)e->child); break;
 		case TASKVMA_WATCH_DRIFT: printf(": %u drift\n", e->batch_n); break;
-		default: printf(": %u changes\n", e->batch_n); break;
+		default: printf(": %u change%s\n", e->batch_n, e->batch_n == 1 ? "" : "s"); break;
 		}
 	}
 	m = e->vma ? fmt(c, e->vma, &c->line, &c->cap) : NULL;

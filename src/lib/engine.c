@@ -407,6 +407,23 @@ int tv_explain_nomm(struct taskvma *tv, pid_t pid)
 	return tv_error(tv, -ENOENT, "pid %d: exiting, no address space", pid);
 }
 
+/* The name rule (taskvma.h, struct taskvma_query): the fnmatch(3)
+ * pattern against the whole name, or the pattern taken literally (so that
+ * "[heap]" needs no escaping), and a pattern without '/' against a file's
+ * base name too ("libc.so.6", "libc*" match /usr/lib/.../libc.so.6).
+ * Returns 0 on a match, as fnmatch. */
+static int tv_name_match(const char *pat, const char *name)
+{
+	const char *base;
+
+	if (!fnmatch(pat, name, 0) || !strcmp(pat, name))
+		return 0;
+	if (name[0] != '/' || strchr(pat, '/'))
+		return 1;
+	base = strrchr(name, '/') + 1;
+	return fnmatch(pat, base, 0) && strcmp(pat, base);
+}
+
 bool tv_match(const struct taskvma_query *q, const struct taskvma_vma *v)
 {
 	if (v->end <= q->addr_lo)
@@ -430,7 +447,7 @@ bool tv_match(const struct taskvma_query *q, const struct taskvma_vma *v)
 		}
 		memcpy(name, v->name, v->name_len);
 		name[v->name_len] = 0;
-		r = fnmatch(q->name_glob, name, 0);
+		r = tv_name_match(q->name_glob, name);
 		if (name != stackbuf)
 			free(name);
 		if (r)

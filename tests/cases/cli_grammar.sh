@@ -91,6 +91,19 @@ expect_fail "maps -- -5: an operand, not an option" 2 "invalid PID '-5'" "$T" ma
 "$T" --backend=procfs maps -- "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps -- PID = /proc" "$TMPD/ref" "$TMPD/o"
 
+# ---- --name: the base name of a file matches, "[heap]" needs no escaping ------
+grep '/offset\.dat$' "$TMPD/ref" >"$TMPD/want"
+"$T" --backend=procfs maps -N offset.dat "$M" >"$TMPD/o" 2>&1
+check_files_eq "maps --name=offset.dat: the base name matches (was: nothing)" "$TMPD/want" "$TMPD/o"
+"$T" --backend=procfs maps --name 'offset.*' "$M" >"$TMPD/o" 2>&1
+check_files_eq "maps --name='offset.*': a pattern on the base name" "$TMPD/want" "$TMPD/o"
+grep ' \[heap\]$' "$TMPD/ref" >"$TMPD/want"
+"$T" --backend=procfs maps --name='[heap]' "$M" >"$TMPD/o" 2>&1
+check_files_eq "maps --name='[heap]' without escaping = /proc's [heap] line" "$TMPD/want" "$TMPD/o"
+check "the fixture has a [heap] line (the check above can fail)" test -s "$TMPD/want"
+"$T" --backend=procfs maps --name='*/d/*' "$M" >"$TMPD/o" 2>&1
+check_eq "maps --name with '/': the whole path only" "$(grep -c '/d/' "$TMPD/ref")" "$(wc -l <"$TMPD/o")"
+
 # ---- durations with units: `watch -d 1s` was refused -------------------------
 for d in 1s 300ms 0.3 0.005m; do
 	timeout 20 "$T" --backend=procfs watch -d "$d" -i 100ms "$M" >"$TMPD/o" 2>"$TMPD/e"
