@@ -86,7 +86,7 @@ cat >"$PY" <<'EOF'
 """Checks of `taskvma watch` output against lines read from /proc."""
 import json, re, sys, time, calendar
 
-HDR = re.compile(r'^@ (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z pid (\d+) \((.*)\) seq (\d+) (\S+?)( resync)?: (\d+) (changes|mappings)$')
+HDR = re.compile(r'^@ (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z pid (\d+) \((.*)\) seq (\d+) (\S+?)( resync)?: (\d+) (changes?|mappings)$')
 
 EVENT = re.compile(r'^@ \S+Z pid \d+ \(.*\) seq \d+ (exec|exit|fork: child \d+)$')
 
