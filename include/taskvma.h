@@ -278,8 +278,12 @@ struct taskvma_visitor {
 	int (*begin)(void *ctx, pid_t pid, const char *comm);
 	int (*vma)(void *ctx, const struct taskvma_vma *v);
 	int (*end)(void *ctx, pid_t pid, int err);
+	/* visit_all only, optional: a process counted in the stats but not
+	 * delivered, and why: -ESRCH it vanished, -ENOENT no address space
+	 * (kernel thread, zombie).  So a consumer can say what it did not see. */
+	void (*skip)(void *ctx, pid_t pid, int err);
 };
-#define taskvma_visitor__last_field end
+#define taskvma_visitor__last_field skip
 
 /* [handle] */
 TASKVMA_API int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,

@@ -119,12 +119,17 @@ static int v_end(void *arg, pid_t pid, int err)
 		return 0;
 	if (c->all && (err == -EACCES || err == -EPERM)) {
 		c->skipped_denied++;
+		out_skip(&c->out, pid, OUT_SKIP_DENIED);
 		return 0;
 	}
 	/* a selected process that exited or is a kernel thread: skipped as in
-	 * --all (visit_all never delivers these) */
-	if (c->all && (err == -ESRCH || err == -ENOENT))
+	 * --all (visit_all never delivers these), and said in the JSON */
+	if (c->all && (err == -ESRCH || err == -ENOENT)) {
+		out_skip(&c->out, pid, out_skip_reason(err));
 		return 0;
+	}
+	if (err == -EAGAIN)	/* also under "errors", with its message */
+		out_skip(&c->out, pid, OUT_SKIP_TORN);
 	if (c->all || !taskvma_last_error(c->tv)[0])
 		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid,
 			 err == -EAGAIN ? "map changed during every walk; not printed (incomplete)"
@@ -137,11 +142,18 @@ static int v_end(void *arg, pid_t pid, int err)
 	return 0;
 }
 
+/* visit_all: vanished processes and those without an address space */
+static void v_skip(void *arg, pid_t pid, int err)
+{
+	out_skip(&((struct maps_ctx *)arg)->out, pid, out_skip_reason(err));
+}
+
 static const struct taskvma_visitor maps_visitor = {
 	.sz = sizeof(struct taskvma_visitor),
 	.begin = v_begin,
 	.vma = v_vma,
 	.end = v_end,
+	.skip = v_skip,
 };
 
 int cmd_maps(int argc, char **argv, struct cli_global *g)

@@ -150,10 +150,15 @@ static int s_end(void *arg, pid_t pid, int err)
 	drop(c);
 	if ((c->all || c->sel) && (err == -EACCES || err == -EPERM)) {
 		c->denied++;
+		out_skip(&c->errs, pid, OUT_SKIP_DENIED);
 		return 0;
 	}
-	if (c->sel && (err == -ESRCH || err == -ENOENT))
+	if (c->sel && (err == -ESRCH || err == -ENOENT)) {
+		out_skip(&c->errs, pid, out_skip_reason(err));
 		return 0;
+	}
+	if (err == -EAGAIN)	/* also under "errors", with its message */
+		out_skip(&c->errs, pid, OUT_SKIP_TORN);
 	snprintf(msg, sizeof(msg), "%s", taskvma_last_error(c->tv)[0] && !c->all
 		 ? taskvma_last_error(c->tv) : "");
 	if (!msg[0])
@@ -162,6 +167,12 @@ static int s_end(void *arg, pid_t pid, int err)
 	if (c->worst == EXIT_OK)
 		c->worst = cli_exit_code(err);
 	return 0;
+}
+
+/* visit_all: vanished processes and those without an address space */
+static void s_skip(void *arg, pid_t pid, int err)
+{
+	out_skip(&((struct scan_ctx *)arg)->errs, pid, out_skip_reason(err));
 }
 
 static int parse_rules(const char *s, uint32_t *out)
@@ -202,6 +213,7 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 		.begin = s_begin,
 		.vma = s_vma,
 		.end = s_end,
+		.skip = s_skip,
 	};
 	/* only executable mappings are suspicious: filter in the kernel */
 	struct taskvma_query q = { .sz = sizeof(q), .perm_set = TASKVMA_PERM_EXEC, .no_gate = 1 };
@@ -256,10 +268,13 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 		for (size_t i = 0; i < npids && !cli_out_failed(); i++)
 			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
 	}
-	if (c.json)
-		printf("],\"processes\":%llu,\"count\":%llu,\"errors\":[%s]}\n",
+	if (c.json) {
+		printf("],\"processes\":%llu,\"count\":%llu,\"errors\":[%s]",
 		       (unsigned long long)c.procs, (unsigned long long)c.findings,
 		       c.errs.errs ? c.errs.errs : "");
+		out_skipped_json(&c.errs, stdout);
+		fputs("}\n", stdout);
+	}
 	fflush(stdout);
 	if (err && !cli_out_failed()) {
 		cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv) : taskvma_strerror(err));
@@ -275,6 +290,7 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 	drop(&c);
 	free(c.f);
 	free(c.errs.errs);
+	free(c.errs.skips);
 	taskvma_close(c.tv);
 	free(pids);
 	return c.worst;

@@ -266,11 +266,50 @@ void out_error(struct out *o, pid_t pid, const char *msg)
 	}
 }
 
+static const char *const skip_names[] = { "denied", "gone", "no_address_space", "torn" };
+
+int out_skip_reason(int err)
+{
+	switch (err) {
+	case -EACCES:
+	case -EPERM: return OUT_SKIP_DENIED;
+	case -ESRCH: return OUT_SKIP_GONE;
+	case -ENOENT: return OUT_SKIP_NOMM;
+	case -EAGAIN: return OUT_SKIP_TORN;
+	}
+	return -1;
+}
+
+void out_skip(struct out *o, pid_t pid, int why)
+{
+	char buf[96];
+
+	if (why < 0 || why > OUT_SKIP_TORN)
+		return;
+	o->nskip[why]++;
+	if (!o->json)
+		return;
+	snprintf(buf, sizeof(buf), "%s{\"pid\":%d,\"reason\":\"%s\"}", o->skips_len ? "," : "",
+		 (int)pid, skip_names[why]);
+	append(&o->skips, &o->skips_len, buf);
+}
+
+void out_skipped_json(struct out *o, FILE *f)
+{
+	fputs(",\"skipped\":{", f);
+	for (int i = 0; i <= OUT_SKIP_TORN; i++)
+		fprintf(f, "\"%s\":%llu,", skip_names[i], (unsigned long long)o->nskip[i]);
+	fprintf(f, "\"processes\":[%s]}", o->skips ? o->skips : "");
+}
+
 void out_end(struct out *o)
 {
-	if (o->json)
-		fprintf(o->f, "],\"processes\":[%s],\"errors\":[%s]}\n", o->procs ? o->procs : "",
+	if (o->json) {
+		fprintf(o->f, "],\"processes\":[%s],\"errors\":[%s]", o->procs ? o->procs : "",
 			o->errs ? o->errs : "");
+		out_skipped_json(o, o->f);
+		fputs("}\n", o->f);
+	}
 	fflush(o->f);
 	out_proc_discard(o);
 	if (o->mem_map)
@@ -278,4 +317,5 @@ void out_end(struct out *o)
 	o->mem = NULL;
 	free(o->procs);
 	free(o->errs);
+	free(o->skips);
 }

@@ -21,6 +21,10 @@ struct out {
 	/* JSON: small per-process summaries and errors, printed at the end */
 	char *procs, *errs;
 	size_t procs_len, errs_len;
+	/* JSON: processes not printed and why (docs/json.md "skipped") */
+	char *skips;
+	size_t skips_len;
+	uint64_t nskip[4];	/* OUT_SKIP_* */
 	const char *backend;
 	/* the spool of the process being read */
 	pid_t pid;
@@ -46,4 +50,11 @@ void out_map(struct out *o, const struct taskvma_map *m);
 /* An error for one process: stderr line (text) and JSON "errors" entry. */
 void out_error(struct out *o, pid_t pid, const char *msg);
 void out_end(struct out *o);
+/* A process left out of the document: counted and listed under "skipped". */
+enum { OUT_SKIP_DENIED, OUT_SKIP_GONE, OUT_SKIP_NOMM, OUT_SKIP_TORN };
+void out_skip(struct out *o, pid_t pid, int why);
+/* The reason for a library error (-EACCES...), or -1 if it is none of them. */
+int out_skip_reason(int err);
+/* ,"skipped":{...} */
+void out_skipped_json(struct out *o, FILE *f);
 #endif

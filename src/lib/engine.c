@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1271,6 +1272,9 @@ static int all_end(void *ctx, pid_t pid, int err)
 		return a->vis->end ? a->vis->end(a->ctx, pid, err) : 0;
 	}
 	if (!tv_count(a->st, err)) {
+		if (a->vis->sz >= offsetof(struct taskvma_visitor, skip) + sizeof(a->vis->skip) &&
+		    a->vis->skip)
+			a->vis->skip(a->ctx, pid, err);
 		/* vanished: tell the consumer to drop what it got, if anything */
 		r = a->forwarded && a->vis->end ? a->vis->end(a->ctx, pid, TASKVMA_RETRY) : 0;
 		a->forwarded = false;

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# JSON never hides a skip: `maps --all --json` and `scan --json` list every
+# process they did not print, with the reason (denied, gone,
+# no_address_space, torn) and counts, checked against /proc: as nobody,
+# each process listed as denied is one nobody cannot open /proc/PID/maps of;
+# as root, each one without an address space is a kernel thread or a zombie
+# (or gone since).  On every backend available here.
+# Runs on its own too: bash tests/cases/json_skips.sh
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+cleanup() { [ -n "$OWN_TMPD" ] && rm -rf "$TMPD"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+[ -x "$TASKVMA" ] || { fail "json_skips: $TASKVMA" "not built"; exit 0; }
+private_copies
+chmod 755 "$TMPD" "$TMPD/fx" "$TASKVMA"
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+BACKENDS=
+for b in bpf procmap procfs; do
+	"$TASKVMA" --backend="$b" maps $$ >/dev/null 2>&1
+	if [ $? -eq 7 ]; then echo "SKIP backend $b: not available here"; else BACKENDS="$BACKENDS $b"; fi
+done
+BACKENDS="$BACKENDS auto"
+
+# check_skips NAME FILE AS: the document's "skipped" is consistent and each
+# entry's reason holds in /proc (AS=nobody: denied entries; root: no mm).
+check_skips() {
+	check "$1" python3 - "$2" "$3" <<'PY'
+import json, os, subprocess, sys
+d = json.load(open(sys.argv[1]))
+sk = d['skipped']
+reasons = ('denied', 'gone', 'no_address_space', 'torn')
+assert set(sk) == set(reasons) | {'processes'}, sk.keys()
+for r in reasons:
+    n = sum(1 for p in sk['processes'] if p['reason'] == r)
+    assert n == sk[r], (r, n, sk[r])
+printed = {p['pid'] for p in d['processes']} if isinstance(d['processes'], list) else set()
+for p in sk['processes']:
+    assert p['pid'] not in printed, p
+    path = '/proc/%d' % p['pid']
+    if not os.path.exists(path):
+        continue
+    if p['reason'] == 'no_address_space':
+        st = open(path + '/stat').read()
+        fields = st[st.rindex(')') + 2:].split()
+        assert int(fields[6]) & 0x200000 or fields[0] in 'ZX', (p, fields[:7])
+    if p['reason'] == 'denied' and sys.argv[2] == 'nobody':
+        r = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                            'head', '-c1', path + '/maps'], capture_output=True)
+        assert r.returncode != 0 or not os.path.exists(path), p
+if sys.argv[2] == 'nobody':
+    assert sk['denied'] > 0, 'nobody was denied nothing'
+else:
+    assert sk['no_address_space'] > 0, 'no kernel thread seen'
+PY
+}
+
+for b in $BACKENDS; do
+	"$TASKVMA" --backend="$b" maps --all --json >"$TMPD/j" 2>/dev/null
+	check_skips "maps --all --json --backend=$b (root): skipped lists kernel threads and the vanished" "$TMPD/j" root
+	"$TASKVMA" --backend="$b" scan --json >"$TMPD/j" 2>/dev/null
+	check_skips "scan --json --backend=$b (root): skipped lists kernel threads and the vanished" "$TMPD/j" root
+done
+for b in procmap procfs auto; do
+	case " $BACKENDS " in *" $b "*) ;; *) continue ;; esac
+	"${NOBODY[@]}" "$TASKVMA" --backend="$b" scan --json >"$TMPD/j" 2>/dev/null
+	check_skips "scan --json --backend=$b as nobody: every denied process listed, with the count" "$TMPD/j" nobody
+	"${NOBODY[@]}" "$TASKVMA" --backend="$b" maps --all --json >"$TMPD/j" 2>/dev/null
+	check_skips "maps --all --json --backend=$b as nobody: every denied process listed, with the count" "$TMPD/j" nobody
+done
+end_case
