@@ -8,6 +8,9 @@ PREFIX    ?= /usr/local
 LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/taskvma
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BPF_CLANG ?= $(shell command -v clang-19 || command -v clang)
 BPFTOOL   ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 LLVM_STRIP ?= $(shell command -v llvm-strip-19 || command -v llvm-strip || echo true)
@@ -176,8 +179,10 @@ bench-trace: all
 setup:
 	scripts/setup.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
+# only what is installed is built (not the tests, examples, benchmarks)
+install: cli lib
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(O)/taskvma $(DESTDIR)$(BINDIR)/taskvma
 	install -m 0644 $(O)/libtaskvma.a $(DESTDIR)$(LIBDIR)/libtaskvma.a
 	install -m 0755 $(O)/libtaskvma.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtaskvma.so.$(VERSION)
@@ -186,10 +191,17 @@ install: all
 	install -m 0644 include/taskvma*.h $(DESTDIR)$(INCDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' taskvma.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
+	install -m 0644 man/taskvma.1 $(DESTDIR)$(MANDIR)/man1/taskvma.1
+	install -m 0644 man/libtaskvma.3 $(DESTDIR)$(MANDIR)/man3/libtaskvma.3
+	install -m 0644 completion/taskvma.bash $(DESTDIR)$(BASHCOMPDIR)/taskvma
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/taskvma $(DESTDIR)$(LIBDIR)/libtaskvma.* \
-	      $(DESTDIR)$(INCDIR)/taskvma*.h $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc
+	      $(DESTDIR)$(INCDIR)/taskvma*.h $(DESTDIR)$(LIBDIR)/pkgconfig/taskvma.pc \
+	      $(DESTDIR)$(MANDIR)/man1/taskvma.1 $(DESTDIR)$(MANDIR)/man3/libtaskvma.3 \
+	      $(DESTDIR)$(BASHCOMPDIR)/taskvma
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san

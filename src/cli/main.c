@@ -44,7 +44,7 @@ static const char usage[] =
 	"  taskvma maps $$                   # same bytes as cat /proc/$$/maps\n"
 	"  taskvma maps --all --json         # every process, one JSON document\n"
 	"  taskvma maps --perms=??x? --all   # executable mappings of every process\n"
-	"  taskvma maps -c sshd --summary    # one line per sshd process\n"
+	"  taskvma maps -c sshd -P ??x?      # executable mappings of sshd\n"
 	"  taskvma lookup 1234 0x7f3a5c000000\n"
 	"  taskvma scan --rules=wx,memfd-exec\n"
 	"  taskvma watch --interval=200ms 1234\n"
