@@ -58,7 +58,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 # skeletons and BPF objects are intermediate files make would otherwise delete
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(LSKELS) $(O)/vmlinux.h
 
-.PHONY: all lib cli examples tests bench-bins test test-san fuzz bench bench-trace bench-lookup install uninstall clean setup vmtest
+.PHONY: all lib cli examples tests bench-bins test test-long test-san fuzz bench bench-trace bench-lookup install uninstall clean setup vmtest
 all: cli lib examples tests
 
 lib: $(O)/libtaskvma.a $(O)/libtaskvma.so.$(VERSION) $(O)/libtaskvma.so.0 $(O)/libtaskvma.so $(O)/taskvma.pc
@@ -146,11 +146,17 @@ $(O)/tests/%: tests/%.c $(wildcard tests/fixtures/*.h tests/unit/*.h) $(O)/libta
 $(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) $(FLAGS_STAMP) | $(O)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
 
-# The whole test suite: normal build, then the same tests under ASan+UBSan.
+# The whole test suite: unit tests and every case on the normal build and
+# (--quick) under ASan+UBSan, in one parallel run (tests/run.sh -j, default:
+# the number of CPUs; TEST_JOBS=N to override) with one final count.
+TEST_JOBS ?= $(shell nproc)
 test: all
-	tests/run.sh --build $(O)
 	$(MAKE) SAN=1 all
-	tests/run.sh --build build-san --quick
+	tests/run.sh -j $(TEST_JOBS) --pass $(O) --pass build-san:quick
+
+# The long cases (tests/long: 1,000,000 VMAs, 5 minutes of fuzzing).
+test-long: all
+	tests/run.sh -j $(TEST_JOBS) --timeout 1800 --build $(O) tests/long/*.sh
 
 # The kernel matrix (docs/kernels.md): Debian's kernels booted under QEMU, one
 # at a time, each running tests/vmtest/smoke.sh, then the same on this kernel.

@@ -2,9 +2,9 @@
 # `taskvma maps` against the kernel's own /proc/PID/maps, for every backend:
 # the mapper fixture (known odd mappings), multi-threaded, several PIDs,
 # --all, filters, JSON records (identical across backends and equal to
-# /proc), 12,000 VMAs, a process at vm.max_map_count (65,530) and, outside
-# the quick pass, 1,000,000 VMAs (vm.max_map_count raised, then restored),
-# and an overlayfs file whose maps line is longer than the padding column.
+# /proc), 12,000 VMAs, a process at vm.max_map_count (65,530), and an
+# overlayfs file whose maps line is longer than the padding column.
+# (1,000,000 VMAs: tests/long/million_vmas.sh, make test-long.)
 # Runs on its own too: bash tests/cases/maps_backends.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -12,24 +12,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BACKENDS="bpf procmap procfs auto"
 MAPPER=$BUILD/tests/fixtures/mapper
 PIDS_TO_KILL=()
-OLD_MAX_MAP= SET_MAX_MAP=
-
-# vm.max_map_count is machine-wide and other tests/benchmarks may need it:
-# only ever raise it, and put the old value back only if it is still ours.
-raise_max_map() {
-	local cur
-	cur=$(cat /proc/sys/vm/max_map_count)
-	if [ "$cur" -lt "$1" ]; then
-		OLD_MAX_MAP=$cur SET_MAX_MAP=$1
-		sysctl -q -w vm.max_map_count="$1"
-	fi
-}
-restore_max_map() {
-	if [ -n "$OLD_MAX_MAP" ] && [ "$(cat /proc/sys/vm/max_map_count)" = "$SET_MAX_MAP" ]; then
-		sysctl -q -w vm.max_map_count="$OLD_MAX_MAP"
-	fi
-	OLD_MAX_MAP=
-}
 
 cleanup() {
 	for p in "${PIDS_TO_KILL[@]}" ${MAPPER_PID:-}; do kill "$p" 2>/dev/null; done
@@ -251,20 +233,6 @@ def cmd_count(args):
 globals()['cmd_' + sys.argv[1].replace('-', '_')](sys.argv[2:])
 EOF
 py() { python3 "$PY" "$@"; }
-
-# run_cmp NAME PID ARGS...: `taskvma maps ARGS` equals /proc/PID/maps read
-# before and after it (the fixture is idle, so both reads must agree).
-run_cmp() {
-	local name=$1 pid=$2; shift 2
-	local out=$TMPD/out ref=$TMPD/ref ref2=$TMPD/ref2 rc
-	cat "/proc/$pid/maps" >"$ref"
-	timeout 600 "$TASKVMA" maps "$@" "$pid" >"$out" 2>"$TMPD/err"; rc=$?
-	cat "/proc/$pid/maps" >"$ref2"
-	if [ "$rc" -ne 0 ]; then fail "$name" "exit $rc: $(head -c 300 "$TMPD/err")"; return; fi
-	if ! cmp -s "$ref" "$ref2"; then fail "$name" "the fixture's map changed between two reads"; return; fi
-	if [ -s "$TMPD/err" ]; then fail "$name" "stderr: $(head -c 300 "$TMPD/err")"; return; fi
-	check_files_eq "$name" "$ref" "$out"
-}
 
 # ---- the fixture: known mappings, every backend ----------------------------
 D=$TMPD/mapdir
@@ -515,17 +483,6 @@ if [ -n "$WLC" ]; then
 	kill "$WL" 2>/dev/null; wait "$WL" 2>/dev/null
 else
 	fail "spool: a bench/workload process whose text crosses 4 MiB mid-line" "$(head -c 300 "$TMPD/wl.out")"
-fi
-
-if [ "$QUICK" != 1 ]; then
-	before=$(cat /proc/sys/vm/max_map_count)
-	raise_max_map 1100000
-	big_case "1,000,000 VMAs" 1000000
-	stop_mapper
-	if [ -n "$OLD_MAX_MAP" ]; then
-		restore_max_map
-		check_eq "vm.max_map_count restored" "$before" "$(cat /proc/sys/vm/max_map_count)"
-	fi
 fi
 
 # ---- a maps line longer than the padding column: overlayfs ----------------------
