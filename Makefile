@@ -156,7 +156,7 @@ test: all
 
 # The long cases (tests/long: 1,000,000 VMAs, 5 minutes of fuzzing).
 test-long: all
-	tests/run.sh -j $(TEST_JOBS) --timeout 1800 --build $(O) tests/long/*.sh
+	tests/run.sh -j $(TEST_JOBS) --timeout 3600 --build $(O) tests/long/*.sh
 
 # The kernel matrix (docs/kernels.md): Debian's kernels booted under QEMU, one
 # at a time, each running tests/vmtest/smoke.sh, then the same on this kernel.
