@@ -19,6 +19,7 @@ struct procmap_walk {
 	uint64_t next_addr;
 	size_t count;
 	bool done;
+	bool cached;		/* fd is the handle's kept descriptor (tv->pm_fd) */
 	char *name;
 	uint32_t name_cap;
 	char *long_name;	/* a name longer than PATH_MAX, from the text */
@@ -94,9 +95,14 @@ static int procmap_walk_start(struct tv_walk *w)
 	p->name = malloc(p->name_cap);
 	if (!p->name)
 		return -ENOMEM;
-	err = tv_open_maps(w->tv, w->pid, &p->fd);
-	if (err)
+	if (w->bare && w->tv->pm_pid == w->pid) {
+		/* the descriptor the last lookup of this pid kept open */
+		p->fd = w->tv->pm_fd;
+		w->tv->pm_pid = 0;
+		p->cached = true;
+	} else if ((err = tv_open_maps(w->tv, w->pid, &p->fd))) {
 		return err;
+	}
 	p->next_addr = w->q.addr_lo;
 	if (w->bare && !(w->q.addr_hi == 0 || w->q.addr_hi > 0xffffffffff600000ull))
 		return 0;	/* a lookup below the gate: no /proc reads */
@@ -156,6 +162,17 @@ static int procmap_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 			p->done = true;
 			return 0;
 		}
+		if (errno == ESRCH && p->cached && !p->count) {
+			/* A kept descriptor reads the mm of its open(): after an
+			 * exec, or once the pid is another process's, that mm is
+			 * gone (ESRCH).  Open the process's maps anew. */
+			close(p->fd);
+			p->fd = -1;
+			p->cached = false;
+			if ((r = tv_open_maps(w->tv, w->pid, &p->fd)))
+				return r;
+			continue;
+		}
 		if (errno == ESRCH)
 			return p->count ? tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid)
 					: tv_explain_nomm(w->tv, w->pid);
@@ -194,8 +211,15 @@ static void procmap_walk_end(struct tv_walk *w)
 
 	if (!p)
 		return;
-	if (p->fd >= 0)
+	if (p->fd >= 0 && w->bare && !w->err) {
+		/* keep it for the next lookup of this process */
+		if (w->tv->pm_pid)
+			close(w->tv->pm_fd);
+		w->tv->pm_pid = w->pid;
+		w->tv->pm_fd = p->fd;
+	} else if (p->fd >= 0) {
 		close(p->fd);
+	}
 	free(p->name);
 	free(p->long_name);
 	free(p);

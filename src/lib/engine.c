@@ -251,6 +251,8 @@ void taskvma_close(struct taskvma *tv)
 	if (!tv)
 		return;
 	tv_lookup_close(tv);
+	if (tv->pm_pid)
+		close(tv->pm_fd);
 	if (tv->be && tv->be->close)
 		tv->be->close(tv);
 	free(tv);

@@ -86,6 +86,11 @@ struct taskvma {
 	const struct tv_backend *ranged;
 	void *bpf;		/* backend_bpf state */
 	void *lookup;		/* lookup.c: names of the last batch, build ID cache */
+	/* procmap: /proc/PID/maps of the last process a lookup (bare walk)
+	 * read, kept open for the next lookup of it: one ioctl instead of
+	 * open + ioctl + close.  pm_pid 0: none. */
+	pid_t pm_pid;
+	int pm_fd;
 };
 
 /* One walk over one process's VMAs (the iterator and snapshots use it). */

@@ -4,11 +4,14 @@
  * /proc/self/maps text; and the ELF note parser on files built here byte by
  * byte (ELF32 big-endian, ELF64 with 8-byte aligned notes, a build ID longer
  * than 20 bytes, a truncated note area), mapped and read through
- * /proc/self/map_files (build_id_from = FILE). */
+ * /proc/self/map_files (build_id_from = FILE); and a lookup after the
+ * looked-up process has exec'd (procmap keeps its descriptor open). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "taskvma.h"
 #include "check.h"
@@ -143,6 +146,74 @@ static void elf_case(struct taskvma *tv, const char *name, int is64, int be, uin
 	munmap(m, 4096);
 }
 
+/* The procmap backend keeps the last looked-up process's /proc/PID/maps open
+ * (tv->pm_fd): after that process execs, a lookup must read the new map. */
+static void exec_case(void)
+{
+	TASKVMA_OPTS(taskvma_opts, o, .backend = TASKVMA_BACKEND_PROCMAP);
+	TASKVMA_OPTS(taskvma_lookup_opts, lo, .build_ids = 0);
+	struct taskvma *tv;
+	struct taskvma_addr_info r;
+	char exe[256] = "", path[64];
+	int go[2], ok1, ok2 = 0;
+	uint64_t a;
+	pid_t c;
+
+	if (taskvma_open(&tv, &o)) {
+		printf("# procmap not available: exec case skipped\n");
+		return;
+	}
+	if (pipe(go) || (c = fork()) < 0) {
+		CHECK("exec case: fork", 0);
+		return;
+	}
+	if (c == 0) {
+		char b;
+
+		close(go[1]);
+		if (read(go[0], &b, 1) == 1)
+			execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(1);
+	}
+	close(go[0]);
+	a = (uint64_t)(uintptr_t)&exec_case;	/* our text: the child's too, before exec */
+	ok1 = taskvma_lookup(tv, c, &a, 1, &r, &lo) == 0 && r.status == TASKVMA_ADDR_FILE;
+	CHECK("exec case: a lookup of the child before its exec", ok1);
+	if (write(go[1], "x", 1) != 1)
+		ok1 = 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c);
+	for (int i = 0; i < 500; i++) {	/* until the exec is done */
+		ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+
+		exe[n > 0 ? n : 0] = 0;
+		if (strstr(exe, "sleep"))
+			break;
+		usleep(10000);
+	}
+	usleep(50000);	/* past the new image's first mappings */
+	{
+		char mp[64], buf[256];
+		unsigned long long s = 0, e = 0;
+		FILE *f;
+
+		snprintf(mp, sizeof(mp), "/proc/%d/maps", (int)c);
+		f = fopen(mp, "r");
+		if (f && fgets(buf, sizeof(buf), f) && sscanf(buf, "%llx-%llx", &s, &e) == 2) {
+			a = s;
+			ok2 = taskvma_lookup(tv, c, &a, 1, &r, &lo) == 0 &&
+			      r.status == TASKVMA_ADDR_FILE && r.vma.start == s && r.vma.end == e &&
+			      strstr(r.vma.name, "sleep");
+		}
+		if (f)
+			fclose(f);
+	}
+	CHECK("exec case: after the child's exec, the same handle reads its new map", ok2);
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	close(go[1]);
+	taskvma_close(tv);
+}
+
 int main(void)
 {
 	static const enum taskvma_backend bs[] = { TASKVMA_BACKEND_PROCMAP, TASKVMA_BACKEND_PROCFS,
@@ -225,5 +296,6 @@ int main(void)
 		taskvma_close(tv);
 		free(r);
 	}
+	exec_case();
 	return check_end();
 }
