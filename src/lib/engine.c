@@ -1077,10 +1077,46 @@ static const struct tv_backend *get_fallback(struct taskvma *tv)
 
 /* One process, with retries while the map changes under the walk.
  * begin() always comes first, even for a process that is not there. */
+/* FNV-1a over what a walk delivered: two walks that agree hash alike. */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t hash_vma(uint64_t h, const struct taskvma_vma *v)
+{
+	uint64_t f[6] = { v->start, v->end, v->offset, v->inode,
+			  (uint64_t)v->dev_major << 32 | v->dev_minor,
+			  (uint64_t)v->perms << 32 | v->name_len };
+
+	h = hash_bytes(h, f, sizeof(f));
+	return hash_bytes(h, v->name, v->name_len);
+}
+
+/*
+ * One process, with retries while the map changes under the walk.
+ * begin() always comes first, even for a process that is not there.
+ *
+ * Consistency.  The BPF backend sees the mm's change counter (mm_lock_seq)
+ * and knows a clean walk from a torn one.  PROCMAP_QUERY (one ioctl per VMA)
+ * and the /proc text (per-VMA locks since 6.17, a page of text per lock
+ * before) have no such counter, and a walk that crossed a change (a VMA
+ * moved by mremap, split by mprotect) can miss it or show it twice while
+ * every address is still in order.  Their walks are accepted only when two
+ * consecutive walks agree (same records, hashed): the first walk is only
+ * hashed, the next ones are delivered and compared with the one before.
+ * The cost is a second read of each map (measured in make bench).
+ */
 int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		  const struct taskvma_visitor *vis, void *ctx)
 {
 	const struct tv_backend *be = tv_pick(tv, q);
+	bool verify = be != &tv_backend_bpf, have_prev = false;
+	uint64_t prev = 0;
 	int err = 0, r;
 
 	tv->err_msg[0] = 0;
@@ -1090,12 +1126,17 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		struct tv_walk w;
 		const struct taskvma_vma *v;
 		bool last = attempt >= tv->opts.busy_retries;
+		/* the first walk of a backend without a change counter: hashed only */
+		bool silent = verify && !have_prev;
+		uint64_t h = 0xcbf29ce484222325ull;
 
 		err = tv_walk_init(tv, &w, pid, q, be);
-		r = vis->begin ? vis->begin(ctx, pid, w.comm) : 0;
+		r = !silent && vis->begin ? vis->begin(ctx, pid, w.comm) : 0;
 		while (!err && !r && (err = tv_walk_next(&w, &v)) > 0) {
 			err = 0;
-			r = vis->vma ? vis->vma(ctx, v) : 0;
+			if (verify)
+				h = hash_vma(h, v);
+			r = !silent && vis->vma ? vis->vma(ctx, v) : 0;
 		}
 		if (!err && w.torn)
 			err = -EAGAIN;
@@ -1106,6 +1147,7 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				       "pid %d: not visible to the BPF task iterator; using %s", pid,
 				       tv->fallback->name);
 				be = tv->fallback;
+				verify = true;
 				tv->err_msg[0] = 0;
 				attempt--;
 				if (vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
@@ -1120,12 +1162,29 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		tv_walk_fini(&w);
 		if (r)
 			return r;
+		if (verify && !err && (!have_prev || h != prev)) {
+			/* not confirmed yet: walk again and compare */
+			bool first = !have_prev;
+
+			prev = h;
+			have_prev = true;
+			if (!first || last)
+				tv_log(tv, TASKVMA_LOG_INFO, "pid %d: two walks disagree, retrying (%d)",
+				       pid, attempt);
+			if (!last) {
+				if (!silent && vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
+					return r;
+				continue;
+			}
+			err = -EAGAIN;
+		}
 		if ((err == -EAGAIN || err == -EBUSY) && !last) {
 			tv_log(tv, TASKVMA_LOG_INFO, "pid %d: %s, retrying (%d)", pid,
 			       err == -EBUSY ? "address space busy" : "map changed during the walk",
 			       attempt);
-			if (vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
+			if (!silent && vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
 				return r;
+			have_prev = false;	/* a torn walk confirms nothing */
 			if (err == -EBUSY)
 				usleep(1000 * attempt);
 			continue;
@@ -1135,6 +1194,9 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				 pid, attempt);
 		else if (err && !tv->err_msg[0])
 			tv_error(tv, err, "pid %d: %s", pid, taskvma_strerror(err));
+		/* a failure in the hashed-only walk: begin() was not said yet */
+		if (silent && vis->begin && (r = vis->begin(ctx, pid, w.comm)))
+			return r;
 		return vis->end ? vis->end(ctx, pid, err) : 0;
 	}
 }
