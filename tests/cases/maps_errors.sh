@@ -167,32 +167,8 @@ check "nobody, --all: its own process is there" grep -q "^==> $nobp (sleep) <=="
 check "nobody, --all: no root process's block" bash -c "! grep -q '^==> $rootp ' '$TMPD/all'"
 
 # ---- --all while processes come and go -------------------------------------------------------
-cat >"$TMPD/blocks.py" <<'EOF'
-import re, sys
-HDR = re.compile(rb'^==> (\d+) \((.*)\) <==\n$')
-LINE = re.compile(rb'^[0-9a-f]{8,16}-[0-9a-f]{8,16} [-r][-w][-x][ps] [0-9a-f]{8,16} [0-9a-f]{2,}:[0-9a-f]{2,} \d+ ( {1,}\S.*)?\n$|'
-                  rb'^[0-9a-f]{8,16}-[0-9a-f]{8,16} [-r][-w][-x][ps] [0-9a-f]{8,16} [0-9a-f]{2,}:[0-9a-f]{2,} \d+ \n$')
-ls = open(sys.argv[1], 'rb').read().splitlines(keepends=True)
-i, pids = 0, []
-while i < len(ls):
-    m = HDR.match(ls[i])
-    assert m, 'line %d: want a header, got %r' % (i + 1, ls[i])
-    pids.append(int(m.group(1)))
-    i += 1
-    n = 0
-    while i < len(ls) and ls[i] != b'\n':
-        assert LINE.match(ls[i]), 'line %d: not a maps line: %r' % (i + 1, ls[i])
-        i += 1; n += 1
-    assert n > 0, 'empty block for pid %s' % pids[-1]
-    if i < len(ls):
-        i += 1
-        assert i < len(ls), 'trailing blank line'
-assert len(pids) > 5, 'only %d blocks' % len(pids)
-assert len(set(pids)) == len(pids), 'a pid appears twice'
-if sys.argv[2:] == ['order']:
-    late = [(pids[i - 1], p) for i, p in enumerate(pids) if i and p < pids[i - 1]]
-    assert not late, 'not in pid order: ' + ', '.join('%d after %d' % (p, q) for q, p in late[:5])
-EOF
+# tests/oracle.py all-ok OUT [order]: well-formed blocks, each pid once (in pid order)
+allok() { python3 "$ROOT/tests/oracle.py" all-ok "$@"; }
 (
 	end=$((SECONDS + 30))
 	while [ $SECONDS -lt $end ]; do
@@ -205,12 +181,12 @@ for i in 1 2 3 4 5 6; do
 	"$TASKVMA" maps --all >"$TMPD/all.$i" 2>"$TMPD/allerr.$i"; rc=$?
 	# 6 only when some other process's map kept changing (said on stderr)
 	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allerr.$i"; }; } &&
-		msg=$(python3 "$TMPD/blocks.py" "$TMPD/all.$i" 2>&1); then
+		msg=$(allok "$TMPD/all.$i" 2>&1); then
 		ok=$((ok + 1))
 	else
 		bad="run $i: exit $rc $(head -c 200 "$TMPD/allerr.$i") ${msg##*$'\n'}"
 	fi
-	if msg=$(python3 "$TMPD/blocks.py" "$TMPD/all.$i" order 2>&1); then
+	if msg=$(allok "$TMPD/all.$i" order 2>&1); then
 		ordered=$((ordered + 1))
 	else
 		order_msg="run $i: ${msg##*$'\n'}"
@@ -224,8 +200,8 @@ for b in bpf procmap procfs; do
 	"$TASKVMA" maps --all --backend="$b" >"$TMPD/allb" 2>"$TMPD/allberr"; rc=$?
 	wait "$spawner"
 	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allberr"; }; }; then
-		check "maps --all --backend=$b while processes spawn: well-formed" python3 "$TMPD/blocks.py" "$TMPD/allb"
-		check "maps --all --backend=$b while processes spawn: pid order" python3 "$TMPD/blocks.py" "$TMPD/allb" order
+		check "maps --all --backend=$b while processes spawn: well-formed" allok "$TMPD/allb"
+		check "maps --all --backend=$b while processes spawn: pid order" allok "$TMPD/allb" order
 	else
 		fail "maps --all --backend=$b while processes spawn" "exit $rc: $(head -c 300 "$TMPD/allberr")"
 	fi
@@ -252,7 +228,7 @@ for b in bpf procmap procfs; do
 		grep -q "^==> $churner " "$TMPD/ch" && nprinted=$((nprinted + 1))
 		if ! { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/cherr"; }; }; then
 			why="run $i: exit $rc $(head -c 200 "$TMPD/cherr")"
-		elif ! msg=$(python3 "$TMPD/blocks.py" "$TMPD/ch" order 2>&1); then
+		elif ! msg=$(allok "$TMPD/ch" order 2>&1); then
 			why="run $i: ${msg##*$'\n'} (churners ${churners[*]})"
 		else
 			nok=$((nok + 1))

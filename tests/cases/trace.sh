@@ -42,29 +42,8 @@ start_trace json --on syscall=getuid --pid "$CHILD_PID" --count 1 --json
 child_cmd "sys getuid"
 wait_for "$CHILD_OUT" '^done' 10
 wait_gone "$TRACE_PID" 10
-if command -v python3 >/dev/null; then
-	check "trace --json: one object, complete, every mapping as /proc prints it" \
-		python3 - "$TMPD/json.out" "$TMPD/sys.proc" "$CHILD_PID" <<'EOF'
-import json, sys
-lines = open(sys.argv[1]).read().splitlines()
-assert len(lines) == 1, lines
-o = json.loads(lines[0])
-proc = open(sys.argv[2], 'rb').read().decode('utf-8', 'surrogateescape').splitlines()
-assert o['pid'] == int(sys.argv[3]) and o['event'] == 'syscall' and o['syscall'] == 'getuid', o
-assert o['complete'] is True and o['vmas_lost'] == 0 and o['error'] is None, o
-m = o['mappings']
-assert len(m) == len(proc), (len(m), len(proc))
-for j, line in zip(m, proc):
-    f = line.split(None, 5)
-    s, e = (int(x, 16) for x in f[0].split('-'))
-    assert (j['start'], j['end'], j['perms']) == (s, e, f[1]), (j, line)
-    assert j['offset'] == int(f[2], 16) and j['inode'] == int(f[4]), (j, line)
-    name = line[73:] if len(line) > 73 else ''
-    assert j['name'] == name, (j['name'], name)
-EOF
-else
-	echo "# trace --json: python3 missing, JSON not checked"
-fi
+check "trace --json: one object, complete, every mapping as /proc prints it" \
+	python3 "$ROOT/tests/oracle.py" trace-json "$TMPD/json.out" "$TMPD/sys.proc" "$CHILD_PID"
 
 # ---- --every: each call captured ----------------------------------------------
 start_trace every --on syscall=getpid --pid "$CHILD_PID" --every --count 3
