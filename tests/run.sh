@@ -9,10 +9,10 @@
 #                 twice (make test: build, then build-san:quick), the passes'
 #                 cases share the job slots and one final count
 #   -j N          run up to N cases at once (default: the number of CPUs)
-#   --timeout S   a case still running after S seconds (default 1200, or
+#   --timeout S   a case still running after S seconds (default 1800, or
 #                 $TEST_TIMEOUT) is killed and counted as failed.  Generous:
-#                 maps_errors.sh took 615 s alone on this 2-CPU machine at a
-#                 load average of 15
+#                 maps_backends.sh took 1,339 s alone on this 2-CPU machine at
+#                 a load average of 20-30 (other users' builds and tests)
 # Cases run in parallel unless they say otherwise in a comment near their top:
 #   run.sh: serial            nothing else of this run runs meanwhile
 #   run.sh: exclusive NAME    no other case naming NAME runs meanwhile, in
@@ -27,7 +27,7 @@
 # nothing failed and something passed.
 set -u
 cd "$(dirname "$0")/.."
-JOBS=$(nproc 2>/dev/null || echo 2) TIMEOUT=${TEST_TIMEOUT:-1200}
+JOBS=$(nproc 2>/dev/null || echo 2) TIMEOUT=${TEST_TIMEOUT:-1800}
 build=build quick=0 passes=() cases=()
 usage() {
 	echo "usage: tests/run.sh [-j N] [--timeout SECONDS] [--build DIR] [--quick] [--pass DIR[:quick]]... [CASE...]" >&2
