@@ -58,7 +58,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 # skeletons and BPF objects are intermediate files make would otherwise delete
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(LSKELS) $(O)/vmlinux.h
 
-.PHONY: all lib cli examples tests bench-bins test test-long test-san fuzz bench bench-trace bench-lookup install uninstall clean setup vmtest
+.PHONY: all lib cli examples tests bench-bins test test-long test-san fuzz bench bench-trace bench-watch bench-lookup install uninstall clean setup vmtest
 all: cli lib examples tests
 
 lib: $(O)/libtaskvma.a $(O)/libtaskvma.so.$(VERSION) $(O)/libtaskvma.so.0 $(O)/libtaskvma.so $(O)/taskvma.pc
@@ -173,10 +173,15 @@ bench: all
 	bench/run.sh --build $(O)
 	$(O)/bench/trace_overhead
 	$(O)/bench/lookup_bench
+	$(O)/bench/watch_bench
 
 # just the address lookup benchmark (docs/PERFORMANCE.md, "Address lookups")
 bench-lookup: all
 	$(O)/bench/lookup_bench
+
+# just the watch benchmark (docs/PERFORMANCE.md, "watch")
+bench-watch: all
+	$(O)/bench/watch_bench
 
 # just the trace overhead benchmark (docs/PERFORMANCE.md, "trace overhead")
 bench-trace: all

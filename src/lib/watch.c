@@ -53,6 +53,7 @@ struct mproc {
 
 struct taskvma_watch {
 	struct taskvma *tv;
+	struct taskvma *rtv;	/* range re-reads: a PROCMAP_QUERY handle, or tv */
 	struct taskvma_watch_opts o;
 	taskvma_watch_cb cb;
 	void *ctx;
@@ -390,13 +391,71 @@ static int reread_whole(struct taskvma_watch *w, struct mproc *p, const struct b
 	return err;
 }
 
+/* The kernel's VMAs of pid overlapping [lo, hi), as a map whose names are
+ * its own (free with free_range()).  A bare walk (no comm, no [vsyscall]
+ * check: two /proc opens fewer), retried while torn. */
+static void free_range(struct taskvma_map *m)
+{
+	free_names(m->vmas, m->count);
+	free(m->vmas);
+	m->vmas = NULL;
+	m->count = 0;
+}
+
+static int read_range(struct taskvma_watch *w, pid_t pid, uint64_t lo, uint64_t hi,
+		      struct taskvma_map *m)
+{
+	int tries = w->rtv->opts.busy_retries > 0 ? w->rtv->opts.busy_retries : 8;
+
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	for (int attempt = 1;; attempt++) {
+		TASKVMA_OPTS(taskvma_query, q, .addr_lo = lo, .addr_hi = hi, .no_gate = 1);
+		const struct taskvma_vma *v;
+		struct tv_walk wk;
+		size_t cap = 0;
+		bool torn;
+		int err, r = 0;
+
+		err = tv_walk_open(w->rtv, &wk, pid, &q, true);
+		while (!err && (r = tv_walk_next(&wk, &v)) > 0) {
+			if (m->count == cap) {
+				struct taskvma_vma *nv = realloc(m->vmas, (cap = cap * 2 + 8) * sizeof(*nv));
+
+				if (!nv) {
+					err = -ENOMEM;
+					break;
+				}
+				m->vmas = nv;
+			}
+			if ((err = own(&m->vmas[m->count], v)))
+				break;
+			m->count++;
+		}
+		if (!err && r < 0)
+			err = r;
+		torn = wk.torn;
+		tv_walk_fini(&wk);
+		if (!err && !torn)
+			return 0;
+		free_range(m);
+		if (!err)
+			err = -EAGAIN;
+		if ((err != -EAGAIN && err != -EBUSY) || attempt >= tries) {
+			if (w->rtv != w->tv)
+				snprintf(w->tv->err_msg, sizeof(w->tv->err_msg), "%s",
+					 taskvma_last_error(w->rtv));
+			return err;
+		}
+	}
+}
+
 /* Re-read [lo, hi) of p (see the top of the file). */
 static int reread_range(struct taskvma_watch *w, struct mproc *p, const struct batch *b,
 			uint64_t lo, uint64_t hi)
 {
 	for (int round = 0; round < 4; round++) {
-		TASKVMA_OPTS(taskvma_query, q, .addr_lo = lo, .addr_hi = hi, .no_gate = 1);
-		struct taskvma_map *m = NULL;
+		struct taskvma_map rm, *m;
 		size_t i0, i1;
 		uint64_t nlo = lo, nhi = hi;
 		int err;
@@ -412,15 +471,13 @@ static int reread_range(struct taskvma_watch *w, struct mproc *p, const struct b
 			lo = nlo, hi = nhi;
 			continue;
 		}
-		q.addr_lo = lo;
-		q.addr_hi = hi;
-		err = taskvma_snapshot(w->tv, p->pid, &q, &m);
+		err = read_range(w, p->pid, lo, hi, &rm);
 		w->st.range_reads++;
 		if (err) {
-			taskvma_map_free(m);
 			note_err(w, p, err);
 			return err;
 		}
+		m = &rm;
 		/* and to the kernel's entries that reach beyond it */
 		if (m->count && m->vmas[0].start < nlo)
 			nlo = m->vmas[0].start;
@@ -431,13 +488,13 @@ static int reread_range(struct taskvma_watch *w, struct mproc *p, const struct b
 			;
 		if ((i0 < p->n && p->v[i0].start < nlo) || (i1 > i0 && p->v[i1 - 1].end > nhi)) {
 			/* a mirror entry straddles the new edges: once more, wider */
-			taskvma_map_free(m);
+			free_range(m);
 			lo = i0 < p->n && p->v[i0].start < nlo ? p->v[i0].start : nlo;
 			hi = i1 > i0 && p->v[i1 - 1].end > nhi ? p->v[i1 - 1].end : nhi;
 			continue;
 		}
 		err = replace(w, p, b, i0, i1, m, AS_CHANGES);
-		taskvma_map_free(m);
+		free_range(m);
 		return err;
 	}
 	return reread_whole(w, p, b);
@@ -1206,6 +1263,17 @@ int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
 	if (!(w->o.poll_interval > 0))
 		w->o.poll_interval = 1;
 	w->tv = tv;
+	w->rtv = tv;
+	if (taskvma_backend(tv) != TASKVMA_BACKEND_PROCMAP &&
+	    (tv->opts.backend == TASKVMA_BACKEND_AUTO || tv->opts.backend == TASKVMA_BACKEND_BPF)) {
+		/* a few VMAs at an address: PROCMAP_QUERY on the open maps file
+		 * is cheaper than loading a walk into the kernel */
+		TASKVMA_OPTS(taskvma_opts, ro, .backend = TASKVMA_BACKEND_PROCMAP,
+			     .proc_root = tv->opts.proc_root, .busy_retries = tv->opts.busy_retries);
+
+		if (taskvma_open(&w->rtv, &ro))
+			w->rtv = tv;
+	}
 	w->cb = cb;
 	w->ctx = ctx;
 	w->rt_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
@@ -1214,6 +1282,8 @@ int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
 
 		err = tv_resolve_cgroup(w->o.cgroup, &w->cgid, &w->cglevel, msg, sizeof(msg));
 		if (err) {
+			if (w->rtv != tv)
+				taskvma_close(w->rtv);
 			free(w);
 			return tv_error(tv, err, "%s", msg);
 		}
@@ -1243,6 +1313,8 @@ void taskvma_watch_free(struct taskvma_watch *w)
 	if (!w)
 		return;
 	ring_buffer__free(w->rb);
+	if (w->rtv != w->tv)
+		taskvma_close(w->rtv);
 	if (w->skel)
 		watch_bpf__destroy(w->skel);
 	w->skel = NULL;
