@@ -410,14 +410,21 @@ static int read_range(struct taskvma_watch *w, pid_t pid, uint64_t lo, uint64_t 
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
 	for (int attempt = 1;; attempt++) {
-		TASKVMA_OPTS(taskvma_query, q, .addr_lo = lo, .addr_hi = hi, .no_gate = 1);
+		struct taskvma_query q;
 		const struct taskvma_vma *v;
 		struct tv_walk wk;
 		size_t cap = 0;
 		bool torn;
 		int err, r = 0;
 
-		err = tv_walk_open(w->rtv, &wk, pid, &q, true);
+		/* memset, not TASKVMA_OPTS: a compound literal may leave the
+		 * padding after no_gate non-zero, which OPTS_VALID refuses */
+		memset(&q, 0, sizeof(q));
+		q.sz = sizeof(q);
+		q.addr_lo = lo;
+		q.addr_hi = hi;
+		q.no_gate = 1;
+		err = tv_walk_open(w->rtv, &wk, pid, &q, NULL, true);
 		while (!err && (r = tv_walk_next(&wk, &v)) > 0) {
 			if (m->count == cap) {
 				struct taskvma_vma *nv = realloc(m->vmas, (cap = cap * 2 + 8) * sizeof(*nv));
@@ -1052,7 +1059,12 @@ int taskvma_watch_poll(struct taskvma_watch *w, int timeout_ms)
 	if (w->mode == TASKVMA_WATCH_EVENTS) {
 		w->err = 0;
 		w->budget_end = now_ns(CLOCK_MONOTONIC) + 20000000;
-		err = ring_buffer__poll(w->rb, timeout_ms);
+		/* what is already there first: the kernel wakes the reader only
+		 * when it had read everything, so records left behind by a
+		 * poll that ran out of time would otherwise wait for ever */
+		err = ring_buffer__consume(w->rb);
+		if (err >= 0 && !w->stop && !w->err)
+			err = ring_buffer__poll(w->rb, timeout_ms);
 		if (w->err)
 			return w->err;
 		if (err < 0 && err != -EINTR && err != -ETIME && err != -ECANCELED)
@@ -1268,9 +1280,13 @@ int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
 	    (tv->opts.backend == TASKVMA_BACKEND_AUTO || tv->opts.backend == TASKVMA_BACKEND_BPF)) {
 		/* a few VMAs at an address: PROCMAP_QUERY on the open maps file
 		 * is cheaper than loading a walk into the kernel */
-		TASKVMA_OPTS(taskvma_opts, ro, .backend = TASKVMA_BACKEND_PROCMAP,
-			     .proc_root = tv->opts.proc_root, .busy_retries = tv->opts.busy_retries);
+		struct taskvma_opts ro;
 
+		memset(&ro, 0, sizeof(ro));
+		ro.sz = sizeof(ro);
+		ro.backend = TASKVMA_BACKEND_PROCMAP;
+		ro.proc_root = tv->opts.proc_root;
+		ro.busy_retries = tv->opts.busy_retries;
 		if (taskvma_open(&w->rtv, &ro))
 			w->rtv = tv;
 	}
