@@ -38,32 +38,11 @@
 #include "features_btf.h"
 #include "internal.h"
 #include "kernel_facts.h"
+#include "procmap_query.h"
 
 /* Program and attach types newer than Debian 12's <linux/bpf.h> (6.1). */
 #define TV_PROG_TYPE_NETFILTER 32
 #define TV_ATTACH_NETFILTER 45
-
-/* PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h), declared here
- * because older headers lack it. */
-struct tv_procmap_query {
-	uint64_t size;
-	uint64_t query_flags;
-	uint64_t query_addr;
-	uint64_t vma_start;
-	uint64_t vma_end;
-	uint64_t vma_flags;
-	uint64_t vma_page_size;
-	uint64_t vma_offset;
-	uint64_t inode;
-	uint32_t dev_major;
-	uint32_t dev_minor;
-	uint32_t vma_name_size;
-	uint32_t build_id_size;
-	uint64_t vma_name_addr;
-	uint64_t build_id_addr;
-};
-_Static_assert(sizeof(struct tv_procmap_query) == 104, "struct procmap_query is 104 bytes");
-#define TV_PROCMAP_QUERY _IOWR('f', 17, struct tv_procmap_query)
 
 #define LOG_SIZE (64 * 1024)
 #define NO_ID (-1)
@@ -1118,7 +1097,7 @@ static void probe_ringbuf(struct fctx *c)
 
 /* One PROCMAP_QUERY for the VMA covering addr; with a build ID buffer when
  * bid != NULL.  0 or -errno. */
-static int procmap_query(int fd, uintptr_t addr, struct tv_procmap_query *q, char *name,
+static int procmap_query(int fd, uintptr_t addr, struct procmap_query *q, char *name,
 			 size_t name_len, unsigned char *bid, size_t bid_len)
 {
 	memset(q, 0, sizeof(*q));
@@ -1131,7 +1110,7 @@ static int procmap_query(int fd, uintptr_t addr, struct tv_procmap_query *q, cha
 		q->build_id_size = (uint32_t)bid_len;
 	}
 	name[0] = '\0';
-	return ioctl(fd, TV_PROCMAP_QUERY, q) < 0 ? -errno : 0;
+	return ioctl(fd, PROCMAP_QUERY, q) < 0 ? -errno : 0;
 }
 
 /* PROCMAP_QUERY on /proc/self/maps for the VMA holding this code, without
@@ -1139,7 +1118,7 @@ static int procmap_query(int fd, uintptr_t addr, struct tv_procmap_query *q, cha
  * library's own file, then of libc's, as a file may lack one. */
 static void probe_procmap(struct fctx *c, int full)
 {
-	struct tv_procmap_query q;
+	struct procmap_query q;
 	char path[512], name[512], what[1100] = "";
 	unsigned char bid[64];
 	const uintptr_t addrs[2] = { (uintptr_t)&taskvma_features_probe, (uintptr_t)&ioctl };

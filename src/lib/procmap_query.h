@@ -35,4 +35,5 @@ struct procmap_query {
 };
 #define PROCMAP_QUERY _IOWR(PROCFS_IOCTL_MAGIC, 17, struct procmap_query)
 #endif
+_Static_assert(sizeof(struct procmap_query) == 104, "struct procmap_query is 104 bytes (6.11 ABI)");
 #endif
