@@ -55,7 +55,8 @@ struct bpf_state {
 	struct vma_walk_lbpf *skel;
 	unsigned name_mode;	/* VW_NAMES_* the loaded program uses */
 	char variant_why[200];	/* which variant, and why not a faster one */
-	bool nested;		/* a walk inside bpf_all's pass: keep its name ids */
+	bool nested;		/* a walk during a pass's hold: keep its name ids */
+	struct all_pass *pass;	/* the pass of every process, while one runs */
 	struct backing_cache bc;
 	struct name_table nt;
 	struct vw_rec *recs;
@@ -358,17 +359,8 @@ static int rec_to_vma(struct taskvma *tv, const struct batch_view *bv, const str
 	const char *names = bv->names;
 	size_t names_sz = bv->names_sz;
 
-	v->start = r->start;
-	v->end = r->end;
-	v->offset = r->pgoff;
-	v->inode = r->ino;
-	v->dev_major = r->dev >> 20;
-	v->dev_minor = r->dev & 0xfffff;
-	v->perms = r->flags & (VW_F_READ | VW_F_WRITE | VW_F_EXEC | VW_F_MAYSHARE);
-	v->kind = r->kind;
-	v->flags = 0;
-	v->name = "";
-	v->name_len = 0;
+	tv_vma_from_kernel(v, r->start, r->end, r->pgoff, r->ino, r->dev,
+			   r->flags & (VW_F_READ | VW_F_WRITE | VW_F_EXEC | VW_F_MAYSHARE), r->kind);
 	if (r->flags & VW_F_NAME_ERR)
 		return tv_error(tv, -EIO, "pid %d: the name of the mapping at %llx could not be read",
 				pid, (unsigned long long)r->start);
@@ -750,8 +742,15 @@ static int next_batch(struct tv_walk *w, struct bpf_walk *bw)
 		return err;
 	bw->ri = 0;
 	if (!bw->pass.ntask) {
-		if (!bw->seen_task)
+		if (!bw->seen_task) {
+			char path[160];
+
+			/* /proc shows it, the task iterator does not: a task of
+			 * another pid namespace */
+			snprintf(path, sizeof(path), "%s/%d", w->tv->proc_root, w->pid);
+			w->invisible = access(path, F_OK) == 0;
 			return tv_error(w->tv, -ESRCH, "pid %d: no such process", w->pid);
+		}
 		/* the task was gone when its walk was resumed */
 		return tv_error(w->tv, -ESRCH, "pid %d: exited during the walk", w->pid);
 	}
@@ -817,246 +816,220 @@ static void bpf_walk_end(struct tv_walk *w)
 /* ---- every process in one pass ---- */
 
 /*
- * One iter/task pass over every process.  Records stream to the visitor as
- * batches arrive.  A process whose map changed during its walk gets
- * end(TASKVMA_RETRY) and is walked again at once, on its own, before the
- * processes after it: what is left of the batch is copied aside first (the
- * re-read reuses the buffers), so processes come in pid order.  Memory: the
- * batch buffers, whatever the system size.
+ * One iter/task pass over every process, streamed to the engine item by item
+ * (struct tv_item: a process's BEGIN, its VMAs, its END with a status).  The
+ * engine decides what to do with a changed map or a process the pass did not
+ * show: it calls pass_hold() first, which copies what is left of the batch
+ * aside (the single walks reuse the buffers and the program's globals), and
+ * the pass then resumes where it was.  Memory: the batch buffers, whatever
+ * the system size.
  */
-struct all_state {
-	struct tv_walk w;	/* engine post-processing of the current process */
-	uint32_t seq0;		/* mm_lock_seq when its walk began */
-	bool active;
-	struct taskvma_query q;
-	const struct taskvma_visitor *vis;
-	void *ctx;
-	void *replay;		/* copy of a batch's remainder */
-	const pid_t *pids;	/* /proc's processes, sorted */
-	size_t npids, next;	/* pids[next] is the first not yet reached */
+struct all_pass {
+	struct bpf_pass ps;
+	struct batch_view bv;	/* the batch being delivered */
+	void *replay;		/* bv's private copy after a hold */
+	uint32_t ti;		/* task entry being delivered */
+	uint32_t base;		/* its first record */
+	uint32_t ri, rend;	/* next record of the entry, its end */
+	bool entry_open;	/* records of entry ti are being delivered */
+	pid_t cur;		/* process begun and not ended (0: none) */
+	uint32_t seq0;		/* its mm_lock_seq when its walk began */
+	int status;		/* 0, -EAGAIN (torn) or -errno, so far */
+	bool held;		/* globals to restore before the next batch */
+	struct vw_filter filter;
+	__s32 target_pid, resume_pid;
+	__u64 resume_addr;
+	char namebuf[300];
 };
 
-/* 0, TASKVMA_RETRY when the process must be re-read, or a visitor's stop. */
-static int all_finish(struct all_state *a, int err)
-{
-	const struct taskvma_visitor *vis = a->vis;
-	struct taskvma_vma gate;
-	int r = 0;
-
-	a->active = false;
-	if (!err && a->w.torn)
-		err = TASKVMA_RETRY;
-	if (!err && tv_gate(&a->w, &gate) && vis->vma)
-		r = vis->vma(a->ctx, &gate);
-	free(a->w.esc);
-	a->w.esc = NULL;
-	a->w.esc_cap = 0;
-	if (!r && vis->end)
-		r = vis->end(a->ctx, a->w.pid, err);
-	return r ? r : err == TASKVMA_RETRY ? TASKVMA_RETRY : 0;
-}
-
-/* Re-read one process now, in the middle of the pass: save and restore what
- * the pass keeps in the program's globals. */
-static int retry_now(struct taskvma *tv, struct all_state *a, pid_t pid)
+static int bpf_pass_start(struct taskvma *tv, const struct taskvma_query *q)
 {
 	struct bpf_state *st = tv->bpf;
-	struct vma_walk_lbpf__bss *b = st->skel->bss;
-	struct vw_filter filter = b->filter;
-	__s32 target = b->target_pid, rpid = b->resume_pid;
-	__u64 raddr = b->resume_addr;
-	int r;
+	struct all_pass *a = calloc(1, sizeof(*a));
+	int err;
 
-	st->nested = true;
-	tv->walk_active = false;
-	r = taskvma_visit(tv, pid, &a->q, a->vis, a->ctx);
-	tv->walk_active = true;
-	st->nested = false;
-	b->filter = filter;
-	b->target_pid = target;
-	b->resume_pid = rpid;
-	b->resume_addr = raddr;
-	return r;
-}
-
-/* Copy what is left of a batch after task ti (records from ri on). */
-static int copy_rest(struct all_state *a, const struct batch_view *bv, uint32_t ti, uint32_t ri,
-		     struct batch_view *out)
-{
-	size_t nt = bv->ntask - ti, nr = bv->nrec - ri;
-	char *p = malloc(nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec) + bv->names_sz + 1);
-
-	if (!p)
+	if (!a)
 		return -ENOMEM;
-	memcpy(p, bv->tasks + ti, nt * sizeof(struct vw_task));
-	memcpy(p + nt * sizeof(struct vw_task), bv->recs + ri, nr * sizeof(struct vw_rec));
-	memcpy(p + nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec), bv->names, bv->names_sz);
-	out->tasks = (const struct vw_task *)p;
-	out->recs = (const struct vw_rec *)(p + nt * sizeof(struct vw_task));
-	out->names = p + nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec);
-	out->names_sz = bv->names_sz;
-	out->ntask = (uint32_t)nt;
-	out->nrec = (uint32_t)nr;
-	free(a->replay);
-	a->replay = p;
+	st->pass = a;
+	a->ps.iter_fd = a->ps.link_fd = -1;
+	set_filter(tv, q, false);
+	err = pass_open(tv, &a->ps, 0);
+	if (err)
+		return err;
+	a->bv.recs = st->recs;
+	a->bv.tasks = st->tasks;
+	a->bv.names = st->names;
 	return 0;
 }
 
-static int all_batch(struct taskvma *tv, struct all_state *a, struct batch_view bv)
-{
-	char namebuf[300];
-	uint32_t ri = 0;
-	int r = 0;
-
-	for (uint32_t ti = 0; !r && ti < bv.ntask; ti++) {
-		const struct vw_task *t = &bv.tasks[ti];
-		uint32_t base = ri;
-		int terr = 0;
-
-		ri = base + t->nrec;
-		if (ri > bv.nrec)
-			return tv_error(tv, -EIO, "corrupt batch");
-		/* a batch may start with the rest of the previous process */
-		if (a->active && a->w.pid != t->tgid && (r = all_finish(a, -ESRCH)) < 0)
-			break;
-		if (r == TASKVMA_RETRY) {
-			/* the previous process, cut short, is gone: not retried */
-			r = 0;
-		}
-		if (r)
-			break;
-		if (!a->active && a->next < a->npids && a->pids[a->next] < t->tgid) {
-			/* /proc listed processes the pass did not show before this
-			 * one (invisible to it, or gone): visit them first, in
-			 * order; keep the rest of the batch aside meanwhile */
-			struct batch_view rest;
-			pid_t tgid = t->tgid;	/* t may live in the replay copy_rest frees */
-
-			if ((r = copy_rest(a, &bv, ti, base, &rest)))
-				break;
-			while (!r && a->next < a->npids && a->pids[a->next] < tgid)
-				r = retry_now(tv, a, a->pids[a->next++]);
-			if (r)
-				break;
-			bv = rest;
-			t = &bv.tasks[0];
-			ti = 0;
-			base = 0;
-			ri = t->nrec;
-		}
-		if (!a->active) {
-			while (a->next < a->npids && a->pids[a->next] <= t->tgid)
-				a->next++;
-			memset(&a->w, 0, sizeof(a->w));
-			a->w.tv = tv;
-			a->w.be = tv->be;
-			a->w.pid = t->tgid;
-			a->w.q = a->q;
-			a->w.has_gate = t->has_vsyscall;
-			memcpy(a->w.comm, t->comm, 16);
-			a->w.comm[15] = 0;
-			a->seq0 = t->seq_begin;
-			a->active = true;
-			if (a->vis->begin && (r = a->vis->begin(a->ctx, a->w.pid, a->w.comm)))
-				break;
-		}
-		if (t->err) {
-			terr = t->err;
-			if (terr == -EBUSY) {	/* re-read it like a changed map */
-				a->w.torn = true;
-				terr = 0;
-			}
-		} else if (seq_torn(t, a->seq0)) {
-			a->w.torn = true;
-		}
-		for (uint32_t k = base; !terr && !r && k < ri; k++) {
-			struct taskvma_vma v;
-			int acc;
-
-			terr = rec_to_vma(tv, &bv, &bv.recs[k], &v, namebuf, sizeof(namebuf), t->tgid);
-			if (terr == -EIO) {
-				/* exiting: vanished; else changing (exec): re-read */
-				if (tv_pid_gone(tv, t->tgid)) {
-					terr = -ESRCH;
-					break;
-				}
-				a->w.torn = true;
-				terr = 0;
-				continue;
-			}
-			if (terr)
-				break;
-			acc = tv_accept(&a->w, &v);
-			if (acc < 0)
-				terr = acc;
-			else if (acc && a->vis->vma)
-				r = a->vis->vma(a->ctx, &v);
-		}
-		if (r || !(terr || t->status == VW_TS_DONE))
-			continue;
-		r = all_finish(a, terr);
-		if (r == TASKVMA_RETRY) {
-			struct batch_view rest;
-			pid_t pid = t->tgid;
-
-			/* keep what is left: the re-read overwrites the buffers */
-			if ((r = copy_rest(a, &bv, ti + 1, ri, &rest)))
-				break;
-			if ((r = retry_now(tv, a, pid)))
-				break;
-			bv = rest;
-			ti = (uint32_t)-1;	/* the loop's ti++ makes it 0 */
-			ri = 0;
-		}
-	}
-	return r;
-}
-
-static int bpf_all(struct taskvma *tv, const struct taskvma_query *q, const pid_t *pids,
-		   size_t npids, const struct taskvma_visitor *vis, void *ctx)
+/* The rest of the batch (tasks from ti, records from ri) into a private
+ * copy: the engine walks single processes on this handle meanwhile. */
+static int bpf_pass_hold(struct taskvma *tv)
 {
 	struct bpf_state *st = tv->bpf;
-	struct all_state a = { .vis = vis, .ctx = ctx, .q = { .sz = sizeof(a.q) },
-			       .pids = pids, .npids = npids };
-	struct bpf_pass ps;
-	int err, r = 0;
+	struct all_pass *a = st->pass;
+	struct vma_walk_lbpf__bss *b = st->skel->bss;
+	const struct batch_view *bv = &a->bv;
+	uint32_t first = a->entry_open ? a->ri : a->base;
+	size_t nt = bv->ntask - a->ti, nr = bv->nrec - first;
+	char *p;
 
-	if (q)
-		memcpy(&a.q, q, q->sz < sizeof(a.q) ? q->sz : sizeof(a.q));
-	a.q.sz = sizeof(a.q);
-	if (tv->walk_active)
-		return tv_error(tv, -EBUSY, "another walk is active on this handle");
-	tv->walk_active = true;
-	set_filter(tv, &a.q, false);
-	err = pass_open(tv, &ps, 0);
-	while (!err && !r && ps.more) {
-		struct batch_view bv = {
-			.recs = st->recs, .tasks = st->tasks, .names = st->names,
-		};
+	if (a->held)
+		return 0;
+	p = malloc(nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec) + bv->names_sz + 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, bv->tasks + a->ti, nt * sizeof(struct vw_task));
+	memcpy(p + nt * sizeof(struct vw_task), bv->recs + first, nr * sizeof(struct vw_rec));
+	memcpy(p + nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec), bv->names, bv->names_sz);
+	a->bv.tasks = (const struct vw_task *)p;
+	a->bv.recs = (const struct vw_rec *)(p + nt * sizeof(struct vw_task));
+	a->bv.names = p + nt * sizeof(struct vw_task) + nr * sizeof(struct vw_rec);
+	a->bv.ntask = (uint32_t)nt;
+	a->bv.nrec = (uint32_t)nr;
+	if (a->entry_open) {
+		a->rend -= a->ri;
+		a->ri = 0;
+		a->base = a->rend;
+	} else {
+		a->base = 0;
+	}
+	a->ti = 0;
+	free(a->replay);
+	a->replay = p;
+	/* what the pass keeps in the program's globals */
+	a->filter = b->filter;
+	a->target_pid = b->target_pid;
+	a->resume_pid = b->resume_pid;
+	a->resume_addr = b->resume_addr;
+	a->held = true;
+	st->nested = true;	/* single walks keep this pass's name ids */
+	return 0;
+}
 
-		err = pass_read(tv, &ps);
+static void unhold(struct bpf_state *st, struct all_pass *a)
+{
+	struct vma_walk_lbpf__bss *b = st->skel->bss;
+
+	if (!a->held)
+		return;
+	b->filter = a->filter;
+	b->target_pid = a->target_pid;
+	b->resume_pid = a->resume_pid;
+	b->resume_addr = a->resume_addr;
+	st->nested = false;
+	a->held = false;
+}
+
+static int pass_end_item(struct all_pass *a, struct tv_item *it, int status)
+{
+	it->type = TV_ITEM_END;
+	it->pid = a->cur;
+	it->status = status;
+	a->cur = 0;
+	return 1;
+}
+
+static int bpf_pass_next(struct taskvma *tv, struct tv_item *it)
+{
+	struct bpf_state *st = tv->bpf;
+	struct all_pass *a = st->pass;
+	int err;
+
+	for (;;) {
+		if (a->entry_open) {
+			const struct vw_task *t;
+
+			while (a->ri < a->rend) {
+				err = rec_to_vma(tv, &a->bv, &a->bv.recs[a->ri++], &it->v, a->namebuf,
+						 sizeof(a->namebuf), a->cur);
+				if (!err) {
+					it->type = TV_ITEM_VMA;
+					it->pid = a->cur;
+					return 1;
+				}
+				if (err != -EIO)
+					return err;
+				/* a name that could not be read: the process is
+				 * exiting (gone), or changing its map (exec): torn */
+				tv->err_msg[0] = 0;
+				if (tv_pid_gone(tv, a->cur)) {
+					a->status = -ESRCH;
+					a->ri = a->rend;
+				} else if (!a->status) {
+					a->status = -EAGAIN;
+				}
+			}
+			a->entry_open = false;
+			t = &a->bv.tasks[a->ti++];
+			if (t->status == VW_TS_DONE || (a->status && a->status != -EAGAIN))
+				return pass_end_item(a, it, a->status);
+			continue;	/* the walk goes on in the next batch */
+		}
+		if (a->ti < a->bv.ntask) {
+			const struct vw_task *t = &a->bv.tasks[a->ti];
+			bool begin = false;
+
+			/* a process cut short by the one after it has exited */
+			if (a->cur && a->cur != t->tgid)
+				return pass_end_item(a, it, -ESRCH);
+			if (a->base + t->nrec > a->bv.nrec)
+				return tv_error(tv, -EIO, "corrupt batch");
+			if (!a->cur) {
+				a->cur = t->tgid;
+				a->seq0 = t->seq_begin;
+				a->status = 0;
+				begin = true;
+				it->type = TV_ITEM_BEGIN;
+				it->pid = t->tgid;
+				it->has_gate = t->has_vsyscall;
+				memcpy(it->comm, t->comm, sizeof(it->comm));
+				it->comm[sizeof(it->comm) - 1] = 0;
+			}
+			if (t->err && t->err != -EBUSY)
+				a->status = t->err;
+			else if ((t->err || seq_torn(t, a->seq0)) && !a->status)
+				a->status = -EAGAIN;	/* changed, or busy: read it again */
+			a->ri = a->base;
+			a->rend = a->base + t->nrec;
+			a->base = a->rend;
+			a->entry_open = true;
+			if (begin)
+				return 1;
+			continue;
+		}
+		/* the batch is delivered: the next one */
+		if (!a->ps.more)
+			return a->cur ? pass_end_item(a, it, -ESRCH) : 0;
+		unhold(st, a);
+		free(a->replay);
+		a->replay = NULL;
+		err = pass_read(tv, &a->ps);
 		if (err)
-			break;
-		bv.nrec = ps.nrec;
-		bv.ntask = ps.ntask;
+			return err;
+		a->bv.recs = st->recs;
+		a->bv.tasks = st->tasks;
+		a->bv.names = st->names;
+		a->bv.nrec = a->ps.nrec;
+		a->bv.ntask = a->ps.ntask;
 		/* text the records refer to ends at nname */
-		bv.names_sz = ps.nname < st->names_sz ? ps.nname : st->names_sz;
-		r = all_batch(tv, &a, bv);
+		a->bv.names_sz = a->ps.nname < st->names_sz ? a->ps.nname : st->names_sz;
+		a->ti = a->base = 0;
 	}
-	/* a process cut short by the end of the pass has exited */
-	if (!err && !r && a.active) {
-		r = all_finish(&a, -ESRCH);
-		if (r == TASKVMA_RETRY)
-			r = 0;
-	}
-	pass_close(&ps);
-	tv->walk_active = false;
-	/* listed after the last process the pass showed */
-	while (!err && !r && a.next < a.npids)
-		r = taskvma_visit(tv, a.pids[a.next++], &a.q, vis, ctx);
-	free(a.replay);
-	free(a.w.esc);
-	return err ? err : r;
+}
+
+static void bpf_pass_end(struct taskvma *tv)
+{
+	struct bpf_state *st = tv->bpf;
+	struct all_pass *a = st->pass;
+
+	if (!a)
+		return;
+	unhold(st, a);
+	pass_close(&a->ps);
+	free(a->replay);
+	free(a);
+	st->pass = NULL;
 }
 
 const struct tv_backend tv_backend_bpf = {
@@ -1069,5 +1042,8 @@ const struct tv_backend tv_backend_bpf = {
 	.walk_start = bpf_walk_start,
 	.walk_next = bpf_walk_next,
 	.walk_end = bpf_walk_end,
-	.all = bpf_all,
+	.pass_start = bpf_pass_start,
+	.pass_next = bpf_pass_next,
+	.pass_hold = bpf_pass_hold,
+	.pass_end = bpf_pass_end,
 };

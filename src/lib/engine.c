@@ -21,7 +21,6 @@
 
 #define DEFAULT_RETRIES 8
 
-static bool bpf_cannot_see(struct taskvma *tv, const struct tv_walk *w, pid_t pid, int err);
 static const struct tv_backend *get_fallback(struct taskvma *tv);
 
 void tv_logv(taskvma_log_fn fn, void *ctx, int max, enum taskvma_log_level lvl, const char *fmt,
@@ -467,6 +466,13 @@ static void copy_query(struct taskvma_query *dst, const struct taskvma_query *q)
 	dst->sz = sizeof(*dst);
 }
 
+/* The backend could not see this process, which /proc shows (the BPF task
+ * iterator and tasks of another pid namespace): auto reads it another way. */
+static bool cannot_see(const struct tv_walk *w, int err)
+{
+	return err == -ESRCH && w->invisible && !w->last_end;
+}
+
 static int walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
 		     const struct tv_backend *be, bool bare)
 {
@@ -505,7 +511,7 @@ int tv_walk_open(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct 
 {
 	int err = walk_init(tv, w, pid, q, be, bare);
 
-	if (bpf_cannot_see(tv, w, pid, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
+	if (cannot_see(w, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
 	    get_fallback(tv)) {
 		tv_walk_fini(w);
 		tv->err_msg[0] = 0;
@@ -679,7 +685,7 @@ int taskvma_iter_new(struct taskvma *tv, struct taskvma_iter **itp, pid_t pid, u
 		return -ENOMEM;
 	*itp = it;
 	err = tv_walk_init(tv, &it->w, pid, &q, NULL);
-	if (bpf_cannot_see(tv, &it->w, pid, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
+	if (cannot_see(&it->w, err) && tv->opts.backend == TASKVMA_BACKEND_AUTO &&
 	    get_fallback(tv)) {
 		tv_walk_fini(&it->w);
 		tv->err_msg[0] = 0;
@@ -1048,18 +1054,6 @@ static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, stru
 	return err;
 }
 
-/* The BPF task iterator does not see every task /proc shows (tasks of
- * another PID namespace, and on some systems pid 1): is this such a pid? */
-static bool bpf_cannot_see(struct taskvma *tv, const struct tv_walk *w, pid_t pid, int err)
-{
-	char path[160];
-
-	if (err != -ESRCH || w->be != &tv_backend_bpf || w->last_end)
-		return false;
-	snprintf(path, sizeof(path), "%s/%d", tv->proc_root, pid);
-	return access(path, F_OK) == 0;
-}
-
 static const struct tv_backend *get_fallback(struct taskvma *tv)
 {
 	static const struct tv_backend *const order[] = { &tv_backend_procmap, &tv_backend_procfs };
@@ -1140,11 +1134,11 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		}
 		if (!err && w.torn)
 			err = -EAGAIN;
-		if (!r && bpf_cannot_see(tv, &w, pid, err)) {
+		if (!r && cannot_see(&w, err)) {
 			tv_walk_fini(&w);
 			if (tv->opts.backend == TASKVMA_BACKEND_AUTO && get_fallback(tv)) {
 				tv_log(tv, TASKVMA_LOG_INFO,
-				       "pid %d: not visible to the BPF task iterator; using %s", pid,
+				       "pid %d: not visible to backend %s; using %s", pid, w.be->name,
 				       tv->fallback->name);
 				be = tv->fallback;
 				verify = true;
@@ -1154,9 +1148,8 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 					return r;
 				continue;
 			}
-			tv_error(tv, -ESRCH,
-				 "pid %d: not visible to the BPF task iterator (try --backend=procmap)",
-				 pid);
+			tv_error(tv, -ESRCH, "pid %d: not visible to backend %s (another pid namespace?)",
+				 pid, w.be->name);
 			return vis->end ? vis->end(ctx, pid, -ESRCH) : 0;
 		}
 		tv_walk_fini(&w);
@@ -1354,6 +1347,97 @@ static int all_end(void *ctx, pid_t pid, int err)
 	return a->vis->end ? a->vis->end(a->ctx, pid, err) : 0;
 }
 
+/* Walk single processes in the middle of a pass: the backend keeps what it
+ * has not delivered, the handle is free meanwhile. */
+static int visit_held(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
+		      const struct taskvma_visitor *vis, void *ctx)
+{
+	int r = tv->be->pass_hold(tv);
+
+	if (r)
+		return r;
+	tv->walk_active = false;
+	r = taskvma_visit(tv, pid, q, vis, ctx);
+	tv->walk_active = true;
+	return r;
+}
+
+/* Every process in one kernel pass of the backend.  The engine drives: the
+ * backend streams BEGIN / VMA / END items; here each record goes through
+ * the pipeline (tear check by address order, filters, escaping), the gate
+ * line is added, a changed map is read again on its own at once (so that
+ * processes still come in pid order), and the processes /proc listed that
+ * the pass did not show (invisible to it, or gone) are visited on their own,
+ * in pid order. */
+static int visit_pass(struct taskvma *tv, const struct taskvma_query *query, const pid_t *pids,
+		      size_t npids, const struct taskvma_visitor *vis, void *ctx)
+{
+	struct taskvma_query qq, *q = &qq;
+	struct tv_item it;
+	struct tv_walk w = { 0 };
+	struct taskvma_vma gate;
+	size_t next = 0;
+	int err, r = 0, acc, status;
+
+	copy_query(q, query);
+	if (tv->walk_active)
+		return tv_error(tv, -EBUSY, "another walk is active on this handle");
+	tv->walk_active = true;
+	err = tv->be->pass_start(tv, q);
+	while (!err && !r && (err = tv->be->pass_next(tv, &it)) > 0) {
+		err = 0;
+		switch (it.type) {
+		case TV_ITEM_BEGIN:
+			while (!r && next < npids && pids[next] < it.pid)
+				r = visit_held(tv, pids[next++], q, vis, ctx);
+			while (next < npids && pids[next] <= it.pid)
+				next++;
+			free(w.esc);
+			memset(&w, 0, sizeof(w));
+			w.tv = tv;
+			w.be = tv->be;
+			w.pid = it.pid;
+			copy_query(&w.q, q);
+			w.has_gate = it.has_gate;
+			memcpy(w.comm, it.comm, sizeof(w.comm));
+			if (!r && vis->begin)
+				r = vis->begin(ctx, w.pid, w.comm);
+			break;
+		case TV_ITEM_VMA:
+			if (w.err)
+				break;
+			acc = tv_accept(&w, &it.v);
+			if (acc < 0)
+				w.err = acc;
+			else if (acc && vis->vma)
+				r = vis->vma(ctx, &it.v);
+			break;
+		case TV_ITEM_END:
+			status = it.status ? it.status : w.err ? w.err : w.torn ? -EAGAIN : 0;
+			if (status == -EAGAIN || status == -EBUSY) {
+				/* changed under the walk: drop it, read it again */
+				if (vis->end)
+					r = vis->end(ctx, w.pid, TASKVMA_RETRY);
+				if (!r)
+					r = visit_held(tv, w.pid, q, vis, ctx);
+				break;
+			}
+			if (!status && tv_gate(&w, &gate) && vis->vma)
+				r = vis->vma(ctx, &gate);
+			if (!r && vis->end)
+				r = vis->end(ctx, w.pid, status);
+			break;
+		}
+	}
+	tv->be->pass_end(tv);
+	tv->walk_active = false;
+	free(w.esc);
+	/* listed after the last process the pass showed */
+	while (!err && !r && next < npids)
+		r = taskvma_visit(tv, pids[next++], q, vis, ctx);
+	return err < 0 ? err : r;
+}
+
 int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 		      const struct taskvma_visitor *vis, void *ctx, struct taskvma_all_stats *stats)
 {
@@ -1376,8 +1460,8 @@ int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 	 * backend shows most of them and visits the rest (invisible to it, or
 	 * gone) on its own, in pid order; others visit each in turn. */
 	err = list_pids(tv, &pids, &n);
-	if (!err && tv->be->all)
-		err = tv->be->all(tv, q, pids, n, &wrap, &a);
+	if (!err && tv->be->pass_start && !tv->ranged)
+		err = visit_pass(tv, q, pids, n, &wrap, &a);
 	else
 		for (size_t i = 0; !err && i < n; i++)
 			err = taskvma_visit(tv, pids[i], q, &wrap, &a);

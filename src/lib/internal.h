@@ -34,6 +34,17 @@ static inline bool tv_opts_valid(const void *opts, size_t known)
 struct tv_walk;
 struct taskvma;
 
+/* What a backend's pass of every process streams (struct tv_backend). */
+enum tv_item_type { TV_ITEM_BEGIN = 1, TV_ITEM_VMA, TV_ITEM_END };
+struct tv_item {
+	enum tv_item_type type;
+	pid_t pid;
+	int status;		/* END: 0, -EAGAIN, -ESRCH, -errno */
+	bool has_gate;		/* BEGIN: the process has the [vsyscall] gate */
+	char comm[16];		/* BEGIN */
+	struct taskvma_vma v;	/* VMA */
+};
+
 /* A backend produces the VMAs of one process in address order, one at a
  * time, starting at the query's addr_lo.  Filtering, name escaping, the
  * [vsyscall] gate line and tear detection by address order are done once,
@@ -54,12 +65,20 @@ struct tv_backend {
 	 * Address lookups (lookup.c) skip the VMAs between their addresses
 	 * with it; without it they are walked and dropped. */
 	void (*walk_seek)(struct tv_walk *w, uint64_t addr);
-	/* Optional: every process in one pass (NULL = engine walks /proc).
-	 * Same contract as taskvma_visit_all(); the engine's wrapper counts.
-	 * `pids` is the sorted /proc listing taken before the pass: the ones
-	 * the pass does not show are visited on their own, in pid order. */
-	int (*all)(struct taskvma *tv, const struct taskvma_query *q, const pid_t *pids,
-		   size_t npids, const struct taskvma_visitor *vis, void *ctx);
+	/* Optional: every process in one kernel pass (NULL: the engine walks
+	 * /proc's processes one by one).  The backend only streams, in
+	 * increasing pid order, for each process it sees a TV_ITEM_BEGIN, its
+	 * VMAs (TV_ITEM_VMA, unfiltered: the engine runs tv_accept()), then a
+	 * TV_ITEM_END whose status says how its walk went: 0 complete, -EAGAIN
+	 * the map changed meanwhile, -ESRCH gone, or -errno.  Retries, the
+	 * processes the pass does not show, filters and the gate line are the
+	 * engine's (taskvma_visit_all()).  pass_next: 1 with *it, 0 at the end
+	 * of the pass, -errno.  pass_hold: the engine is about to walk single
+	 * processes on this handle; keep what the pass has not delivered. */
+	int (*pass_start)(struct taskvma *tv, const struct taskvma_query *q);
+	int (*pass_next)(struct taskvma *tv, struct tv_item *it);
+	int (*pass_hold)(struct taskvma *tv);
+	void (*pass_end)(struct taskvma *tv);
 };
 
 extern const struct tv_backend tv_backend_bpf;
@@ -102,6 +121,8 @@ struct tv_walk {
 	char comm[16];
 	int err;		/* sticky: -errno */
 	bool torn;		/* the map changed during the walk */
+	bool invisible;		/* the backend cannot see this process, which
+				 * /proc shows (BPF: another pid namespace) */
 	bool has_gate;		/* backend says: append the [vsyscall] gate VMA */
 	bool gate_done;
 	bool ended;
@@ -191,6 +212,25 @@ TV_HIDDEN void tv_make_gate(struct taskvma_vma *v);
 
 /* lookup.c: free the handle's lookup state */
 TV_HIDDEN void tv_lookup_close(struct taskvma *tv);
+
+/* A VMA as the BPF programs send it (vma_walk.h, trace.h) into the public
+ * record, without its name.  The kernel's dev_t: MINORBITS = 20. */
+static inline void tv_vma_from_kernel(struct taskvma_vma *v, uint64_t start, uint64_t end,
+				      uint64_t pgoff, uint64_t ino, uint32_t kdev, uint32_t perms,
+				      uint32_t kind)
+{
+	v->start = start;
+	v->end = end;
+	v->offset = pgoff;
+	v->inode = ino;
+	v->dev_major = kdev >> 20;
+	v->dev_minor = kdev & 0xfffff;
+	v->perms = perms;
+	v->kind = kind;
+	v->flags = 0;
+	v->name = "";
+	v->name_len = 0;
+}
 
 /* format.c / procfs_parse.c */
 TV_HIDDEN enum taskvma_kind tv_kind_from_name(const char *name, size_t len, uint64_t inode,

@@ -553,15 +553,7 @@ static int add_vma(struct pend *p, const struct tr_vma *r, const char *raw)
 	if (err)
 		return err;
 	v = &p->v[p->n];
-	memset(v, 0, sizeof(*v));
-	v->start = r->start;
-	v->end = r->end;
-	v->offset = r->pgoff;
-	v->inode = r->ino;
-	v->dev_major = r->dev >> 20;
-	v->dev_minor = r->dev & 0xfffff;
-	v->perms = r->perms;
-	v->kind = r->kind;
+	tv_vma_from_kernel(v, r->start, r->end, r->pgoff, r->ino, r->dev, r->perms, r->kind);
 	v->name_len = (uint32_t)len;
 	p->name_off[p->n] = off;
 	p->n++;
