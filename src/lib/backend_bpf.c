@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "internal.h"
+#include "kernel_facts.h"
 #include "procmap_query.h"
 #include "vma_walk.h"
 /* A light skeleton: the program is loaded by a loader program inside the
@@ -508,21 +509,6 @@ static uint64_t cap_eff(void)
 	return caps;
 }
 
-/* FMODE_BACKING is a #define, absent from BTF: bit 25 from 6.6 (backing
- * files appeared), bit 24 from 6.14. */
-static uint32_t fmode_backing_bit(void)
-{
-	struct utsname u;
-	int maj = 0, min = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
-		return 0;
-	if (maj > 6 || (maj == 6 && min >= 14))
-		return 1u << 24;
-	if (maj == 6 && min >= 6)
-		return 1u << 25;
-	return 0;
-}
 
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
@@ -543,7 +529,7 @@ static int load_variant(struct vma_walk_lbpf **out, unsigned mode, char *log, si
 	*out = NULL;
 	if (!skel)
 		return -errno ?: -ENOMEM;
-	skel->rodata->fmode_backing = fmode_backing_bit();
+	skel->rodata->fmode_backing = tv_fmode_backing();
 	skel->rodata->name_mode = mode;
 	if (log) {
 		skel->ctx.log_level = 1;

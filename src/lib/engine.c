@@ -1347,6 +1347,11 @@ static int all_end(void *ctx, pid_t pid, int err)
 	return a->vis->end ? a->vis->end(a->ctx, pid, err) : 0;
 }
 
+bool tv_has_pass(const struct taskvma *tv)
+{
+	return tv->be->pass_start && !tv->ranged;
+}
+
 /* Walk single processes in the middle of a pass: the backend keeps what it
  * has not delivered, the handle is free meanwhile. */
 static int visit_held(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
@@ -1369,8 +1374,8 @@ static int visit_held(struct taskvma *tv, pid_t pid, const struct taskvma_query 
  * processes still come in pid order), and the processes /proc listed that
  * the pass did not show (invisible to it, or gone) are visited on their own,
  * in pid order. */
-static int visit_pass(struct taskvma *tv, const struct taskvma_query *query, const pid_t *pids,
-		      size_t npids, const struct taskvma_visitor *vis, void *ctx)
+int tv_visit_pass(struct taskvma *tv, const struct taskvma_query *query, const pid_t *pids,
+		  size_t npids, const struct taskvma_visitor *vis, void *ctx)
 {
 	struct taskvma_query qq, *q = &qq;
 	struct tv_item it;
@@ -1460,8 +1465,8 @@ int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 	 * backend shows most of them and visits the rest (invisible to it, or
 	 * gone) on its own, in pid order; others visit each in turn. */
 	err = list_pids(tv, &pids, &n);
-	if (!err && tv->be->pass_start && !tv->ranged)
-		err = visit_pass(tv, q, pids, n, &wrap, &a);
+	if (!err && tv_has_pass(tv))
+		err = tv_visit_pass(tv, q, pids, n, &wrap, &a);
 	else
 		for (size_t i = 0; !err && i < n; i++)
 			err = taskvma_visit(tv, pids[i], q, &wrap, &a);

@@ -146,6 +146,12 @@ TV_HIDDEN void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char
 TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 TV_HIDDEN const struct tv_backend *tv_pick(const struct taskvma *tv, const struct taskvma_query *q);
+/* The handle's backend reads every process in one kernel pass: then
+ * tv_visit_pass() visits what it shows, and the pids listed that it does
+ * not show on their own, in pid order (taskvma_visit_all()'s contract). */
+TV_HIDDEN bool tv_has_pass(const struct taskvma *tv);
+TV_HIDDEN int tv_visit_pass(struct taskvma *tv, const struct taskvma_query *q, const pid_t *pids,
+			    size_t npids, const struct taskvma_visitor *vis, void *ctx);
 TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
 			   const struct tv_backend *be);
 /* tv_walk_init() for lookups (bare), with the BPF-invisible-pid fallback

@@ -727,7 +727,7 @@ static int one_pass(struct taskvma *tv, struct pass *ps, uint64_t lo, uint64_t h
 	struct taskvma_query q = { .sz = sizeof(q), .addr_lo = lo, .addr_hi = hi };
 	int err;
 
-	err = tv->be->all(tv, &q, ps->gpid, ps->ng, &vis, ps);
+	err = tv_visit_pass(tv, &q, ps->gpid, ps->ng, &vis, ps);
 	if (ps->p.maps_fd >= 0)
 		close(ps->p.maps_fd);
 	ps->p.maps_fd = -1;
@@ -880,7 +880,7 @@ int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, s
 		}
 	}
 	gstart[ng] = n;
-	if (tv->be->all && ng >= PASS_MIN_PROCS) {
+	if (tv_has_pass(tv) && ng >= PASS_MIN_PROCS) {
 		struct pass ps = {
 			.p = { .tv = tv, .st = st, .maps_fd = -1, .from = o.build_id_from },
 			.items = items, .gstart = gstart, .gpid = gpid, .done = done, .ng = ng,
