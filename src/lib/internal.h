@@ -29,7 +29,14 @@ static inline bool tv_opts_valid(const void *opts, size_t known)
 }
 #define TV_OFFSETOFEND(TYPE, FIELD) \
 	(__builtin_offsetof(struct TYPE, FIELD) + sizeof(((struct TYPE *)0)->FIELD))
-#define TV_OPTS_VALID(OPTS, TYPE) tv_opts_valid((OPTS), TV_OFFSETOFEND(TYPE, TYPE##__last_field))
+/* The padding after the last field is not checked: a compound literal (as
+ * TASKVMA_OPTS() builds) may leave it non-zero, and seen so it refused
+ * valid calls at random (EINVAL from a range query).  Fields added later
+ * start at the struct's alignment, past that padding. */
+#define TV_OPTS_KNOWN(TYPE) \
+	((TV_OFFSETOFEND(TYPE, TYPE##__last_field) + _Alignof(struct TYPE) - 1) & \
+	 ~(_Alignof(struct TYPE) - 1))
+#define TV_OPTS_VALID(OPTS, TYPE) tv_opts_valid((OPTS), TV_OPTS_KNOWN(TYPE))
 
 struct tv_walk;
 struct taskvma;

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +68,20 @@ static void opts_valid(void)
 	CHECK("snapshot: larger query, tail non-zero -> -EINVAL",
 	      taskvma_snapshot(tv, child, (const struct taskvma_query *)&nq, &m) == -EINVAL);
 	taskvma_map_free(m);
+	m = NULL;
+	{
+		/* the padding after the last field is not a field: what a
+		 * compound literal (TASKVMA_OPTS) leaves there is accepted */
+		struct taskvma_query pq;
+		size_t end = offsetof(struct taskvma_query, no_gate) + sizeof(pq.no_gate);
+
+		memset(&pq, 0, sizeof(pq));
+		pq.sz = sizeof(pq);
+		memset((char *)&pq + end, 0xa5, sizeof(pq) - end);
+		CHECK("snapshot: non-zero padding after the last field -> accepted",
+		      taskvma_snapshot(tv, child, &pq, &m) == 0);
+		taskvma_map_free(m);
+	}
 	CHECK("visit: larger visitor, tail zero -> accepted",
 	      taskvma_visit(tv, child, NULL, (const struct taskvma_visitor *)&nv, NULL) == 0);
 	nv.extra = 1;
