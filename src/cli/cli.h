@@ -109,6 +109,9 @@ int cli_parse_addr(const char *s, uint64_t *out);
  * loops stop on it; main() reports it once at the end (exit 1) unless the
  * command called cli_out_handled(). */
 int cli_out_failed(void);
+/* SIGINT/SIGTERM that came before trace installed its handlers */
+#include <signal.h>
+extern volatile sig_atomic_t cli_early_sig;
 void cli_out_handled(void);
 /* JSON string output with escaping (not UTF-8: U+FFFD). */
 void cli_json_str(FILE *f, const char *s, size_t len);

@@ -504,6 +504,8 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 	sigaction(SIGTERM, &sa, &old_term);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, &old_pipe);
+	if (cli_early_sig)	/* came before these handlers: it counts too */
+		stop_sig = cli_early_sig;
 
 	err = taskvma_trace_open(&tr, &o, errbuf);
 	if (err) {

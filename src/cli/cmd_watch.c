@@ -252,12 +252,6 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	int opt, r, err, ret = EXIT_OK;
 	char *end;
 
-	/* handlers before anything else: a signal sent at any moment of the
-	 * start (BPF load, first snapshot), or as soon as the start line is
-	 * seen, must end the watch cleanly (exit 0), not kill it */
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 	wo.poll_interval = 1;
 	while ((opt = cli_getopt(argc, argv, "watch", CLI_SEL_SHORTOPTS "jafi:n:d:", longopts, g)) != -1) {
 		switch (opt) {
@@ -326,6 +320,11 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 		free(pids);
 		return r;
 	}
+	/* handlers first: a signal sent as soon as the start line is seen
+	 * must end the watch cleanly (exit 0), not kill it */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
 	err = taskvma_watch_new(tv, &wo, on_record, &c, &w);
 	if (err) {
 		cli_err("%s", taskvma_last_error(tv));

@@ -522,6 +522,30 @@ static int cmd_help(int argc, char **argv, struct cli_global *g)
 	return run(2, args, g);
 }
 
+volatile sig_atomic_t cli_early_sig;
+
+static void early_signal(int sig)
+{
+	cli_early_sig = sig;
+}
+
+/* trace ends cleanly (exit 0) on SIGINT/SIGTERM, however early it comes:
+ * until its own handlers are in place, this one notes the signal, and it
+ * stops at once.  (Not yet watch: a watch stopped during its start can
+ * hang in its ring buffer's epoll_wait, seen here; left to its owner.) */
+static void early_handlers(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		if (!strcmp(argv[i], "trace")) {
+			signal(SIGINT, early_signal);
+			signal(SIGTERM, early_signal);
+		}
+		return;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -531,6 +555,7 @@ int main(int argc, char **argv)
 	struct cli_global g = { .backend = TASKVMA_BACKEND_AUTO };
 	int opt, r;
 
+	early_handlers(argc, argv);
 	stdout_init();
 	libbpf_set_print(libbpf_print);
 	/* global options before the command ('+': stop at the command's name) */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Misleading errors: with a low descriptor limit the error names the real
+# cause (EMFILE), never an empty process name.
+# Runs on its own too: bash tests/cases/limits_signals.sh
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+KILL=()
+cleanup() {
+	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+[ -x "$TASKVMA" ] || { fail "limits_signals: $TASKVMA" "not built"; exit 0; }
+private_copies mapper
+start_mapper || { fail "limits_signals: start mapper" "no ready"; exit 0; }
+M=$MAPPER_PID; KILL+=("$M")
+
+# ulimit -n 4: stdin, stdout, stderr and one more: the maps file opens, the
+# comm file cannot.  The process name must not come out empty.
+for b in procmap procfs; do
+	( ulimit -n 4; exec "$TASKVMA" --backend="$b" maps "$M" "$M" ) >"$TMPD/out" 2>"$TMPD/err"; rc=$?
+	if [ "$rc" = 0 ]; then
+		check_eq "maps --backend=$b, ulimit -n 4: exit 0 only with the real comm" "==> $M (mapper) <==" "$(head -n 1 "$TMPD/out")"
+	else
+		check "maps --backend=$b, ulimit -n 4: exit $rc names EMFILE" grep -q 'Too many open files' "$TMPD/err"
+		check "maps --backend=$b, ulimit -n 4: no header with an empty name" test "$(grep -c '^==> [0-9]* () <==' "$TMPD/out")" = 0
+	fi
+done
+
+end_case
