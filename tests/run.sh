@@ -76,8 +76,9 @@ OUT=$(mktemp -d)
 declare -A jobpid=()    # job index -> pid of the subshell running it, while it runs
 cleanup() {
 	local p
-	# timeout(1) forwards TERM to the case's process group
-	for p in "${jobpid[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
+	# timeout(1) forwards TERM to the case's process group (a job waiting
+	# for its lock: flock dies, and so does the job); then the job itself
+	for p in "${jobpid[@]}"; do pkill -TERM -P "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$OUT"
 }
@@ -109,7 +110,7 @@ start() {
 		"exclusive "*)
 			# (a lock file another user made: run unlocked rather than not at all)
 			if { exec {lock}>>"/tmp/taskvma-tests.${jrule[$i]#exclusive }.lock"; } 2>/dev/null; then
-				flock "$lock"
+				flock "$lock" || exit 1    # (killed while waiting: the run is over)
 			else
 				exec {lock}</dev/null
 			fi ;;
