@@ -8,7 +8,7 @@
 #   --doc FILE   also write the matrix table into FILE (docs/kernels.md),
 #                between its "<!-- vmtest table -->" marker lines
 # Environment: VMTEST_CACHE (downloads, default /var/cache/taskvma-vmtest),
-#   VMTEST_TIMEOUT (seconds per guest, default 420), VMTEST_MEM (default 1G).
+#   VMTEST_TIMEOUT (seconds per guest, default 600), VMTEST_MEM (default 1G).
 # Prints PASS/FAIL lines ("PASS KERNEL/check") and "N passed, N failed";
 # exit 0 when nothing failed.
 set -u
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 	*) want+=("$1"); shift ;;
 	esac
 done
-: "${VMTEST_TIMEOUT:=420}" "${VMTEST_MEM:=1G}"
+: "${VMTEST_TIMEOUT:=600}" "${VMTEST_MEM:=1G}"
 export VMTEST_CACHE=${VMTEST_CACHE:-/var/cache/taskvma-vmtest}
 OUT=$BUILD/vmtest
 mkdir -p "$OUT"
@@ -114,7 +114,7 @@ done <tests/vmtest/kernels.txt
 # ---- the host's own kernel ---------------------------------------------------------------
 if [ $HOST = 1 ]; then
 	t0=$(date +%s)
-	K=host TV=$PWD/$BUILD/taskvma FXD=$PWD/$FX SEED=$PWD/$SEED WORK=$OUT/host-smoke \
+	K=host TV=$PWD/$BUILD/taskvma FXD=$PWD/$FX SEED=$PWD/$SEED WORK=$PWD/$OUT/host-smoke \
 		timeout -k 10 "$VMTEST_TIMEOUT" sh tests/vmtest/smoke.sh 2>&1 | tee "$OUT/host.log" |
 		grep -E '^(PASS|FAIL|INFO) ' | tee -a "$LOG" | grep -v '^INFO '
 	echo "INFO host/release: $(uname -r)" >>"$LOG"

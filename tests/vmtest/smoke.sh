@@ -15,6 +15,7 @@ set -u
 TO=60	# seconds any one command may take (TCG guests are ~10-50x slower)
 rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
 cd "$WORK" || exit 1
+WORK=$(pwd)	# absolute: fixtures get paths under it
 
 pass() { echo "PASS $K/$1"; }
 fail() { echo "FAIL $K/$1: $2"; }
