@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 : "${VMTEST_CACHE:=/var/cache/taskvma-vmtest}"
-PINS=tests/vmtest/kernels.txt
+PINS=${VMTEST_PINS:-tests/vmtest/kernels.txt}
 APTDIR=$PWD/$BUILD/vmtest/apt
 mkdir -p "$APTDIR"/{etc,lists/partial,cache/archives/partial} "$VMTEST_CACHE/debs"
 

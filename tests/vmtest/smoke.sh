@@ -145,9 +145,15 @@ else
 fi
 
 # ---- --all, --json, lookup, scan, watch --------------------------------------------
+# --all: exit 0, or 6 when some other process changed its map under every
+# walk (documented; seen on the busy host, never in a guest) -- then
+# stderr must say so, and the fixture must still be there
+all_ok() {	# RC ERRFILE
+	[ "$1" -eq 0 ] || { [ "$1" -eq 6 ] && grep -q 'map changed during every walk' "$2"; }
+}
 timeout $TO "$TV" maps --all >all.out 2>all.err
 rc=$?
-if [ $rc -eq 0 ] && grep -q "^==> $MPID (mapper) <==" all.out; then pass "maps --all (has the fixture)"
+if all_ok $rc all.err && grep -q "^==> $MPID (mapper) <==" all.out; then pass "maps --all (has the fixture)"
 else fail "maps --all" "exit $rc: $(oneline all.err)"; fi
 timeout $TO "$TV" maps --json "$MPID" >json.out 2>json.err
 rc=$?
@@ -156,7 +162,7 @@ if [ $rc -eq 0 ] && [ "$nj" = "$NV" ]; then pass "maps --json valid JSON, $nj ma
 else fail "maps --json valid JSON, $NV mappings" "exit $rc, mappings ${nj:-?}: $(oneline json.chk) $(oneline json.err)"; fi
 timeout $TO "$TV" maps --all --json >alljson.out 2>alljson.err
 rc=$?
-if [ $rc -eq 0 ] && "$FXD/jsoncheck" alljson.out 2>alljson.chk; then pass "maps --all --json valid JSON"
+if all_ok $rc alljson.err && "$FXD/jsoncheck" alljson.out 2>alljson.chk; then pass "maps --all --json valid JSON"
 else fail "maps --all --json valid JSON" "exit $rc: $(oneline alljson.chk) $(oneline alljson.err)"; fi
 
 want=$(grep -F 'offset.dat' want.maps | head -n 1)
