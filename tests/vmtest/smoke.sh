@@ -57,11 +57,14 @@ timeout $TO "$TV" features >features.txt 2>features.err
 rc=$?
 if [ $rc -eq 0 ]; then pass features; else fail features "exit $rc: $(oneline features.err)"; fi
 row() { awk -v c="$1" -v p="$2" '$1 == c && $2 == p { print $3; exit }' features.txt; }
+# detail C P: a row's DETAIL, on its line or (wrapped text) the next one
+detail() { awk -v c="$1" -v p="$2" '$1 == c && $2 == p { d = $0; sub(/^[^ ]+ +[^ ]+ +[^ ]+ */, "", d); if (d == "") { getline d; sub(/^ +/, "", d) } print d; exit }' features.txt; }
 KFUNC=$(row kfunc bpf_iter_task_vma_new)
 WALKER=$(row dependency bpf_walker)
 PROCMAP=$(row dependency procmap_query)
-SEM=$(awk '$1 == "kfunc" && $2 == "iter_semantics" { s = $4; sub(/:$/, "", s); print $3 == "supported" ? s : $3 " (" s ")"; exit }' features.txt)
-AUTO=$(awk '$1 == "backend" && $2 == "auto_backend" { s = $4; sub(/:$/, "", s); print s; exit }' features.txt)
+SEM=$(detail kfunc iter_semantics | cut -d' ' -f1 | tr -d :)
+[ "$(row kfunc iter_semantics)" = supported ] || SEM="$(row kfunc iter_semantics) ($SEM)"
+AUTO=$(detail backend auto_backend | cut -d' ' -f1 | tr -d :)
 info kfunc "${KFUNC:-?}"
 info semantics "${SEM:-?}"
 info features_auto "${AUTO:-?}"
@@ -231,10 +234,12 @@ tr_check() {
 }
 EXITHOOK=$(row dependency trace_exit_hook)
 TASKWORK=$(row dependency trace_task_work)
-info trace_exit_hook "$(awk '$1 == "dependency" && $2 == "trace_exit_hook" {
-	print $3 != "supported" ? "none" : index($0, "fentry") ? "fentry/taskstats_exit" : "tp_btf/sched_process_exit"; exit }' features.txt)"
-info trace_task_work "$(awk '$1 == "dependency" && $2 == "trace_task_work" {
-	print $3 != "supported" ? "none" : index($0, "7.x") ? "7.x prototype" : "6.18 prototype"; exit }' features.txt)"
+d=$(detail dependency trace_exit_hook)
+case $EXITHOOK:$d in supported:fentry*) d=fentry/taskstats_exit ;; supported:*) d=tp_btf/sched_process_exit ;; *) d=none ;; esac
+info trace_exit_hook "$d"
+d=$(detail dependency trace_task_work)
+case $TASKWORK:$d in supported:*7.x*) d="7.x prototype" ;; supported:*) d="6.18 prototype" ;; *) d=none ;; esac
+info trace_task_work "$d"
 if [ "$KFUNC" != supported ]; then
 	timeout $TO "$TV" trace --on exit --count 1 >tr.none.out 2>tr.none.err
 	rc=$?
