@@ -3,7 +3,7 @@
 # Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 PKGS=(make gcc pkg-config clang-19 llvm-19 libclang-rt-19-dev libbpf-dev bpftool
-      libelf-dev zlib1g-dev procps python3 util-linux man-db groff-base
+      libelf-dev zlib1g-dev procps python3 python3-jsonschema util-linux man-db groff-base
       qemu-system-x86 busybox-static cpio lz4)   # the last four: make vmtest
 missing=()
 for p in "${PKGS[@]}"; do

@@ -110,7 +110,7 @@ static const char *backend_probe(enum taskvma_backend b)
 static void print_json(FILE *out, const struct taskvma_features *f, const struct utsname *u,
 		       const struct cli_global *g)
 {
-	fputs("{\n  \"schema\": 1,\n  \"kernel\": ", out);
+	fputs("{\n  \"schema\": \"taskvma.features/1\",\n  \"kernel\": ", out);
 	cli_json_str(out, u->release, strlen(u->release));
 	fprintf(out, ",\n  \"uid\": %u,\n  \"quick\": %s,\n  \"elapsed_us\": %llu,\n",
 		(unsigned)geteuid(), bool_str(f->quick), (unsigned long long)f->elapsed_us);

@@ -94,7 +94,8 @@ static void put_json(FILE *f, const struct input *in, const struct taskvma_addr_
 		fprintf(f, ",\"mapped\":false,\"status\":\"malformed\",\"reason\":\"%s\"}", in->bad);
 		return;
 	}
-	fprintf(f, ",\"address\":%llu,\"mapped\":%s,\"status\":\"%s\"", (unsigned long long)r->addr,
+	fprintf(f, ",\"address\":%llu,\"address_hex\":\"0x%llx\",\"mapped\":%s,\"status\":\"%s\"",
+		(unsigned long long)r->addr, (unsigned long long)r->addr,
 		r->status == TASKVMA_ADDR_NOT_MAPPED ? "false" : "true",
 		taskvma_addr_status_name(r->status));
 	if (r->status == TASKVMA_ADDR_NOT_MAPPED) {
@@ -102,9 +103,10 @@ static void put_json(FILE *f, const struct input *in, const struct taskvma_addr_
 		return;
 	}
 	if (r->status == TASKVMA_ADDR_FILE)
-		fprintf(f, ",\"file_offset\":%llu", (unsigned long long)r->file_offset);
+		fprintf(f, ",\"file_offset\":%llu,\"file_offset_hex\":\"0x%llx\"",
+			(unsigned long long)r->file_offset, (unsigned long long)r->file_offset);
 	else
-		fputs(",\"file_offset\":null", f);
+		fputs(",\"file_offset\":null,\"file_offset_hex\":null", f);
 	fputs(",\"build_id\":", f);
 	cli_build_id_put(f, r, true);
 	fprintf(f, ",\"build_id_status\":\"%s\",\"mapping\":",
@@ -252,7 +254,7 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 		}
 		cli_err("%s", msg);
 		if (json) {
-			printf("{\"backend\":\"%s\",\"pid\":%d,\"results\":[],\"errors\":[{\"pid\":%d,\"error\":",
+			printf("{\"schema\":\"taskvma.lookup/1\",\"backend\":\"%s\",\"pid\":%d,\"results\":[],\"errors\":[{\"pid\":%d,\"error\":",
 			       taskvma_backend_name(taskvma_backend(tv)), (int)pid, (int)pid);
 			cli_json_text(stdout, msg, strlen(msg));
 			fputs("}]}\n", stdout);
@@ -263,7 +265,7 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 		goto out;
 	}
 	if (json)
-		printf("{\"backend\":\"%s\",\"pid\":%d,\"results\":[",
+		printf("{\"schema\":\"taskvma.lookup/1\",\"backend\":\"%s\",\"pid\":%d,\"results\":[",
 		       taskvma_backend_name(taskvma_backend(tv)), (int)pid);
 	for (size_t i = 0; i < nin; i++) {
 		const struct taskvma_addr_info *ri = ins[i].bad ? NULL : &res[ins[i].slot];

@@ -159,15 +159,16 @@ static void put_json(FILE *f, const struct line *ln, uint64_t lineno,
 {
 	char perms[5];
 
-	fprintf(f, "{\"line\":%llu,", (unsigned long long)lineno);
+	fprintf(f, "{\"schema\":\"taskvma.normalize/1\",\"line\":%llu,", (unsigned long long)lineno);
 	if (ln->bad) {
 		fputs("\"input\":", f);
 		cli_json_text(f, ln->text, ln->len);
 		fprintf(f, ",\"status\":\"malformed\",\"reason\":\"%s\"}\n", ln->bad);
 		return;
 	}
-	fprintf(f, "\"pid\":%d,\"address\":%llu,\"status\":\"%s\"", (int)r->pid,
-		(unsigned long long)r->addr, cli_addr_reason(r));
+	fprintf(f, "\"pid\":%d,\"address\":%llu,\"address_hex\":\"0x%llx\",\"status\":\"%s\"",
+		(int)r->pid, (unsigned long long)r->addr, (unsigned long long)r->addr,
+		cli_addr_reason(r));
 	switch (r->status) {
 	case TASKVMA_ADDR_FILE:
 	case TASKVMA_ADDR_ANON:
@@ -184,9 +185,11 @@ static void put_json(FILE *f, const struct line *ln, uint64_t lineno,
 	/* OpenTelemetry profiles Mapping: memory_start, memory_limit,
 	 * file_offset (of the mapping's start), filename; the address's own
 	 * offset in the file is address_file_offset. */
-	fprintf(f, ",\"memory_start\":%llu,\"memory_limit\":%llu,\"file_offset\":%llu,\"filename\":",
+	fprintf(f, ",\"memory_start\":%llu,\"memory_limit\":%llu,\"file_offset\":%llu,"
+		"\"memory_start_hex\":\"0x%llx\",\"memory_limit_hex\":\"0x%llx\",\"filename\":",
 		(unsigned long long)r->vma.start, (unsigned long long)r->vma.end,
-		(unsigned long long)(r->status == TASKVMA_ADDR_FILE ? r->vma.offset : 0));
+		(unsigned long long)(r->status == TASKVMA_ADDR_FILE ? r->vma.offset : 0),
+		(unsigned long long)r->vma.start, (unsigned long long)r->vma.end);
 	cli_json_text(f, r->vma.name, r->vma.name_len);
 	fprintf(f, ",\"perms\":\"%s\"", perms);
 	if (r->status == TASKVMA_ADDR_FILE) {

@@ -51,6 +51,10 @@ struct scan_ctx {
 	struct finding *f;
 	size_t n, cap;
 	uint64_t findings, procs, denied;
+	uint64_t nvmas;		/* mappings read from the current process */
+	FILE *procs_f;		/* JSON: "processes" entries */
+	char *procs_buf;
+	size_t procs_len;
 	int worst;
 	struct out errs;	/* for errors only */
 };
@@ -69,6 +73,7 @@ static int s_begin(void *arg, pid_t pid, const char *comm)
 	struct scan_ctx *c = arg;
 
 	drop(c);
+	c->nvmas = 0;
 	c->pid = pid;
 	snprintf(c->comm, sizeof(c->comm), "%s", comm);
 	return 0;
@@ -80,6 +85,7 @@ static int s_vma(void *arg, const struct taskvma_vma *v)
 	uint32_t r = taskvma_suspicious(v) & c->rules;
 	size_t n;
 
+	c->nvmas++;
 	if (!r)
 		return 0;
 	if (c->n == c->cap) {
@@ -127,6 +133,13 @@ static int s_end(void *arg, pid_t pid, int err)
 		return 0;
 	}
 	if (!err) {
+		/* the same "processes" entries as maps --json, plus findings */
+		if (c->procs_f) {
+			fprintf(c->procs_f, "%s{\"pid\":%d,", c->procs ? "," : "", (int)pid);
+			cli_json_comm(c->procs_f, c->comm);
+			fprintf(c->procs_f, ",\"complete\":true,\"count\":%llu,\"findings\":%zu}",
+				(unsigned long long)c->nvmas, c->n);
+		}
 		c->procs++;
 		for (size_t i = 0; i < c->n; i++) {
 			if (c->json) {
@@ -259,7 +272,14 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 	memset(&c.errs, 0, sizeof(c.errs));
 	c.errs.json = c.json;
 	if (c.json)
-		printf("{\"backend\":\"%s\",\"findings\":[", taskvma_backend_name(taskvma_backend(c.tv)));
+		printf("{\"schema\":\"taskvma.scan/1\",\"backend\":\"%s\",\"findings\":[",
+		       taskvma_backend_name(taskvma_backend(c.tv)));
+	if (c.json && !(c.procs_f = open_memstream(&c.procs_buf, &c.procs_len))) {
+		cli_err("out of memory");
+		taskvma_close(c.tv);
+		free(pids);
+		return EXIT_FAIL;
+	}
 	if (c.all) {
 		struct taskvma_all_stats st = { .sz = sizeof(st) };
 
@@ -269,9 +289,11 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
 	}
 	if (c.json) {
-		printf("],\"processes\":%llu,\"count\":%llu,\"errors\":[%s]",
-		       (unsigned long long)c.procs, (unsigned long long)c.findings,
-		       c.errs.errs ? c.errs.errs : "");
+		fclose(c.procs_f);
+		c.procs_f = NULL;
+		printf("],\"processes\":[%s],\"count\":%llu,\"errors\":[%s]", c.procs_buf ? c.procs_buf : "",
+		       (unsigned long long)c.findings, c.errs.errs ? c.errs.errs : "");
+		free(c.procs_buf);
 		out_skipped_json(&c.errs, stdout);
 		fputs("}\n", stdout);
 	}

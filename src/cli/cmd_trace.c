@@ -192,7 +192,7 @@ static void print_json(struct trace_ctx *c, const struct taskvma_trace_info *in,
 	const char *sname;
 
 	fmt_time(in->realtime_ns, tbuf, sizeof(tbuf));
-	printf("{\"seq\":%llu,\"time\":\"%s\",\"time_ns\":%llu,\"pid\":%d,\"tid\":%d,",
+	printf("{\"schema\":\"taskvma.trace/1\",\"seq\":%llu,\"time\":\"%s\",\"time_ns\":%llu,\"pid\":%d,\"tid\":%d,",
 	       (unsigned long long)in->seq, tbuf, (unsigned long long)in->time_ns, (int)in->pid,
 	       (int)in->tid);
 	cli_json_comm(stdout, in->comm);
@@ -219,9 +219,10 @@ static void print_json(struct trace_ctx *c, const struct taskvma_trace_info *in,
 			printf("null");
 		printf(",\"si_code\":%d,\"fault_addr\":", in->si_code);
 		if (in->flags & TASKVMA_TRACE_FAULT_ADDR)
-			printf("%llu", (unsigned long long)in->fault_addr);
+			printf("%llu,\"fault_addr_hex\":\"0x%llx\"", (unsigned long long)in->fault_addr,
+			       (unsigned long long)in->fault_addr);
 		else
-			printf("null");
+			printf("null,\"fault_addr_hex\":null");
 		break;
 	default:
 		break;

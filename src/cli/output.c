@@ -40,7 +40,7 @@ void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *back
 	o->headers = headers;
 	o->backend = backend;
 	if (json)
-		fprintf(f, "{\"backend\":\"%s\",\"mappings\":[", backend);
+		fprintf(f, "{\"schema\":\"taskvma.maps/1\",\"backend\":\"%s\",\"mappings\":[", backend);
 }
 
 void out_proc_start(struct out *o, pid_t pid, const char *comm)

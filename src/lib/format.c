@@ -289,10 +289,12 @@ size_t taskvma_format_json(const struct taskvma_vma *v, pid_t pid, const char *c
 		n += (size_t)k;
 	}
 	k = snprintf(AT, ROOM,
-		     "\"start\":%llu,\"end\":%llu,\"perms\":\"%s\",\"offset\":%llu,"
+		     "\"start\":%llu,\"end\":%llu,\"start_hex\":\"0x%llx\",\"end_hex\":\"0x%llx\","
+		     "\"perms\":\"%s\",\"offset\":%llu,\"offset_hex\":\"0x%llx\","
 		     "\"dev_major\":%u,\"dev_minor\":%u,\"inode\":%llu,\"kind\":\"%s\",\"name\":",
+		     (unsigned long long)v->start, (unsigned long long)v->end,
 		     (unsigned long long)v->start, (unsigned long long)v->end, perms,
-		     (unsigned long long)v->offset, v->dev_major, v->dev_minor,
+		     (unsigned long long)v->offset, (unsigned long long)v->offset, v->dev_major, v->dev_minor,
 		     (unsigned long long)v->inode, taskvma_kind_name((enum taskvma_kind)v->kind));
 	n += (size_t)k;
 	n += json_str(AT, ROOM, v->name, v->name_len, &lossy);

@@ -36,7 +36,7 @@ def load(path):
         return json.load(f)
 
 # The documented schema (docs/features.md): key -> allowed types.
-TOP = {"schema": (int,), "kernel": (str,), "uid": (int,), "quick": (bool,),
+TOP = {"schema": (str,), "kernel": (str,), "uid": (int,), "quick": (bool,),
        "elapsed_us": (int,), "summary": (dict,), "probes": (list,)}
 SUMMARY = {"kfuncs_present": (bool,), "semantics": (str,), "bpf_walker": (bool,),
            "procmap_query": (bool,), "procmap_build_id": (bool,),
@@ -70,7 +70,7 @@ def schema(tag, d):
     out(not bad and not extra, tag + ": top-level keys and types", "bad %s extra %s" % (bad, extra))
     if bad:
         return
-    out(d["schema"] == 1, tag + ": schema version 1", d["schema"])
+    out(d["schema"] == "taskvma.features/1", tag + ": schema taskvma.features/1", d["schema"])
     bad, extra = keys_ok(d["summary"], SUMMARY)
     out(not bad and not extra, tag + ": summary keys and types", "bad %s extra %s" % (bad, extra))
     errs = []

@@ -181,7 +181,9 @@ def cmd_json(a):
     pid, comm, backend, procs = int(a[2]), a[3], a[4], int(a[5])
     only = a[6].split(',') if len(a) > 6 else None
     errs = []
-    if set(doc) != {'backend', 'findings', 'processes', 'count', 'errors'}:
+    if not {'schema', 'backend', 'findings', 'processes', 'count', 'errors'} <= set(doc) <= \
+            {'schema', 'backend', 'findings', 'processes', 'count', 'errors', 'skipped'} or \
+            doc.get('schema') != 'taskvma.scan/1':
         errs.append('keys %s' % sorted(doc))
     if not isinstance(doc.get('errors'), list) or any(
             set(e) != {'pid', 'error'} for e in doc.get('errors', [])):
@@ -192,8 +194,11 @@ def cmd_json(a):
     fs = doc.get('findings', [])
     if doc.get('count') != len(fs):
         errs.append('count %r, %d findings' % (doc.get('count'), len(fs)))
-    if doc.get('processes') != procs:
-        errs.append('processes %r, summary says %d' % (doc.get('processes'), procs))
+    ps = doc.get('processes')
+    if not isinstance(ps, list) or len(ps) != procs or any(
+            set(p) != {'pid', 'comm', 'complete', 'count', 'findings'} for p in ps) or \
+            sum(p['findings'] for p in ps) != len(fs):
+        errs.append('processes %r, summary says %d' % (ps, procs))
     got = []
     for f in fs:
         if set(f) != {'pid', 'comm', 'rules', 'mapping'} or type(f['pid']) is not int:

@@ -29,6 +29,12 @@ static pid_t child;
 static char *ref;		/* /proc/child/maps */
 static size_t ref_len;
 
+/* each TYPE__last_field names the struct's last field (what OPTS_VALID
+ * relies on): its end, rounded up to the alignment, is the struct's size */
+#define LAST_OK(T) \
+	(((__builtin_offsetof(struct T, T##__last_field) + sizeof(((struct T *)0)->T##__last_field) + \
+	   _Alignof(struct T) - 1) & ~(_Alignof(struct T) - 1)) == sizeof(struct T))
+
 static int no_begin(void *c, pid_t p, const char *comm) { (void)c; (void)p; (void)comm; return 0; }
 
 static void opts_valid(void)
@@ -49,6 +55,10 @@ static void opts_valid(void)
 	uint64_t addr = 0x1000;
 	char msg[256];
 
+	CHECK("__last_field is the last field of every options struct",
+	      LAST_OK(taskvma_opts) && LAST_OK(taskvma_query) && LAST_OK(taskvma_visitor) &&
+	      LAST_OK(taskvma_lookup_opts) && LAST_OK(taskvma_trace_opts) &&
+	      LAST_OK(taskvma_watch_opts) && LAST_OK(taskvma_features_opts));
 	CHECK("open: larger opts, tail zero -> accepted",
 	      taskvma_open(&tv, (const struct taskvma_opts *)&no) == 0 && tv);
 	no.extra = 1;
