@@ -101,7 +101,7 @@ for b in $BACKENDS; do
 	# /proc's text with tv_procfs_name(), as procmap does) belongs to the
 	# engine's owner: said here, not hidden.
 	real=$b
-	[ "$b" = auto ] && real=$("$TASKVMA" maps --json $$ 2>/dev/null | sed -n 's/^{"backend":"\([a-z]*\)".*/\1/p')
+	[ "$b" = auto ] && real=$("$TASKVMA" maps --json $$ 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["backend"])')
 	if [ "$real" = bpf ]; then echo "SKIP maps --backend=$b (bpf), a path longer than PATH_MAX: backend_bpf.c user_name() to fix"; continue; fi
 	"$TASKVMA" --backend="$b" maps "$L" >"$TMPD/long.got" 2>"$TMPD/err"
 	check_eq "maps --backend=$b, a path longer than PATH_MAX: exit 0" "0:" "$?:$(cat "$TMPD/err")"

@@ -155,7 +155,7 @@ if m['name']:
 assert h == line, (h, line)
 assert r0['address'] == hs and r0['mapped'] and r0['status'] == 'anonymous' and r0['file_offset'] is None, r0
 assert r0['build_id'] is None and r0['build_id_status'] == 'not-file', r0
-assert r1 == {'input': '0x10', 'address': 16, 'mapped': False, 'status': 'not-mapped'}, r1
+assert r1 == {'input': '0x10', 'address': 16, 'address_hex': '0x10', 'mapped': False, 'status': 'not-mapped'}, r1
 assert r2['input'] == 'bad' and r2['status'] == 'malformed' and not r2['mapped'], r2
 assert d['errors'] == []
 EOF

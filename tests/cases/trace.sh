@@ -135,7 +135,7 @@ start_trace sigj --on signal=SEGV --pid "$CHILD_PID" --json
 child_cmd "segv 1000"
 wait_gone "$TRACE_PID" 10
 check "trace signal=SEGV --json: fault_addr 4096, signal SIGSEGV" \
-	grep -q '"event":"signal","signo":11,"signal":"SIGSEGV","si_code":1,"fault_addr":4096,"complete":true' "$TMPD/sigj.out"
+	grep -q '"event":"signal","signo":11,"signal":"SIGSEGV","si_code":1,"fault_addr":4096,"fault_addr_hex":"0x1000","complete":true' "$TMPD/sigj.out"
 
 CHILD_PID=
 stop_child
