@@ -44,6 +44,8 @@ struct maps_ctx {
 	int worst;		/* exit code */
 	bool all;
 	uint64_t skipped_denied;
+	bool filtered;		/* a mapping filter: processes without a match are left out */
+	uint64_t no_match;	/* ... counted for -v */
 };
 
 /* ??x? -> perm_set / perm_clear */
@@ -104,6 +106,13 @@ static int v_end(void *arg, pid_t pid, int err)
 
 	if (err == TASKVMA_RETRY) {
 		out_proc_discard(&c->out);
+		return 0;
+	}
+	/* --all (or a selection) with --perms/--name/...: only the processes
+	 * that have a matching mapping are printed, not a header for each */
+	if (!err && c->all && c->filtered && !c->out.count) {
+		out_proc_discard(&c->out);
+		c->no_match++;
 		return 0;
 	}
 	if (!err && (err = out_proc_commit(&c->out))) {
@@ -237,6 +246,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		return r;
 	}
 	c.verbose = g->verbose;
+	c.filtered = q.perm_set || q.perm_clear || q.kinds || q.addr_lo || q.addr_hi || q.name_glob;
 	out_begin(&c.out, stdout, json, all || sel || npids > 1,
 		  taskvma_backend_name(taskvma_backend(c.tv)));
 	if (all) {
@@ -254,6 +264,9 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		if (c.skipped_denied)
 			cli_err("skipped %llu process%s: permission denied",
 				(unsigned long long)c.skipped_denied, c.skipped_denied == 1 ? "" : "es");
+		if (g->verbose && c.filtered)
+			fprintf(stderr, "taskvma: %llu process%s without a matching mapping (not printed)\n",
+				(unsigned long long)c.no_match, c.no_match == 1 ? "" : "es");
 		if (g->verbose)
 			fprintf(stderr,
 				"taskvma: %llu process%s, %llu mapping%s; skipped %llu kernel threads/zombies, "

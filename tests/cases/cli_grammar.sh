@@ -104,6 +104,13 @@ check "the fixture has a [heap] line (the check above can fail)" test -s "$TMPD/
 "$T" --backend=procfs maps --name='*/d/*' "$M" >"$TMPD/o" 2>&1
 check_eq "maps --name with '/': the whole path only" "$(grep -c '/d/' "$TMPD/ref")" "$(wc -l <"$TMPD/o")"
 
+# ---- --all with a mapping filter: only the processes that have a match ----------
+"$T" --backend=procfs maps --all -N "$TMPD/d/offset.dat" -v >"$TMPD/o" 2>"$TMPD/e"
+{ echo "==> $M ($NAME) <=="; grep "$TMPD/d/offset\.dat\$" "$TMPD/ref"; } >"$TMPD/want"
+check_files_eq "maps --all --name=PATH: one block, the fixture's (was: a header per process)" "$TMPD/want" "$TMPD/o"
+check "maps --all --name -v: counts the processes without a match" \
+	grep -Eq '^taskvma: [0-9]+ process(es)? without a matching mapping' "$TMPD/e"
+
 # ---- durations with units: `watch -d 1s` was refused -------------------------
 for d in 1s 300ms 0.3 0.005m; do
 	timeout 20 "$T" --backend=procfs watch -d "$d" -i 100ms "$M" >"$TMPD/o" 2>"$TMPD/e"
