@@ -26,6 +26,7 @@ static const char maps_usage[] =
 	"  -N, --name=GLOB      only mappings whose name matches GLOB (fnmatch)\n"
 	"Output:\n"
 	"  -j, --json           one JSON document (docs/json.md)\n"
+	"  -q, --quiet          no \"==> PID (COMM) <==\" headers (as pmap -q)\n"
 	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
 	"  -v, --verbose        backend choice, retries, skipped processes\n"
 	"\n"
@@ -171,6 +172,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		CLI_COMMON_LONGOPTS,
 		CLI_SEL_LONGOPTS,
 		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "perms", required_argument, NULL, 'P' },
 		{ "file", no_argument, NULL, 'F' },
@@ -181,16 +183,17 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	};
 	struct taskvma_query q = { .sz = sizeof(q) };
 	struct maps_ctx c = {};
-	bool all = false, json = false, file = false, anon = false;
+	bool all = false, json = false, file = false, anon = false, quiet = false;
 	pid_t *pids = NULL;
 	size_t npids = 0;
 	bool sel;
 	int opt, r, ret = EXIT_OK;
 
-	while ((opt = cli_getopt(argc, argv, "maps", CLI_SEL_SHORTOPTS "ajP:r:N:", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "maps", CLI_SEL_SHORTOPTS "aqjP:r:N:", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(maps_usage, stdout); return EXIT_OK;
 		case 'a': all = true; break;
+		case 'q': quiet = true; break;
 		case 'j': json = true; break;
 		case 'F': file = true; break;
 		case 'A': anon = true; break;
@@ -247,7 +250,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	}
 	c.verbose = g->verbose;
 	c.filtered = q.perm_set || q.perm_clear || q.kinds || q.addr_lo || q.addr_hi || q.name_glob;
-	out_begin(&c.out, stdout, json, all || sel || npids > 1,
+	out_begin(&c.out, stdout, json, !quiet && (all || sel || npids > 1),
 		  taskvma_backend_name(taskvma_backend(c.tv)));
 	if (all) {
 		struct taskvma_all_stats st = { .sz = sizeof(st) };

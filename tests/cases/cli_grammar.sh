@@ -104,6 +104,9 @@ check "the fixture has a [heap] line (the check above can fail)" test -s "$TMPD/
 "$T" --backend=procfs maps --name='*/d/*' "$M" >"$TMPD/o" 2>&1
 check_eq "maps --name with '/': the whole path only" "$(grep -c '/d/' "$TMPD/ref")" "$(wc -l <"$TMPD/o")"
 
+"$T" --backend=procfs maps -q "$M" -p "$M" >"$TMPD/o" 2>&1
+check_files_eq "maps -q PID PID: no headers, /proc's lines twice" <(cat "$TMPD/ref" "$TMPD/ref") "$TMPD/o"
+
 # ---- --all with a mapping filter: only the processes that have a match ----------
 "$T" --backend=procfs maps --all -N "$TMPD/d/offset.dat" -v >"$TMPD/o" 2>"$TMPD/e"
 { echo "==> $M ($NAME) <=="; grep "$TMPD/d/offset\.dat\$" "$TMPD/ref"; } >"$TMPD/want"
