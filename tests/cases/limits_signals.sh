@@ -30,4 +30,15 @@ for b in procmap procfs; do
 	fi
 done
 
+# trace out of descriptors: the BPF loader then fails with EINVAL, which
+# used to read "this kernel cannot run the trace programs ... needs 6.7+".
+( ulimit -n 8; exec "$TASKVMA" trace --on exit --pid "$M" --duration 1 ) >"$TMPD/out" 2>"$TMPD/err"; rc=$?
+if grep -q 'backend bpf unavailable\|needs root' "$TMPD/err"; then
+	echo "SKIP trace, ulimit -n 8: BPF not usable here"
+else
+	check_eq "trace, ulimit -n 8: exit 1" 1 "$rc"
+	check "trace, ulimit -n 8: says out of file descriptors, not an old kernel" \
+		grep -q 'out of file descriptors' "$TMPD/err"
+fi
+
 end_case
