@@ -278,7 +278,9 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 					if (name_mode == VW_NAMES_DPATH) {
 						n = bpf_d_path((struct path *)&file->f_path, nb->buf + off,
 							       VW_NAME_MAX);
-						n = n > 0 ? n - 1 : -2;	/* without the NUL */
+						/* without the NUL; a failure (a name longer than
+						 * the buffer) is named in user space */
+						n = n > 0 ? n - 1 : -1;
 					} else if (name_mode == VW_NAMES_WALK) {
 						n = walk_name(nb, off, uf, &rflags);
 					}

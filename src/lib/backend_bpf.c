@@ -287,7 +287,8 @@ static int user_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 {
 	struct backing_cache *bc = &((struct bpf_state *)tv->bpf)->bc;
 	struct backing_ent *e;
-	char buf[4096];
+	char buf[4096], *text = NULL;
+	const char *src;
 	ssize_t n;
 	size_t i, elen;
 
@@ -316,8 +317,18 @@ static int user_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 			goto found;
 	}
 	n = kernel_vma_name(tv, pid, r->start, r->end, buf, sizeof(buf));
-	if (n == -EAGAIN || n == -ENOENT || n == -ESRCH)
+	if (n == -ENAMETOOLONG) {
+		/* longer than PATH_MAX: /proc's text has it (already escaped) */
+		size_t tl = 0;
+
+		n = tv_procfs_name(tv, pid, r->start, &text, &tl);
+		n = n ? n : (ssize_t)tl;
+		tv->err_msg[0] = 0;
+	}
+	if (n == -EAGAIN || n == -ENOENT || n == -ESRCH) {
+		free(text);
 		return -EIO;	/* changed or gone: the caller re-reads */
+	}
 	e = &bc->tab[i];
 	e->key = *key;
 	bc->used++;
@@ -325,10 +336,14 @@ static int user_name(struct taskvma *tv, pid_t pid, const struct vw_rec *r,
 		e->err = (int)n;
 		goto found;
 	}
-	elen = tv_escaped_len(buf, (size_t)n);
-	if (tv_reserve((void **)&bc->text, &bc->text_cap, bc->text_len + elen, 1, 16384))
+	src = text ? text : buf;
+	elen = tv_escaped_len(src, (size_t)n);
+	if (tv_reserve((void **)&bc->text, &bc->text_cap, bc->text_len + elen, 1, 16384)) {
+		free(text);
 		return -ENOMEM;
-	tv_escape_copy(bc->text + bc->text_len, buf, (size_t)n);
+	}
+	tv_escape_copy(bc->text + bc->text_len, src, (size_t)n);
+	free(text);
 	e->off = (uint32_t)bc->text_len;
 	e->len = (uint32_t)elen;
 	bc->text_len += elen;
@@ -493,26 +508,8 @@ static void bpf_close(struct taskvma *tv)
 	tv->bpf = NULL;
 }
 
-/* Effective capabilities from /proc/self/status (no libcap needed). */
-static uint64_t cap_eff(void)
-{
-	char line[256];
-	uint64_t caps = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
 
 
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
 
 static const char *const mode_names[] = {
 	[VW_NAMES_DPATH] = "dpath",
@@ -626,13 +623,13 @@ static int load_walker(struct taskvma *tv, struct bpf_state *st)
 static int bpf_open(struct taskvma *tv)
 {
 	struct bpf_state *st;
-	uint64_t caps = cap_eff();
+	uint64_t caps = tv_cap_eff();
 	int err;
 
 	/* iter/task programs and bpf_d_path need CAP_BPF + CAP_PERFMON (or
 	 * CAP_SYS_ADMIN): say so without trying, and without libbpf noise */
-	if (!(caps >> CAP_SYS_ADMIN_BIT & 1) &&
-	    !((caps >> CAP_BPF_BIT & 1) && (caps >> CAP_PERFMON_BIT & 1)))
+	if (!(caps >> TV_CAP_SYS_ADMIN & 1) &&
+	    !((caps >> TV_CAP_BPF & 1) && (caps >> TV_CAP_PERFMON & 1)))
 		return tv_error(tv, -EPERM, "BPF not permitted (needs CAP_BPF and CAP_PERFMON)");
 	st = calloc(1, sizeof(*st));
 	if (!st)
