@@ -1020,6 +1020,7 @@ const struct tv_backend tv_backend_bpf = {
 	/* file and backing-file names are escaped once, when they enter the
 	 * pass's name tables; special and [anon:] names cannot hold '\n' */
 	.raw_names = false,
+	.change_counter = true,
 	.open = bpf_open,
 	.close = bpf_close,
 	.walk_start = bpf_walk_start,

@@ -58,6 +58,9 @@ struct tv_item {
  * in engine.c, for all backends. */
 struct tv_backend {
 	const char *name;
+	/* the backend sees the mm's change counter and marks a torn walk
+	 * itself (BPF: mm_lock_seq); without it the engine compares walks */
+	bool change_counter;
 	bool raw_names;	/* names are unescaped kernel strings ('\n' not yet "\012") */
 	/* Make the backend usable on this handle (load BPF...).  -errno + a
 	 * message in tv->err_msg if it cannot work here. */

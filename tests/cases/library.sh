@@ -41,7 +41,10 @@ cat >"$TMPD/v.c" <<'C'
 #include <taskvma.h>
 int main(void) { printf("%s\n", taskvma_version()); return 0; }
 C
-if cc -I"$ROOT/include" -o "$TMPD/v" "$TMPD/v.c" -L"$BUILD" -ltaskvma -Wl,-rpath,"$BUILD" 2>"$TMPD/cc.err"; then
+# a sanitizer tree's library needs its runtime first in the program
+SANFL=
+[ -f "$BUILD/.flags" ] && grep -q -- "-fsanitize=address" "$BUILD/.flags" && SANFL="-fsanitize=address,undefined"
+if cc $SANFL -I"$ROOT/include" -o "$TMPD/v" "$TMPD/v.c" -L"$BUILD" -ltaskvma -Wl,-rpath,"$BUILD" 2>"$TMPD/cc.err"; then
 	check_eq "a program linked with -L build -ltaskvma runs: taskvma_version()" "$want" "$("$TMPD/v" 2>&1)"
 	check_eq "... and it loaded build/$soname" "$BUILD/$soname" \
 		"$(ldd "$TMPD/v" | awk '$1 == "libtaskvma.so.0" { print $3 }')"
