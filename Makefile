@@ -30,20 +30,24 @@ endif
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf)
 LIBBPF_LIBS   := $(shell pkg-config --libs libbpf)
 
+LIB_DIRS  := $(sort $(dir $(wildcard src/lib/*/)))
+LIB_INC   := -Isrc/lib $(patsubst %/,-I%,$(LIB_DIRS))
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -fPIC \
-	-fvisibility=hidden -Iinclude -Isrc/lib -Isrc/bpf -I$(O) $(LIBBPF_CFLAGS)
+	-fvisibility=hidden -Iinclude $(LIB_INC) -Isrc/bpf -I$(O) $(LIBBPF_CFLAGS)
 LDLIBS    := $(LIBBPF_LIBS) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Wno-unused-function -I$(O) -Isrc/bpf
 
-BPF_SRCS  := $(wildcard src/bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst src/bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst src/bpf/%.bpf.c,$(O)/%.skel.h,$(filter-out src/bpf/vma_walk.bpf.c,$(BPF_SRCS)))
-# the engine is loaded through a light skeleton (see src/lib/backend_bpf.c)
+BPF_SRCS  := $(wildcard src/bpf/*.bpf.c bench/*.bpf.c)
+BPF_OBJS  := $(patsubst %.bpf.c,$(O)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS     := $(patsubst %.bpf.c,$(O)/%.skel.h,$(notdir $(filter-out src/bpf/vma_walk.bpf.c,$(BPF_SRCS))))
+# the engine is loaded through a light skeleton (see src/lib/backends/backend_bpf.c)
 LSKELS    := $(O)/vma_walk.lskel.h
-LIB_SRCS  := $(wildcard src/lib/*.c)
+# src/lib/ by subsystem: maps/ (handle, walk, visit, snapshots, output),
+# backends/, trace/, watch/, features/, kernel/ (kernel facts)
+LIB_SRCS  := $(wildcard src/lib/*.c src/lib/*/*.c)
 LIB_OBJS  := $(patsubst src/lib/%.c,$(O)/lib/%.o,$(LIB_SRCS))
 CLI_SRCS  := $(wildcard src/cli/*.c)
 CLI_OBJS  := $(patsubst src/cli/%.c,$(O)/cli/%.o,$(CLI_SRCS))
@@ -52,7 +56,7 @@ EX_BINS   := $(patsubst examples/%.bpf.c,$(O)/examples/%,$(EX_SRCS)) \
 	$(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
 TEST_C    := $(wildcard tests/unit/*.c tests/fixtures/*.c tests/runner/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C))
-BENCH_C   := $(wildcard bench/*.c)
+BENCH_C   := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 
 # skeletons and BPF objects are intermediate files make would otherwise delete
@@ -81,6 +85,9 @@ $(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixture
 
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+# the benchmark's own program (bench/bench_floor.bpf.c)
+$(O)/bpf/%.bpf.o: bench/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 # trace.bpf.c built once per bpf_task_work prototype (see TR_TASK_WORK there)
 $(O)/bpf/trace_tw7.bpf.o $(O)/bpf/trace_notw.bpf.o: src/bpf/trace.bpf.c
 
@@ -101,11 +108,17 @@ $(FLAGS_STAMP): FORCE | $(O)
 .PHONY: FORCE
 FORCE:
 
-$(O)/lib/%.o: src/lib/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/lib/*.h src/bpf/*.h) $(SKELS) $(LSKELS) | $(O)/lib
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+# Exact dependencies from the compiler (-MMD): an object is rebuilt when a
+# header or skeleton it includes changes, and only then.  Skeletons are
+# order-only: they must exist before the first compile.
+$(O)/lib/%.o: src/lib/%.c $(FLAGS_STAMP) | $(SKELS) $(LSKELS) $(O)/lib
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/cli/%.o: src/cli/%.c $(FLAGS_STAMP) $(wildcard include/*.h) $(wildcard src/cli/*.h) | $(O)/cli
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(O)/cli/%.o: src/cli/%.c $(FLAGS_STAMP) | $(O)/cli
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 
 $(O)/libtaskvma.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -166,8 +179,8 @@ vmtest: all
 
 # libFuzzer target for the /proc/PID/maps parser (clang needed).
 fuzz: | $(O)
-	$(BPF_CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib \
-	    -o $(O)/fuzz_parse tests/fuzz/fuzz_parse.c src/lib/format.c src/lib/procfs_parse.c
+	$(BPF_CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(LIB_INC) \
+	    -o $(O)/fuzz_parse tests/fuzz/fuzz_parse.c src/lib/maps/format.c src/lib/backends/procfs_parse.c
 
 bench: all
 	bench/run.sh --build $(O)

@@ -89,7 +89,7 @@ const volatile __u64 k_simple_dname = 0;
 const volatile __u64 k_sockfs_dname = 0;
 const volatile __u64 k_pipefs_dname = 0;
 /* FMODE_BACKING of this kernel (a #define, not in BTF): set by user space
- * from tv_fmode_backing() (src/lib/kernel_facts.c); 0: no backing files */
+ * from tv_fmode_backing() (src/lib/kernel/kernel_facts.c); 0: no backing files */
 const volatile __u32 fmode_backing = 0;
 
 /* ---- counters: read by user space -------------------------------------- */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Records shared by the event-time capture program (trace.bpf.c) and user
- * space (src/lib/trace.c).  Fixed-width types only: both sides include this.
+ * space (src/lib/trace/trace.c).  Fixed-width types only: both sides include this.
  *
  * Protocol, through one BPF ring buffer:
  *   - a capture reserves its struct tr_event FIRST and submits it LAST, after

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Records shared by the BPF VMA walker (vma_walk.bpf.c) and user space
- * (src/lib/backend_bpf.c).  Fixed-width types only: both sides include this.
+ * (src/lib/backends/backend_bpf.c).  Fixed-width types only: both sides include this.
  */
 #ifndef TASKVMA_VMA_WALK_H
 #define TASKVMA_VMA_WALK_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Records shared by the map-change watcher (watch.bpf.c) and user space
- * (src/lib/watch.c).  Fixed-width types only: both sides include this.
+ * (src/lib/watch/watch.c).  Fixed-width types only: both sides include this.
  *
  * One record per kernel event, through one BPF ring buffer, in the order the
  * events reserved their slot.  A change record says "the VMA tree of process

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* taskvma trace: capture a process's map, in the kernel, when an event fires.
- * Thin over taskvma_trace_* (src/lib/trace.c). */
+ * Thin over taskvma_trace_* (src/lib/trace/trace.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
