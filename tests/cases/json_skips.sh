@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: serial (its oracle lists the processes of the machine: processes that other cases start and end would come and go between the two)
 # JSON never hides a skip: `maps --all --json` and `scan --json` list every
 # process they did not print, with the reason (denied, gone,
 # no_address_space, torn) and counts, checked against /proc: as nobody,

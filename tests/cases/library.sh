@@ -60,9 +60,11 @@ elif [ -z "$TSAN_CC" ] || ! echo 'int main(void){return 0;}' |
 	"$TSAN_CC" -fsanitize=thread -x c - -o "$TMPD/t0" 2>/dev/null || ! "$TMPD/t0"; then
 	echo "# library: no working clang -fsanitize=thread here; TSan run skipped"
 else
-	if "$TSAN_CC" -fsanitize=thread -g -O1 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src/lib" \
+	# the library's sources and include directories, by subsystem (src/lib/*/)
+	LIBDIRS=$(find "$ROOT/src/lib" -type d | sed 's/^/-I/')
+	if "$TSAN_CC" -fsanitize=thread -g -O1 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" $LIBDIRS \
 		-I"$ROOT/src/bpf" -I"$BUILD" $(pkg-config --cflags libbpf) -o "$TMPD/test_library_tsan" \
-		"$ROOT/tests/unit/test_library.c" "$ROOT"/src/lib/*.c $(pkg-config --libs libbpf) -lelf -lz \
+		"$ROOT/tests/unit/test_library.c" $(find "$ROOT/src/lib" -name '*.c') $(pkg-config --libs libbpf) -lelf -lz \
 		-lpthread 2>"$TMPD/tsan.cc"; then
 		TSAN_OPTIONS=halt_on_error=0 "$TMPD/test_library_tsan" >"$TMPD/tsan.out" 2>"$TMPD/tsan.err"
 		rc=$?

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: serial (its racer must get a CPU as often as the reader; other cases beside it change how often reads tear)
 # Torn maps never pass as complete, in the manner of the kernel's
 # proc-maps-race selftest: a child flips its map between two known states
 # without pause (move: one page moved back and forth by mremap to a hole two

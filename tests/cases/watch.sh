@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: serial (watch timings (a snapshot before the process exits) and the machine-wide kernel events it follows)
 # `taskvma watch` against the kernel's own /proc/PID/maps: the churner fixture
 # maps a page of a file on SIGUSR1 and unmaps it on SIGUSR2; for each backend
 # the "+ LINE" and "- LINE" printed must be the line /proc showed while the
