@@ -66,6 +66,12 @@ tell() {
 # once it has its first map ("watching pid" on stderr).
 start_watch() {
 	local out=$1 err=$2; shift 2
+	# emptied here, not only by the child's redirection: the wait below
+	# could otherwise read the previous watch's start line before the
+	# child truncates the file (then the process was stopped before this
+	# watch had read it: "no such process", seen in parallel runs)
+	: >"$out"
+	: >"$err"
 	"$TASKVMA" watch "$@" >"$out" 2>"$err" &
 	WPID=$!
 	KILL+=("$WPID")
