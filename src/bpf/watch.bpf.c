@@ -130,6 +130,16 @@ static __always_inline bool wanted(__s32 tgid, bool local)
 	return false;
 }
 
+/* When process t started, in the clock /proc/PID/stat's starttime counts
+ * (boot time, ns): a pid's identity once pids wrap (pid_max can be 32768).
+ * task_struct.start_boottime since 5.5 (real_start_time before). */
+static __always_inline __u64 start_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->start_boottime))
+		return BPF_CORE_READ(t, group_leader, start_boottime);
+	return 0;
+}
+
 static __always_inline struct wt_event *reserve(__s32 tgid)
 {
 	struct wt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -147,6 +157,7 @@ static __always_inline struct wt_event *reserve(__s32 tgid)
 	e->tid = (__s32)bpf_get_current_pid_tgid();
 	e->nr = -1;
 	e->lost = n_lost;
+	e->start_ns = start_of(bpf_get_current_task_btf());
 	return e;
 }
 
@@ -324,18 +335,23 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	e->type = WT_EV_FORK;
 	e->other = ctgid;
+	e->start_ns = start_of(child);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	submit(e);
 	return 0;
 }
 
+/* Only the task argument: sched_process_exit has (p) up to 6.12 and
+ * (p, group_dead) from 6.16 on (a program reading the second argument does not
+ * load on 6.12).  The last thread is found the same way on both: do_exit()
+ * decrements signal->live before the tracepoint on every version. */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__s32 tgid = (__s32)(bpf_get_current_pid_tgid() >> 32);
 	struct wt_event *e;
 
-	if (!group_dead || !wanted(tgid, true))
+	if (BPF_CORE_READ(p, signal, live.counter) != 0 || !wanted(tgid, true))
 		return 0;
 	bpf_map_delete_elem(&watched, &tgid);
 	e = reserve(tgid);

@@ -41,6 +41,10 @@ struct wt_event {
 	__u64 ua_lo, ua_hi;	/* WT_F_UAREA: [lo, hi) */
 	__u64 brk_start, brk;	/* mm->start_brk, mm->brk at release */
 	__u64 lost;		/* the global lost counter when this was written */
+	__u64 start_ns;		/* the process's start (group leader's start_boottime,
+				 * the clock of /proc/PID/stat's starttime); 0:
+				 * unknown.  FORK: the child's.  Tells a pid's
+				 * incarnations apart once pids wrap. */
 	char comm[16];
 };
 

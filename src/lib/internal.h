@@ -182,6 +182,7 @@ TV_HIDDEN bool tv_pid_gone(struct taskvma *tv, pid_t pid);
 struct tv_mm_ident {
 	char state;
 	uint64_t v[6];
+	uint64_t start_ticks;	/* field 22, starttime: which process has this pid */
 };
 TV_HIDDEN int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id);
 /* b (taken after a read) is a live process with the address space of a */

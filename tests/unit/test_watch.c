@@ -19,6 +19,8 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "taskvma.h"
 #include "check.h"
@@ -49,7 +51,6 @@ static void churn(unsigned seed)
 	struct { char *p; size_t len; } s[SLOTS] = {};
 	int fd = open("/proc/self/exe", O_RDONLY);
 
-	signal(SIGUSR1, on_usr1);
 	while (!frozen) {
 		int i = (int)(rand_r(&seed) % SLOTS), op = (int)(rand_r(&seed) % 8);
 		size_t n = 1 + rand_r(&seed) % 6;
@@ -307,6 +308,103 @@ static void round_(const char *name, enum taskvma_backend be, int nproc, double 
 	taskvma_close(tv);
 }
 
+/* A child that maps `extra` more regions than its parent, then waits. */
+static void settle(int extra, int ready)
+{
+	for (int i = 0; i < extra; i++)
+		mmap(NULL, PG, i & 1 ? PROT_READ : PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (write(ready, "x", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* fork(), with the pid `want` when want > 0 (clone3 set_tid, 5.5+, root) */
+static pid_t child_with_pid(pid_t want, int extra)
+{
+	struct clone_args ca = { .exit_signal = SIGCHLD };
+	int fds[2];
+	char c;
+	pid_t p;
+
+	if (pipe(fds))
+		return -1;
+	if (want > 0) {
+		ca.set_tid = (uintptr_t)&want;
+		ca.set_tid_size = 1;
+	}
+	p = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (p == 0)
+		settle(extra, fds[1]);
+	close(fds[1]);
+	if (p > 0 && read(fds[0], &c, 1) != 1)
+		p = -1;
+	close(fds[0]);
+	return p;
+}
+
+static void drain(struct taskvma_watch *w)
+{
+	for (double quiet = now(); now() - quiet < 0.3;)
+		if (taskvma_watch_poll(w, 50) > 0)
+			quiet = now();
+}
+
+/* A watched process exits, and a new process gets its pid before the
+ * watcher has read the exit record (pid_max wrapped: 32768 by default).
+ * The mirror must hold the new process, and the old exit record must not
+ * remove it.  The pid is taken again on purpose, with clone3's set_tid. */
+static void pid_reuse(void)
+{
+	TASKVMA_OPTS(taskvma_opts, o, .backend = TASKVMA_BACKEND_AUTO);
+	TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1);
+	struct taskvma *tv = NULL;
+	struct taskvma_watch *w = NULL;
+	size_t ml = 0, pl = 0;
+	char *m = NULL, *p = NULL;
+	pid_t a, b;
+	int err;
+
+	err = taskvma_open(&tv, &o);
+	if (!err)
+		err = taskvma_watch_new(tv, &wo, count_cb, NULL, &w);
+	CHECK("pid reuse: watch opened", err == 0);
+	if (err) {
+		taskvma_close(tv);
+		return;
+	}
+	a = child_with_pid(0, 0);
+	CHECK("pid reuse: first child watched", a > 0 && taskvma_watch_add(w, a) == 0);
+	drain(w);
+	usleep(20000);	/* the new process starts in another /proc tick (10 ms) */
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
+	/* the exit record is in the ring buffer, unread */
+	b = child_with_pid(a, 7);
+	if (b < 0 && (errno == EPERM || errno == ENOSYS)) {
+		printf("# pid reuse: clone3 with set_tid refused (%s): not run\n", strerror(errno));
+		goto out;
+	}
+	CHECK("pid reuse: second child has the first one's pid", b == a);
+	CHECK("pid reuse: second child watched", taskvma_watch_add(w, b) == 0);
+	drain(w);
+	m = mirror_text(w, b, &ml);
+	p = proc_text(b, &pl);
+	CHECK("pid reuse: the new process is in the mirror after the old exit record", m != NULL);
+	CHECK("pid reuse: its mirror = /proc/PID/maps byte for byte",
+	      m && p && ml == pl && !memcmp(m, p, ml));
+	CHECK("pid reuse: taskvma_watch_check finds no drift", taskvma_watch_check(w, b) == 0);
+	kill(b, SIGKILL);
+	waitpid(b, NULL, 0);
+	drain(w);
+	CHECK("pid reuse: its own exit removes it", taskvma_watch_count(w) == 0);
+out:
+	free(m);
+	free(p);
+	taskvma_watch_free(w);
+	taskvma_close(tv);
+}
+
 int main(void)
 {
 	const char *e = getenv("WATCH_CHURN"), *q = getenv("QUICK");
@@ -322,6 +420,11 @@ int main(void)
 	if (n > MAX_CHILDREN)
 		n = MAX_CHILDREN;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* the children inherit it: one spawned just before the freeze must not
+	 * die of SIGUSR1 before it could install the handler (it did, in a
+	 * full parallel run: 1 missing) */
+	signal(SIGUSR1, on_usr1);
+	pid_reuse();
 	round_("churn", TASKVMA_BACKEND_AUTO, n, secs, 0, 0);
 	/* 4 KiB hold ~40 records; the watcher reads every 300 ms */
 	round_("lost records", TASKVMA_BACKEND_PROCMAP, n < 8 ? n : 8, secs < 3 ? secs : 3, 4096,

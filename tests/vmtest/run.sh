@@ -126,13 +126,13 @@ fi
 t_total=$(($(date +%s) - t_all))
 get() { sed -n "s|^INFO $1/$2: ||p" "$LOG" | head -n 1; }
 {
-	echo "| kernel | release | kfuncs | kfunc semantics | engine variant | variants exact | auto | backends exact vs /proc | checks | time |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| kernel | release | kfuncs | kfunc semantics | engine variant | variants exact | auto | backends exact vs /proc | watch | checks | time |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	for name in $(grep -oE '^(PASS|FAIL|INFO) [^/ ]+/' "$LOG" | cut -d' ' -f2 | tr -d / | awk '!s[$0]++'); do
 		[ "$name" = vmtest ] && continue
 		np=$(grep -c "^PASS $name/" "$LOG"); nf=$(grep -c "^FAIL $name/" "$LOG")
 		vok=$(sed -n "s|^INFO $name/variant_ok: ||p" "$LOG" | paste -sd, -)
-		echo "| $name | $(get "$name" release) | $(get "$name" kfunc) | $(get "$name" semantics) | $(get "$name" variant) | ${vok:--} | $(get "$name" auto) | $(get "$name" backends) | $np pass, $nf fail | $(get "$name" time) s |"
+		echo "| $name | $(get "$name" release) | $(get "$name" kfunc) | $(get "$name" semantics) | $(get "$name" variant) | ${vok:--} | $(get "$name" auto) | $(get "$name" backends) | $(get "$name" watch) | $np pass, $nf fail | $(get "$name" time) s |"
 	done
 } >"$OUT/table.md"
 passed=$(grep -c '^PASS ' "$LOG"); failed=$(grep -c '^FAIL ' "$LOG")

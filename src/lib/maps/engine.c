@@ -359,6 +359,7 @@ int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id)
 	for (tok = strtok_r(p + 1, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
 		switch (field) {
 		case 3: id->state = tok[0]; break;
+		case 22: id->start_ticks = strtoull(tok, NULL, 10); break;
 		case 26: id->v[0] = strtoull(tok, NULL, 10); break;
 		case 27: id->v[1] = strtoull(tok, NULL, 10); break;
 		case 28: id->v[2] = strtoull(tok, NULL, 10); break;

@@ -47,6 +47,7 @@ struct mproc {
 	char comm[16];
 	uint64_t seq;
 	uint64_t nevents;	/* kernel records seen for it (taskvma_watch_check) */
+	uint64_t start_ticks;	/* /proc/PID/stat starttime when added (0: unknown) */
 	struct taskvma_vma *v;	/* the mirror, by address; names owned */
 	size_t n, cap;
 };
@@ -72,6 +73,8 @@ struct taskvma_watch {
 	int64_t budget_end;	/* CLOCK_MONOTONIC ns: return from this poll */
 	int delivered;		/* records in this call */
 	uint64_t cgid;
+	uint64_t ns_per_tick;	/* /proc/PID/stat starttime unit (1e9 / USER_HZ) */
+	int64_t boot_off_ns;	/* this time namespace's boottime offset */
 	int cglevel;
 };
 
@@ -521,6 +524,25 @@ static struct mproc *new_proc(struct taskvma_watch *w, pid_t pid)
 	return p;
 }
 
+/* A kernel start time (boottime ns) in /proc/PID/stat's starttime units,
+ * as this time namespace sees it (the kernel's nsec_to_clock_t of
+ * timens_add_boottime_ns()). */
+static uint64_t start_ticks(const struct taskvma_watch *w, uint64_t start_ns)
+{
+	if (!start_ns || !w->ns_per_tick)
+		return 0;
+	return (uint64_t)((int64_t)start_ns + w->boot_off_ns) / w->ns_per_tick;
+}
+
+static uint64_t pid_start_ticks(const struct taskvma_watch *w, pid_t pid)
+{
+	struct tv_mm_ident id;
+
+	return tv_mm_ident(w->tv, pid, &id) ? 0 : id.start_ticks;
+}
+
+static void gone(struct taskvma_watch *w, pid_t pid, const struct batch *b, uint64_t start_ns);
+
 /* Snapshot pid into a new mirror entry; SNAPSHOT records unless told not to. */
 static int add_with(struct taskvma_watch *w, pid_t pid, const struct taskvma_map *given,
 		    uint64_t mono)
@@ -528,11 +550,22 @@ static int add_with(struct taskvma_watch *w, pid_t pid, const struct taskvma_map
 	struct batch b = { .cause = TASKVMA_CAUSE_SNAPSHOT, .syscall = -1,
 			   .mono_ns = mono ? mono : (uint64_t)now_ns(CLOCK_MONOTONIC) };
 	struct taskvma_map *m = NULL;
-	struct mproc *p;
+	struct mproc *p = find(w, pid);
+	uint64_t st = pid_start_ticks(w, pid);
 	int err;
 
-	if (find(w, pid))
-		return 0;
+	if (p) {
+		struct batch x = b;
+
+		/* the same process, or its pid taken again by a new one after
+		 * pid_max wrapped (32768 by default: seen within a 10 s test on
+		 * a busy machine) before the old one's exit record was read */
+		if (!p->start_ticks || !st || p->start_ticks == st)
+			return 0;
+		x.cause = TASKVMA_CAUSE_EXIT;
+		wlog(w, TASKVMA_LOG_DEBUG, "watch: pid %d is a new process: the old one exited", pid);
+		gone(w, pid, &x, 0);
+	}
 	if (w->skel) {
 		uint8_t one = 1;
 
@@ -556,6 +589,7 @@ static int add_with(struct taskvma_watch *w, pid_t pid, const struct taskvma_map
 		taskvma_map_free(m);
 		return -ENOMEM;
 	}
+	p->start_ticks = st;
 	set_comm(p, given->comm);
 	if (w->o.no_snapshot_records) {
 		taskvma_watch_cb cb = w->cb;
@@ -852,12 +886,21 @@ static int handle_change(struct taskvma_watch *w, struct mproc *p, const struct 
 	return reread_range(w, p, &b, lo, hi);
 }
 
-static void gone(struct taskvma_watch *w, pid_t pid, const struct batch *b)
+/* Process pid exited.  start_ns: the exiting process's start (kernel
+ * record), 0 when not known: an exit of an earlier process with this pid
+ * (the pid wrapped and the mirror holds the new one already) is not ours. */
+static void gone(struct taskvma_watch *w, pid_t pid, const struct batch *b, uint64_t start_ns)
 {
 	struct mproc *p = find(w, pid);
+	uint64_t st = start_ticks(w, start_ns);
 
 	if (!p)
 		return;
+	if (st && p->start_ticks && st != p->start_ticks) {
+		wlog(w, TASKVMA_LOG_DEBUG, "watch: exit of an earlier process with pid %d: not the one mirrored",
+		     pid);
+		return;
+	}
 	deliver(w, p, b, TASKVMA_WATCH_EXIT, NULL, NULL, 1, 0);
 	drop(w, pid);
 }
@@ -930,7 +973,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case WT_EV_EXIT:
 		b.cause = TASKVMA_CAUSE_EXIT;
-		gone(w, e->tgid, &b);
+		gone(w, e->tgid, &b, e->start_ns);
 		break;
 	}
 	if (err == -ESRCH || err == -ENOENT) {
@@ -988,7 +1031,7 @@ static int resync_lost(struct taskvma_watch *w)
 		err = reread_whole(w, p, &b);
 		if (err == -ESRCH || err == -ENOENT) {
 			b.cause = TASKVMA_CAUSE_EXIT;
-			gone(w, key, &b);
+			gone(w, key, &b, 0);
 			err = 0;
 		}
 		if (w->stop)
@@ -1043,7 +1086,7 @@ static int poll_all(struct taskvma_watch *w)
 			struct batch x = b;
 
 			x.cause = TASKVMA_CAUSE_EXIT;
-			gone(w, pids[i], &x);
+			gone(w, pids[i], &x, 0);
 		}
 	}
 	free(pids);
@@ -1256,6 +1299,29 @@ out:
 	return err;
 }
 
+/* What turns a kernel start time into /proc/PID/stat's starttime: USER_HZ
+ * and, inside a time namespace, its boottime offset (/proc/self/timens_offsets,
+ * 5.6+; absent: no offset). */
+static void boot_clock(struct taskvma_watch *w)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	char path[160], line[128];
+	FILE *f;
+
+	w->ns_per_tick = hz > 0 ? 1000000000ull / (uint64_t)hz : 0;
+	snprintf(path, sizeof(path), "%s/self/timens_offsets", w->tv->proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		long long sec, nsec;
+
+		if (sscanf(line, "boottime %lld %lld", &sec, &nsec) == 2)
+			w->boot_off_ns = sec * 1000000000ll + nsec;
+	}
+	fclose(f);
+}
+
 int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
 		      taskvma_watch_cb cb, void *ctx, struct taskvma_watch **out)
 {
@@ -1293,6 +1359,7 @@ int taskvma_watch_new(struct taskvma *tv, const struct taskvma_watch_opts *opts,
 	w->cb = cb;
 	w->ctx = ctx;
 	w->rt_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	boot_clock(w);
 	if (w->o.cgroup) {
 		char msg[256];
 
