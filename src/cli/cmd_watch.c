@@ -32,7 +32,7 @@ static const char watch_usage[] =
 	"  -i, --interval=DUR   polling interval (default 1s; 500ms, 2s; a bare number\n"
 	"                       is seconds)\n"
 	"  -n, --count=N        stop after N groups of changes\n"
-	"  -d, --duration=DUR   stop after DUR (500ms, 2s, 5m, 1h)\n"
+	"  -d, --duration=DUR   stop DUR after the start, snapshots included (500ms, 2s, 5m)\n"
 	"      --backend=NAME   how maps are read: auto (default), bpf, procmap, procfs\n"
 	"\n"
 	"Ends with exit 0 at Ctrl-C, SIGTERM, --count, --duration, or when every PID\n"
@@ -325,6 +325,11 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/* --duration counts from here: the snapshots are part of the watch
+	 * (those of a 1,000,000-VMA process take about 10 s); they are always
+	 * printed whole, and a watch whose snapshots took longer than the
+	 * duration ends right after them */
+	t0 = mono_now();
 	err = taskvma_watch_new(tv, &wo, on_record, &c, &w);
 	if (err) {
 		cli_err("%s", taskvma_last_error(tv));
@@ -365,9 +370,8 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 	}
 	if (fflush(stdout))
 		c.werr = errno;
-	t0 = mono_now();
 	if (check)
-		next_check = t0 + check;
+		next_check = mono_now() + check;
 	while (!stop && !c.werr && !(c.count && c.groups >= c.count)) {
 		int timeout = 200;
 		double now = mono_now();
@@ -375,8 +379,15 @@ int cmd_watch(int argc, char **argv, struct cli_global *g)
 		if (duration) {
 			double left = duration - (now - t0);
 
-			if (left <= 0)
+			if (left <= 0) {
+				/* what happened before the deadline and is queued */
+				r = taskvma_watch_poll(w, 0);
+				if (r < 0 && r != -EINTR && !c.werr) {
+					cli_err("watch: %s", strerror(-r));
+					ret = EXIT_FAIL;
+				}
 				break;
+			}
 			if (left * 1000 < timeout)
 				timeout = (int)(left * 1000) + 1;
 		}

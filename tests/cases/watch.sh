@@ -278,6 +278,14 @@ for spec in "0.1 0.6 60000" "10 0.6 9000"; do
 	check "watch --interval=$1 --duration=$2: lasts at least $2 s, less than $(($3 / 1000)) s (took $ms ms)" \
 		test "$ms" -ge 600 -a "$ms" -lt "$3"
 done
+# a duration shorter than the snapshot: the snapshot is still printed whole
+# (its header's count of mappings, as many '=' lines), then the watch ends
+timeout 60 "$TASKVMA" watch --duration=1ms "$CPID" >"$TMPD/out" 2>"$TMPD/err"
+rc=$?
+hn=$(sed -n 's/^@ .* snapshot: \([0-9]*\) mappings$/\1/p' "$TMPD/out" | head -n 1)
+check_eq "watch --duration=1ms: exit 0" 0 "$rc"
+check "watch --duration=1ms: the whole snapshot printed ($hn mappings, $(grep -c '^= ' "$TMPD/out") lines)" \
+	test -n "$hn" -a "$hn" -ge 10 -a "$hn" = "$(grep -c '^= ' "$TMPD/out")"
 start_watch "$TMPD/out" "$TMPD/err" --interval=5 "$CPID"
 kill -TERM "$WPID"
 end_watch 3

@@ -68,6 +68,9 @@ AUTO=$(detail backend auto_backend | cut -d' ' -f1 | tr -d :)
 info kfunc "${KFUNC:-?}"
 info semantics "${SEM:-?}"
 info features_auto "${AUTO:-?}"
+# the iterator's semantics are known wherever the kfuncs are
+if [ "$KFUNC" != supported ] || [ "$(row kfunc iter_semantics)" = supported ]; then pass "iter_semantics known where the kfuncs are ($SEM)"
+else fail "iter_semantics known where the kfuncs are" "$(row kfunc iter_semantics): $(detail kfunc iter_semantics)"; fi
 # auto = bpf wherever the kfunc exists, and never where it does not
 if [ "$KFUNC" = supported ]; then want_auto=bpf
 elif [ "$PROCMAP" = supported ]; then want_auto=procmap

@@ -644,7 +644,11 @@ static void probe_kfuncs(struct fctx *c)
 	}
 	int has_snap = fbtf_member_index(&c->btf, (uint32_t)kd, "snapshot") >= 0;
 	int has_next = fbtf_member_index(&c->btf, (uint32_t)kd, "next_addr") >= 0;
-	int has_locked = fbtf_member_index(&c->btf, (uint32_t)kd, "mmap_locked") >= 0;
+	/* v6.7 (mainline through 6.19, checked in the BTF of Debian's
+	 * 6.18.15 and 6.19.14): { task, mm, work, vmi }: _new() takes the
+	 * mmap read lock and the vma_iterator walks under it until _destroy() */
+	int has_locked = fbtf_member_index(&c->btf, (uint32_t)kd, "vmi") >= 0 &&
+			 fbtf_member_index(&c->btf, (uint32_t)kd, "work") >= 0;
 
 	if (has_snap && has_next) {
 		f->semantics = TASKVMA_SEM_PER_VMA_SNAPSHOT;
@@ -656,14 +660,14 @@ static void probe_kfuncs(struct fctx *c)
 		f->semantics = TASKVMA_SEM_MMAP_LOCK_6_7;
 		add(c, "iter_semantics", TASKVMA_PROBE_CAT_KFUNC, TASKVMA_PROBE_SUPPORTED, 0,
 		    taskvma_iter_semantics_name(f->semantics),
-		    "struct bpf_iter_task_vma_kern_data has mmap_locked, no snapshot: mmap read "
+		    "struct bpf_iter_task_vma_kern_data has work and vmi, no snapshot: mmap read "
 		    "lock held for the whole walk (v6.7)");
 	} else {
 		f->semantics = TASKVMA_SEM_UNKNOWN;
 		add(c, "iter_semantics", TASKVMA_PROBE_CAT_KFUNC, TASKVMA_PROBE_UNSUPPORTED, 0,
 		    taskvma_iter_semantics_name(f->semantics),
 		    "struct bpf_iter_task_vma_kern_data has neither snapshot/next_addr nor "
-		    "mmap_locked: unknown shape");
+		    "work/vmi: unknown shape");
 	}
 }
 
