@@ -55,7 +55,7 @@ struct tv_item {
 /* A backend produces the VMAs of one process in address order, one at a
  * time, starting at the query's addr_lo.  Filtering, name escaping, the
  * [vsyscall] gate line and tear detection by address order are done once,
- * in engine.c, for all backends. */
+ * in maps/walk.c, for all backends. */
 struct tv_backend {
 	const char *name;
 	/* the backend sees the mm's change counter and marks a torn walk
@@ -146,7 +146,7 @@ struct tv_walk {
 	void *priv;		/* backend state */
 };
 
-/* engine.c */
+/* maps/handle.c */
 /* Format and pass a message to `fn` if lvl <= max (shared by the handle's
  * log and the tracer's). */
 TV_HIDDEN void tv_logv(taskvma_log_fn fn, void *ctx, int max, enum taskvma_log_level lvl,
@@ -156,12 +156,17 @@ TV_HIDDEN void tv_log(struct taskvma *tv, enum taskvma_log_level lvl, const char
 TV_HIDDEN int tv_error(struct taskvma *tv, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 TV_HIDDEN const struct tv_backend *tv_pick(const struct taskvma *tv, const struct taskvma_query *q);
+
+/* maps/visit.c */
 /* The handle's backend reads every process in one kernel pass: then
  * tv_visit_pass() visits what it shows, and the pids listed that it does
  * not show on their own, in pid order (taskvma_visit_all()'s contract). */
 TV_HIDDEN bool tv_has_pass(const struct taskvma *tv);
 TV_HIDDEN int tv_visit_pass(struct taskvma *tv, const struct taskvma_query *q, const pid_t *pids,
 			    size_t npids, const struct taskvma_visitor *vis, void *ctx);
+TV_HIDDEN bool tv_count(struct taskvma_all_stats *st, int err);
+
+/* maps/walk.c */
 TV_HIDDEN int tv_walk_init(struct taskvma *tv, struct tv_walk *w, pid_t pid, const struct taskvma_query *q,
 			   const struct tv_backend *be);
 /* tv_walk_init() for lookups (bare), with the BPF-invisible-pid fallback
@@ -172,8 +177,16 @@ TV_HIDDEN int tv_walk_next(struct tv_walk *w, const struct taskvma_vma **out);
 TV_HIDDEN void tv_walk_fini(struct tv_walk *w);
 TV_HIDDEN int tv_accept(struct tv_walk *w, struct taskvma_vma *v);
 TV_HIDDEN bool tv_gate(struct tv_walk *w, struct taskvma_vma *v);
-TV_HIDDEN bool tv_count(struct taskvma_all_stats *st, int err);
 TV_HIDDEN bool tv_match(const struct taskvma_query *q, const struct taskvma_vma *v);
+/* A caller's query (any known size) as this library's full struct. */
+TV_HIDDEN void tv_copy_query(struct taskvma_query *dst, const struct taskvma_query *q);
+/* The walk failed because its backend cannot see the process, which /proc
+ * shows (BPF: another pid namespace): auto reads it with tv_get_fallback(). */
+TV_HIDDEN bool tv_cannot_see(const struct tv_walk *w, int err);
+/* procmap or procfs, opened on first use (NULL if neither opens). */
+TV_HIDDEN const struct tv_backend *tv_get_fallback(struct taskvma *tv);
+
+/* maps/proc.c */
 /* Why a process has no address space: -ENOENT with a message, or -ESRCH. */
 TV_HIDDEN int tv_explain_nomm(struct taskvma *tv, pid_t pid);
 /* The process has exited (gone, or a zombie): a failure in its walk is a
@@ -190,7 +203,8 @@ TV_HIDDEN bool tv_mm_same(const struct tv_mm_ident *a, const struct tv_mm_ident 
 TV_HIDDEN bool tv_fds_short(int need, char *why, size_t len);
 TV_HIDDEN int tv_read_comm(const struct taskvma *tv, pid_t pid, char comm[16]);
 
-/* A growable array of VMAs whose names live in one arena (snapshots). */
+/* maps/snapshot.c: a growable array of VMAs whose names live in one
+ * arena (snapshots). */
 #define TV_VEC_NAME_SLOTS 64
 struct tv_vec {
 	struct taskvma_vma *v;
@@ -206,25 +220,25 @@ struct tv_vec {
 		size_t off1;
 	} slot[TV_VEC_NAME_SLOTS];
 };
-/* /proc escapes '\n' in names as "\012": the length after escaping, and
+/* maps/walk.c: /proc escapes '\n' in names as "\012": the length after escaping, and
  * the escaped copy (dst has room for tv_escaped_len() bytes). */
 TV_HIDDEN size_t tv_escaped_len(const char *s, size_t len);
 TV_HIDDEN void tv_escape_copy(char *dst, const char *s, size_t len);
-/* A path the kernel sent as components, leaf first (kfacts.h), as d_path()
+/* maps/format.c: a path the kernel sent as components, leaf first (kfacts.h), as d_path()
  * prints it.  Writes at most cap bytes, returns the full length. */
 TV_HIDDEN size_t tv_path_join(const char *comps, size_t len, char *out, size_t cap);
-/* snapshot_all's arena keeps spare chunks while handles are open */
+/* maps/snapshot.c: snapshot_all's arena keeps spare chunks while handles are open */
 TV_HIDDEN void tv_arena_handles(int delta);
 TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
 TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
 TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
 
-/* Make room for `need` elements of `size` bytes in *buf (capacity *cap,
+/* maps/snapshot.c: make room for `need` elements of `size` bytes in *buf (capacity *cap,
  * doubled from `first`).  0 or -ENOMEM; *buf is kept on failure. */
 TV_HIDDEN int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first);
-/* Does the running kernel show a [vsyscall] line (in our own map)? */
+/* maps/proc.c: does the running kernel show a [vsyscall] line (in our own map)? */
 TV_HIDDEN bool tv_kernel_has_vsyscall(const char *proc_root);
-/* The x86 [vsyscall] gate area, which /proc prints after the last VMA. */
+/* maps/walk.c: the x86 [vsyscall] gate area, which /proc prints after the last VMA. */
 TV_HIDDEN void tv_make_gate(struct taskvma_vma *v);
 
 /* lookup.c: free the handle's lookup state */

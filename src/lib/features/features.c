@@ -1238,7 +1238,7 @@ static void choose_backend(struct fctx *c)
 			 "iterator semantics %s", taskvma_iter_semantics_name(f->semantics));
 	} else if (f->procmap_query) {
 		/* as taskvma_open() does: text for whole maps, the ioctl for
-		 * lookups (engine.c, tv_pick()) */
+		 * lookups (maps/handle.c, tv_pick()) */
 		f->auto_backend = TASKVMA_BACKEND_PROCFS;
 		snprintf(reason, sizeof(reason),
 			 "BPF walker unusable (%s); whole maps from the /proc/PID/maps text, "

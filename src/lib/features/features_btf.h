@@ -5,7 +5,7 @@
  * Why not libbpf's btf__load_vmlinux_btf(): it reads and validates the
  * whole 5 MB blob, about 20 ms here, and `taskvma features --quick` should
  * cost a few ms.  (`auto` runs no probe: each backend's open is its own,
- * engine.c.)  This reader mmaps the file (Linux 6.16+;
+ * maps/handle.c.)  This reader mmaps the file (Linux 6.16+;
  * read() otherwise), makes one pass over the type section to record where
  * each type starts (~1 ms), and answers lookups by a linear scan, or many at
  * once with fbtf_find_many(); fbtf_build_hash() indexes every name (~4 ms)
