@@ -6,7 +6,7 @@ output against it.  Bytes throughout: /proc prints names as they are.
 Usage: python3 tests/oracle.py COMMAND ARGS...  (each cmd_* below; a check
 prints why and exits 1 when it fails).
 """
-import fnmatch, json, re, sys
+import contextlib, fnmatch, io, json, re, sys
 
 LINE = re.compile(rb'^([0-9a-f]{8,16})-([0-9a-f]{8,16}) ([-r][-w][-x][ps]) ([0-9a-f]{8,16}) '
                   rb'([0-9a-f]{2,}):([0-9a-f]{2,}) (\d+) *(.*)$')
@@ -59,6 +59,16 @@ def cmd_filter(args):
                 raise SystemExit('bad filter ' + o)
         if ok:
             out.write(l)
+
+def cmd_filter_each(args):
+    """filter-each PROCFILE OUT SPEC...: filter's selection for each SPEC
+    (its options separated by ';') into OUT.0, OUT.1, ... from one start."""
+    for k, spec in enumerate(args[2:]):
+        with open('%s.%d' % (args[1], k), 'wb') as f, contextlib.redirect_stdout(
+                io.TextIOWrapper(f, write_through=True)) as w:
+            cmd_filter([args[0]] + spec.split(';'))
+            w.flush()
+            w.detach()
 
 def load_json(path):
     with open(path, 'rb') as f:
@@ -212,13 +222,25 @@ STRICT_LINE = re.compile(rb'^[0-9a-f]{8,16}-[0-9a-f]{8,16} [-r][-w][-x][ps] [0-9
                          rb'^[0-9a-f]{8,16}-[0-9a-f]{8,16} [-r][-w][-x][ps] [0-9a-f]{8,16} '
                          rb'[0-9a-f]{2,}:[0-9a-f]{2,} \d+ \n$')
 
-def cmd_all_ok(args):
-    """all-ok OUT [order]: `maps --all` output of a live machine: well-formed
-    blocks, none empty, more than 5, each pid once (and in pid order)."""
+def all_ok(path, order):
+    """Why `maps --all` output of a live machine is not well-formed blocks,
+    none empty, more than 5, each pid once (and, with order, in pid order);
+    None when it is."""
     try:
-        bs = blocks(args[0])
+        check_all(path, order)
     except SystemExit as e:
-        raise SystemExit(str(e))
+        return str(e) or 'failed'
+    return None
+
+def cmd_all_ok_each(args):
+    """all-ok-each OUT...: many runs in one start (maps_errors.sh); a line
+    per file: the file, then 'ok' or why for all-ok, the same for all-ok
+    order, tab-separated."""
+    for a in args:
+        print('%s\t%s\t%s' % (a, all_ok(a, False) or 'ok', all_ok(a, True) or 'ok'))
+
+def check_all(path, order):
+    bs = blocks(path)
     for pid, comm, body in bs:
         if not body:
             raise SystemExit('empty block for pid %d' % pid)
@@ -230,7 +252,7 @@ def cmd_all_ok(args):
         raise SystemExit('only %d blocks' % len(pids))
     if len(set(pids)) != len(pids):
         raise SystemExit('a pid appears twice')
-    if args[1:] == ['order']:
+    if order:
         late = [(pids[i - 1], p) for i, p in enumerate(pids) if i and p < pids[i - 1]]
         if late:
             raise SystemExit('not in pid order: ' + ', '.join('%d after %d' % (p, q) for q, p in late[:5]))
@@ -258,8 +280,251 @@ def cmd_trace_json(args):
         if got != want:
             raise SystemExit('record %r, /proc has %r' % (j, l))
 
+def cmd_json_eq(args):
+    """json-eq DOC KEY WANT: strict JSON whose top-level KEY is WANT (as text)."""
+    got = load_json(args[0]).get(args[1])
+    if str(got) != args[2]:
+        raise SystemExit('%s is %r, want %s' % (args[1], got, args[2]))
+
+def cmd_checks(args):
+    """checks FILE: a case's queued checks (tests/lib.sh: ocheck) from one
+    python start, instead of one start each (about 0.5 s apiece at load 10).
+    Each line: NAME, COMMAND, ARGS..., tab-separated; prints 'PASS NAME' or
+    'FAIL NAME: why' (what the command printed, its exit message), as
+    lib.sh's check does for a command."""
+    with open(args[0], 'rb') as f:
+        queued = f.read().decode('utf-8', 'surrogateescape').split('\n')
+    for line in queued:
+        if not line:
+            continue
+        name, cmd, *a = line.split('\t')
+        buf = io.TextIOWrapper(io.BytesIO(), encoding='utf-8', errors='replace')
+        why = None
+        try:
+            with contextlib.redirect_stdout(buf):
+                COMMANDS[cmd](a)
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                why = '' if isinstance(e.code, int) else str(e.code)
+        except Exception as e:  # a broken oracle is a failed check, not a stop
+            why = '%s: %s' % (type(e).__name__, e)
+        if why is None:
+            print('PASS %s' % name)
+        else:
+            buf.flush()
+            said = buf.buffer.getvalue().decode('utf-8', 'replace').strip().split('\n')
+            print('FAIL %s: %s' % (name, ' '.join(said[-3:] + ([why] if why else [])).strip()))
+        sys.stdout.flush()
+
+# ---- scan (tests/cases/scan.sh) ------------------------------------------
+# The rules of `taskvma scan` (docs/scan-watch.md), computed again from
+# /proc/PID/maps text, and checks of taskvma's output against them.
+
+SCAN_RULES = ['wx', 'anon-exec', 'deleted-exec', 'memfd-exec', 'stack-exec', 'heap-exec']
+SCAN_LINE = re.compile(rb'^([0-9a-f]+)-([0-9a-f]+) ([-r][-w][-x][ps]) ([0-9a-f]+) '
+                  rb'([0-9a-f]+):([0-9a-f]+) (\d+) *(.*)$')
+SCAN_DEL = b' (deleted)'
+
+def scan_maps(path):
+    out = []
+    with open(path, 'rb') as f:
+        for l in f.read().splitlines():
+            m = SCAN_LINE.match(l)
+            if not m:
+                raise SystemExit('not a maps line: %r' % l)
+            out.append(dict(line=l, start=int(m.group(1), 16), end=int(m.group(2), 16),
+                            perms=m.group(3).decode(), name=m.group(8)))
+    return out
+
+def scan_rules_of(v):
+    """Only executable mappings; [vsyscall] (the gate area) is not a VMA."""
+    p, n = v['perms'], v['name']
+    if p[2] != 'x' or n == b'[vsyscall]':
+        return []
+    r = set()
+    if p[1] == 'w':
+        r.add('wx')
+    if (n == b'' or n.startswith(b'[anon:') or n.startswith(b'[anon_shmem:')
+            or n in (b'/dev/zero (deleted)', b'/anon_hugepage (deleted)')
+            or (n.startswith(b'/SYSV') and n.endswith(SCAN_DEL))):
+        r.add('anon-exec')
+    elif n.startswith(b'/memfd:') and n.endswith(SCAN_DEL):
+        r.add('memfd-exec')
+    elif n.endswith(SCAN_DEL):
+        r.add('deleted-exec')
+    elif n == b'[stack]':
+        r.add('stack-exec')
+    elif n == b'[heap]':
+        r.add('heap-exec')
+    return [x for x in SCAN_RULES if x in r]
+
+def scan_expected(procmaps, only):
+    """[(rules, vma)] the scan must report, in address order."""
+    out = []
+    for v in scan_maps(procmaps):
+        r = [x for x in scan_rules_of(v) if not only or x in only]
+        if r:
+            out.append((r, v))
+    return out
+
+def cmd_scan_expect(a):
+    """scan-expect PROCMAPS PID COMM [SCAN_RULES]: the text output for this process."""
+    only = a[3].split(',') if len(a) > 3 else None
+    o = sys.stdout.buffer
+    for r, v in scan_expected(a[0], only):
+        o.write(b'%s (%s) %s %s\n' % (a[1].encode(), a[2].encode(), ','.join(r).encode(), v['line']))
+
+def scan_made(path):
+    """The fixture's own list: [(addr, rules, label)]."""
+    out = []
+    with open(path) as f:
+        for l in f:
+            _, addr, rules, label = l.split()
+            out.append((int(addr, 16), [] if rules == '-' else rules.split(','), label))
+    return out
+
+SCAN_FIND = re.compile(rb'^(\d+) \((.*)\) ([a-z,-]+) (.*)$')
+
+def cmd_scan_made(a):
+    """scan-made MADE PROCMAPS OUTPUT PID: each finding of PID in OUTPUT holds
+    exactly one mapping the fixture made, and has the rules the fixture made
+    it for; each rule mapping is found; no control is."""
+    fx = scan_made(a[0])
+    vmas = scan_maps(a[1])
+    errs, found = [], set()
+    with open(a[2], 'rb') as f:
+        for l in f.read().splitlines():
+            m = SCAN_FIND.match(l)
+            if not m:
+                errs.append('not a finding line: %r' % l)
+                continue
+            if m.group(1) != a[3].encode():
+                continue
+            v = SCAN_LINE.match(m.group(4))
+            if not v:
+                errs.append('finding without a maps line: %r' % l)
+                continue
+            s, e = int(v.group(1), 16), int(v.group(2), 16)
+            mine = [x for x in fx if s <= x[0] < e]
+            if len(mine) != 1:
+                errs.append('finding %r holds %d fixture mappings' % (l, len(mine)))
+                continue
+            rules = m.group(3).decode().split(',')
+            if rules != mine[0][1]:
+                errs.append('%s: found as %s, made as %s' % (mine[0][2], rules, mine[0][1] or '-'))
+            found.add(mine[0][2])
+    for addr, rules, label in fx:
+        if rules and label not in found:
+            errs.append('%s (%s at %#x) not found' % (label, ','.join(rules), addr))
+    # the fixture's list must itself agree with the kernel's view
+    for addr, rules, label in fx:
+        v = [x for x in vmas if x['start'] <= addr < x['end']]
+        if len(v) != 1 or scan_rules_of(v[0]) != rules:
+            errs.append('fixture %s at %#x: /proc says %r' % (label, addr, v and v[0]['line']))
+    if errs:
+        print('; '.join(errs[:6]))
+        sys.exit(1)
+
+def scan_kernel_line(m):
+    h = b'%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'].encode(),
+                                              m['offset'], m['dev_major'], m['dev_minor'],
+                                              m['inode'])
+    name = m['name'].encode('utf-8', 'surrogateescape')
+    if name:
+        h = h.ljust(72) + b' ' + name
+    return h
+
+def cmd_scan_json(a):
+    """scan-json DOC PROCMAPS PID COMM BACKEND PROCS [SCAN_RULES]: strict JSON; the
+    findings of PID are the oracle's; processes/count are consistent.
+    PROCS: the number of processes the summary line gave."""
+    doc = load_json(a[0])
+    pid, comm, backend, procs = int(a[2]), a[3], a[4], int(a[5])
+    only = a[6].split(',') if len(a) > 6 else None
+    errs = []
+    if not {'schema', 'backend', 'findings', 'processes', 'count', 'errors'} <= set(doc) <= \
+            {'schema', 'backend', 'findings', 'processes', 'count', 'errors', 'skipped'} or \
+            doc.get('schema') != 'taskvma.scan/1':
+        errs.append('keys %s' % sorted(doc))
+    if not isinstance(doc.get('errors'), list) or any(
+            set(e) != {'pid', 'error'} for e in doc.get('errors', [])):
+        errs.append('errors %r' % doc.get('errors'))
+    if doc.get('backend') not in ('bpf', 'procmap', 'procfs') or \
+            (backend != 'auto' and doc.get('backend') != backend):
+        errs.append('backend %r' % doc.get('backend'))
+    fs = doc.get('findings', [])
+    if doc.get('count') != len(fs):
+        errs.append('count %r, %d findings' % (doc.get('count'), len(fs)))
+    ps = doc.get('processes')
+    if not isinstance(ps, list) or len(ps) != procs or any(
+            set(p) != {'pid', 'comm', 'complete', 'count', 'findings'} for p in ps) or \
+            sum(p['findings'] for p in ps) != len(fs):
+        errs.append('processes %r, summary says %d' % (ps, procs))
+    got = []
+    for f in fs:
+        if set(f) != {'pid', 'comm', 'rules', 'mapping'} or type(f['pid']) is not int:
+            errs.append('finding %r' % f)
+            continue
+        if not f['rules'] or [r for r in SCAN_RULES if r in f['rules']] != f['rules']:
+            errs.append('rules %r: not known rules in order' % f['rules'])
+        if only and not set(f['rules']) <= set(only):
+            errs.append('rules %r outside --rules=%s' % (f['rules'], a[6]))
+        if f['pid'] == pid:
+            if f['comm'] != comm:
+                errs.append('comm %r' % f['comm'])
+            got.append((f['rules'], scan_kernel_line(f['mapping'])))
+    want = [(r, v['line']) for r, v in scan_expected(a[1], only)]
+    if got != want:
+        errs.append('findings of pid %d:\n  got  %r\n  want %r' % (pid, got, want))
+    if errs:
+        print('; '.join(errs[:6]))
+        sys.exit(1)
+
+def cmd_scan_procs(a):
+    """scan-procs OUT: the processes that have an address space we can read
+    (pid and start time), one per line."""
+    import os
+    with open(a[0], 'w') as o:
+        for p in os.listdir('/proc'):
+            if not p.isdigit():
+                continue
+            try:
+                with open('/proc/%s/maps' % p, 'rb') as f:
+                    if not f.read(1):
+                        continue
+                with open('/proc/%s/stat' % p, 'rb') as f:
+                    st = f.read().rsplit(b')', 1)[1].split()[19]
+            except OSError:
+                continue
+            o.write('%s %s\n' % (p, st.decode()))
+
+def cmd_scan_between(a):
+    """scan-between BEFORE AFTER N: the processes alive in both lists are a lower
+    bound of N; all processes seen, plus those started and gone during the
+    scan (SLACK), an upper bound."""
+    b = set(open(a[0]).read().split('\n')) - {''}
+    c = set(open(a[1]).read().split('\n')) - {''}
+    n, slack = int(a[2]), 64
+    if not len(b & c) <= n <= len(b | c) + slack:
+        print('%d processes scanned; %d were alive before and after, %d seen in all'
+              % (n, len(b & c), len(b | c)))
+        sys.exit(1)
+
+def cmd_scan_no_findings(a):
+    """scan-no-findings DOC: strict JSON with no finding, count 0."""
+    d = load_json(a[0])
+    if d['findings'] != [] or d['count'] != 0:
+        raise SystemExit(repr(d))
+
+def cmd_scan_one_error(a):
+    """scan-one-error DOC PID TEXT: errors[] is one entry, for PID, saying TEXT."""
+    e = load_json(a[0])['errors']
+    if not (len(e) == 1 and e[0]['pid'] == int(a[1]) and a[2] in e[0]['error']):
+        raise SystemExit(repr(e))
+
+COMMANDS = {k[4:].replace('_', '-'): v for k, v in globals().items() if k.startswith('cmd_')}
+
 if __name__ == '__main__':
-    if len(sys.argv) < 2 or 'cmd_' + sys.argv[1].replace('-', '_') not in globals():
-        raise SystemExit('usage: oracle.py COMMAND ARGS... (commands: %s)' % ', '.join(
-            sorted(k[4:].replace('_', '-') for k in globals() if k.startswith('cmd_'))))
-    globals()['cmd_' + sys.argv[1].replace('-', '_')](sys.argv[2:])
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        raise SystemExit('usage: oracle.py COMMAND ARGS... (commands: %s)' % ', '.join(sorted(COMMANDS)))
+    COMMANDS[sys.argv[1]](sys.argv[2:])

@@ -18,8 +18,11 @@
 #   run.sh: exclusive NAME    no other case naming NAME runs meanwhile, in
 #                             this run or any other on the machine (flock on
 #                             /tmp/taskvma-tests.NAME.lock)
-# Each case's output is printed whole, in the order of the list (serial
-# cases last), after one "== CASE" line and ending with "# CASE: N s".  The
+#   run.sh: long              (on a line of its own) one of the longest
+#                             cases: started before the others of the run,
+#                             so that it does not end alone at the end
+# Each case's output is printed whole, in the order of the list (long
+# cases first, serial cases last), after one "== CASE" line and ending with "# CASE: N s".  The
 # last line is "N passed, N failed" (CI reads it): the PASS and FAIL lines of all cases,
 # plus one FAIL for every case that exited non-zero, died of a signal, timed
 # out, or did not print its end marker ("END <name>": end_case in
@@ -50,12 +53,14 @@ done
 [ ${#passes[@]} -gt 0 ] || { passes=("$build"); [ "$quick" = 0 ] || passes=("$build:quick"); }
 [ ${#cases[@]} -gt 0 ] || cases=(tests/unit/*.c tests/cases/*.sh)
 
-# The jobs: every case of every pass, the serial ones last (they run when
-# nothing else does; listed first, they would hold back the output of all
-# the others).  jcase/jbuild/jquick/jtag per job; jrule: "" (parallel),
+# The jobs: every case of every pass, the long ones first (two slots: a
+# long case started last would run alone at the end; 457 s of 1,106 s for
+# maps_errors.sh at load 10), the serial ones last (they run when nothing
+# else does; listed first, they would hold back the output of all the
+# others).  jcase/jbuild/jquick/jtag per job; jrule: "" (parallel),
 # "serial" or "exclusive NAME" from the case's text.
 jcase=() jbuild=() jquick=() jtag=() jrule=()
-for want in parallel serial; do
+for want in long parallel serial; do
 	for p in "${passes[@]}"; do
 		dir=${p%:quick} q=0
 		[ "$dir" = "$p" ] || q=1
@@ -64,13 +69,21 @@ for want in parallel serial; do
 		[ ${#passes[@]} -eq 1 ] || tag=" [${p}]"
 		for c in "${cases[@]}"; do
 			rule=$(head -n 40 "$c" 2>/dev/null | sed -nE 's/^(#|\/\*| \*) run\.sh: (serial|exclusive [A-Za-z0-9_-]+).*/\2/p' | head -n 1)
-			[ "$rule" = serial ] || [ "$want" = parallel ] || continue
-			[ "$rule" != serial ] || [ "$want" = serial ] || continue
+			long=$(head -n 40 "$c" 2>/dev/null | grep -Ec '^(#|/\*| \*) run\.sh: long\b')
+			[ "$rule" != serial ] || long=0
+			case $want in
+			long) [ "$long" -gt 0 ] || continue ;;
+			parallel) [ "$rule" != serial ] && [ "$long" -eq 0 ] || continue ;;
+			serial) [ "$rule" = serial ] || continue ;;
+			esac
 			jcase+=("$c") jbuild+=("$dir") jquick+=("$q") jtag+=("$tag") jrule+=("$rule")
 		done
 	done
 done
 n=${#jcase[@]}
+
+# The oracles' python3, resolved once for every case (tests/lib.sh: why).
+TV_PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && export TV_PYTHON
 
 OUT=$(mktemp -d)
 declare -A jobpid=()    # job index -> pid of the subshell running it, while it runs

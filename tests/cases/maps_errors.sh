@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: long (one of the two longest cases: started first)
 # `taskvma maps` on bad input: each error is one "taskvma: ..." line on
 # stderr, nothing on stdout, and the exit code of src/cli/cli.h.  Also: an
 # unprivileged user (nobody) is denied other users' processes, can read its
@@ -167,8 +168,12 @@ check "nobody, --all: its own process is there" grep -q "^==> $nobp (sleep) <=="
 check "nobody, --all: no root process's block" bash -c "! grep -q '^==> $rootp ' '$TMPD/all'"
 
 # ---- --all while processes come and go -------------------------------------------------------
-# tests/oracle.py all-ok OUT [order]: well-formed blocks, each pid once (in pid order)
-allok() { python3 "$ROOT/tests/oracle.py" all-ok "$@"; }
+# tests/oracle.py all-ok-each OUT...: for each `maps --all` output, whether
+# it is well-formed blocks, each pid once, and whether in pid order, all
+# runs from one python start ("FILE<tab>WELL<tab>ORDER", each "ok" or why)
+allok_each() { python3 "$ROOT/tests/oracle.py" all-ok-each "$@"; }
+# exit 0, or 6 when some other process's map kept changing (said on stderr)
+rc_ok() { [ "$1" -eq 0 ] || { [ "$1" -eq 6 ] && grep -qi chang "$2"; }; }
 (
 	end=$((SECONDS + 30))
 	while [ $SECONDS -lt $end ]; do
@@ -178,32 +183,40 @@ allok() { python3 "$ROOT/tests/oracle.py" all-ok "$@"; }
 KILL+=($churn)
 ok=0 bad= ordered=0 order_msg=
 for i in 1 2 3 4 5 6; do
-	"$TASKVMA" maps --all >"$TMPD/all.$i" 2>"$TMPD/allerr.$i"; rc=$?
-	# 6 only when some other process's map kept changing (said on stderr)
-	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allerr.$i"; }; } &&
-		msg=$(allok "$TMPD/all.$i" 2>&1); then
-		ok=$((ok + 1))
-	else
-		bad="run $i: exit $rc $(head -c 200 "$TMPD/allerr.$i") ${msg##*$'\n'}"
-	fi
-	if msg=$(allok "$TMPD/all.$i" order 2>&1); then
-		ordered=$((ordered + 1))
-	else
-		order_msg="run $i: ${msg##*$'\n'}"
-	fi
+	"$TASKVMA" maps --all >"$TMPD/all.$i" 2>"$TMPD/allerr.$i"; echo $? >"$TMPD/allrc.$i"
 done
 kill "$churn" 2>/dev/null
+allok_each "$TMPD"/all.[1-6] >"$TMPD/allv"
+for i in 1 2 3 4 5 6; do
+	rc=$(cat "$TMPD/allrc.$i")
+	IFS=$'\t' read -r _ well order < <(grep -F "$TMPD/all.$i"$'\t' "$TMPD/allv")
+	if rc_ok "$rc" "$TMPD/allerr.$i" && [ "$well" = ok ]; then
+		ok=$((ok + 1))
+	else
+		bad="run $i: exit $rc $(head -c 200 "$TMPD/allerr.$i") ${well:-no verdict}"
+	fi
+	if [ "$order" = ok ]; then
+		ordered=$((ordered + 1))
+	else
+		order_msg="run $i: ${order:-no verdict}"
+	fi
+done
 check_eq "maps --all x6 while processes spawn and exit: exit 0, well-formed blocks" 6 "$ok${bad:+ ($bad)}"
 check_eq "maps --all x6 while processes spawn and exit: blocks in pid order" 6 "$ordered${order_msg:+ ($order_msg)}"
 for b in bpf procmap procfs; do
 	(for j in $(seq 300); do /bin/true; sh -c 'exit 0'; done) & spawner=$!
-	"$TASKVMA" maps --all --backend="$b" >"$TMPD/allb" 2>"$TMPD/allberr"; rc=$?
+	"$TASKVMA" maps --all --backend="$b" >"$TMPD/allb.$b" 2>"$TMPD/allberr.$b"; echo $? >"$TMPD/allbrc.$b"
 	wait "$spawner"
-	if { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/allberr"; }; }; then
-		check "maps --all --backend=$b while processes spawn: well-formed" allok "$TMPD/allb"
-		check "maps --all --backend=$b while processes spawn: pid order" allok "$TMPD/allb" order
+done
+allok_each "$TMPD"/allb.{bpf,procmap,procfs} >"$TMPD/allbv"
+for b in bpf procmap procfs; do
+	rc=$(cat "$TMPD/allbrc.$b")
+	IFS=$'\t' read -r _ well order < <(grep -F "$TMPD/allb.$b"$'\t' "$TMPD/allbv")
+	if rc_ok "$rc" "$TMPD/allberr.$b"; then
+		check_eq "maps --all --backend=$b while processes spawn: well-formed" ok "${well:-no verdict}"
+		check_eq "maps --all --backend=$b while processes spawn: pid order" ok "${order:-no verdict}"
 	else
-		fail "maps --all --backend=$b while processes spawn" "exit $rc: $(head -c 300 "$TMPD/allberr")"
+		fail "maps --all --backend=$b while processes spawn" "exit $rc: $(head -c 300 "$TMPD/allberr.$b")"
 	fi
 done
 
@@ -221,15 +234,24 @@ for k in 1 2 3; do
 done
 churner=${churners[0]}
 for b in bpf procmap procfs; do
+	for i in $(seq 12); do
+		"$TASKVMA" maps --all --backend="$b" >"$TMPD/ch.$b.$i" 2>"$TMPD/cherr.$b.$i"
+		echo $? >"$TMPD/chrc.$b.$i"
+	done
+done
+# the verdicts of the 36 runs from one python start
+allok_each "$TMPD"/ch.*.* >"$TMPD/chv"
+for b in bpf procmap procfs; do
 	nrun=0 nok=0 nprinted=0 why=
 	for i in $(seq 12); do
-		"$TASKVMA" maps --all --backend="$b" >"$TMPD/ch" 2>"$TMPD/cherr"; rc=$?
+		rc=$(cat "$TMPD/chrc.$b.$i")
 		nrun=$((nrun + 1))
-		grep -q "^==> $churner " "$TMPD/ch" && nprinted=$((nprinted + 1))
-		if ! { [ "$rc" -eq 0 ] || { [ "$rc" -eq 6 ] && grep -qi chang "$TMPD/cherr"; }; }; then
-			why="run $i: exit $rc $(head -c 200 "$TMPD/cherr")"
-		elif ! msg=$(allok "$TMPD/ch" order 2>&1); then
-			why="run $i: ${msg##*$'\n'} (churners ${churners[*]})"
+		grep -q "^==> $churner " "$TMPD/ch.$b.$i" && nprinted=$((nprinted + 1))
+		IFS=$'\t' read -r _ _ order < <(grep -F "$TMPD/ch.$b.$i"$'\t' "$TMPD/chv")
+		if ! rc_ok "$rc" "$TMPD/cherr.$b.$i"; then
+			why="run $i: exit $rc $(head -c 200 "$TMPD/cherr.$b.$i")"
+		elif [ "$order" != ok ]; then
+			why="run $i: ${order:-no verdict} (churners ${churners[*]})"
 		else
 			nok=$((nok + 1))
 		fi

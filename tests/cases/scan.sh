@@ -46,214 +46,7 @@ start_suspect() {
 	[ "$line" = ready ] || { echo "suspect did not start: $line" >&2; return 1; }
 }
 
-PY=$TMPD/scan_oracle.py
-cat >"$PY" <<'EOF'
-"""The rules of `taskvma scan` (docs/scan-watch.md), computed again from
-/proc/PID/maps text, and checks of taskvma's output against them."""
-import json, re, sys
-
-RULES = ['wx', 'anon-exec', 'deleted-exec', 'memfd-exec', 'stack-exec', 'heap-exec']
-LINE = re.compile(rb'^([0-9a-f]+)-([0-9a-f]+) ([-r][-w][-x][ps]) ([0-9a-f]+) '
-                  rb'([0-9a-f]+):([0-9a-f]+) (\d+) *(.*)$')
-DEL = b' (deleted)'
-
-def maps(path):
-    out = []
-    with open(path, 'rb') as f:
-        for l in f.read().splitlines():
-            m = LINE.match(l)
-            if not m:
-                raise SystemExit('not a maps line: %r' % l)
-            out.append(dict(line=l, start=int(m.group(1), 16), end=int(m.group(2), 16),
-                            perms=m.group(3).decode(), name=m.group(8)))
-    return out
-
-def rules_of(v):
-    """Only executable mappings; [vsyscall] (the gate area) is not a VMA."""
-    p, n = v['perms'], v['name']
-    if p[2] != 'x' or n == b'[vsyscall]':
-        return []
-    r = set()
-    if p[1] == 'w':
-        r.add('wx')
-    if (n == b'' or n.startswith(b'[anon:') or n.startswith(b'[anon_shmem:')
-            or n in (b'/dev/zero (deleted)', b'/anon_hugepage (deleted)')
-            or (n.startswith(b'/SYSV') and n.endswith(DEL))):
-        r.add('anon-exec')
-    elif n.startswith(b'/memfd:') and n.endswith(DEL):
-        r.add('memfd-exec')
-    elif n.endswith(DEL):
-        r.add('deleted-exec')
-    elif n == b'[stack]':
-        r.add('stack-exec')
-    elif n == b'[heap]':
-        r.add('heap-exec')
-    return [x for x in RULES if x in r]
-
-def expected(procmaps, only):
-    """[(rules, vma)] the scan must report, in address order."""
-    out = []
-    for v in maps(procmaps):
-        r = [x for x in rules_of(v) if not only or x in only]
-        if r:
-            out.append((r, v))
-    return out
-
-def cmd_expect(a):
-    """expect PROCMAPS PID COMM [RULES]: the text output for this process."""
-    only = a[3].split(',') if len(a) > 3 else None
-    o = sys.stdout.buffer
-    for r, v in expected(a[0], only):
-        o.write(b'%s (%s) %s %s\n' % (a[1].encode(), a[2].encode(), ','.join(r).encode(), v['line']))
-
-def made(path):
-    """The fixture's own list: [(addr, rules, label)]."""
-    out = []
-    with open(path) as f:
-        for l in f:
-            _, addr, rules, label = l.split()
-            out.append((int(addr, 16), [] if rules == '-' else rules.split(','), label))
-    return out
-
-FIND = re.compile(rb'^(\d+) \((.*)\) ([a-z,-]+) (.*)$')
-
-def cmd_made(a):
-    """made MADE PROCMAPS OUTPUT PID: each finding of PID in OUTPUT holds
-    exactly one mapping the fixture made, and has the rules the fixture made
-    it for; each rule mapping is found; no control is."""
-    fx = made(a[0])
-    vmas = maps(a[1])
-    errs, found = [], set()
-    with open(a[2], 'rb') as f:
-        for l in f.read().splitlines():
-            m = FIND.match(l)
-            if not m:
-                errs.append('not a finding line: %r' % l)
-                continue
-            if m.group(1) != a[3].encode():
-                continue
-            v = LINE.match(m.group(4))
-            if not v:
-                errs.append('finding without a maps line: %r' % l)
-                continue
-            s, e = int(v.group(1), 16), int(v.group(2), 16)
-            mine = [x for x in fx if s <= x[0] < e]
-            if len(mine) != 1:
-                errs.append('finding %r holds %d fixture mappings' % (l, len(mine)))
-                continue
-            rules = m.group(3).decode().split(',')
-            if rules != mine[0][1]:
-                errs.append('%s: found as %s, made as %s' % (mine[0][2], rules, mine[0][1] or '-'))
-            found.add(mine[0][2])
-    for addr, rules, label in fx:
-        if rules and label not in found:
-            errs.append('%s (%s at %#x) not found' % (label, ','.join(rules), addr))
-    # the fixture's list must itself agree with the kernel's view
-    for addr, rules, label in fx:
-        v = [x for x in vmas if x['start'] <= addr < x['end']]
-        if len(v) != 1 or rules_of(v[0]) != rules:
-            errs.append('fixture %s at %#x: /proc says %r' % (label, addr, v and v[0]['line']))
-    if errs:
-        print('; '.join(errs[:6]))
-        sys.exit(1)
-
-def load_json(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    def bad_const(c):
-        raise ValueError('non-standard constant ' + c)
-    return json.loads(raw.decode('utf-8'), parse_constant=bad_const)
-
-def kernel_line(m):
-    h = b'%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'].encode(),
-                                              m['offset'], m['dev_major'], m['dev_minor'],
-                                              m['inode'])
-    name = m['name'].encode('utf-8', 'surrogateescape')
-    if name:
-        h = h.ljust(72) + b' ' + name
-    return h
-
-def cmd_json(a):
-    """json DOC PROCMAPS PID COMM BACKEND PROCS [RULES]: strict JSON; the
-    findings of PID are the oracle's; processes/count are consistent.
-    PROCS: the number of processes the summary line gave."""
-    doc = load_json(a[0])
-    pid, comm, backend, procs = int(a[2]), a[3], a[4], int(a[5])
-    only = a[6].split(',') if len(a) > 6 else None
-    errs = []
-    if not {'schema', 'backend', 'findings', 'processes', 'count', 'errors'} <= set(doc) <= \
-            {'schema', 'backend', 'findings', 'processes', 'count', 'errors', 'skipped'} or \
-            doc.get('schema') != 'taskvma.scan/1':
-        errs.append('keys %s' % sorted(doc))
-    if not isinstance(doc.get('errors'), list) or any(
-            set(e) != {'pid', 'error'} for e in doc.get('errors', [])):
-        errs.append('errors %r' % doc.get('errors'))
-    if doc.get('backend') not in ('bpf', 'procmap', 'procfs') or \
-            (backend != 'auto' and doc.get('backend') != backend):
-        errs.append('backend %r' % doc.get('backend'))
-    fs = doc.get('findings', [])
-    if doc.get('count') != len(fs):
-        errs.append('count %r, %d findings' % (doc.get('count'), len(fs)))
-    ps = doc.get('processes')
-    if not isinstance(ps, list) or len(ps) != procs or any(
-            set(p) != {'pid', 'comm', 'complete', 'count', 'findings'} for p in ps) or \
-            sum(p['findings'] for p in ps) != len(fs):
-        errs.append('processes %r, summary says %d' % (ps, procs))
-    got = []
-    for f in fs:
-        if set(f) != {'pid', 'comm', 'rules', 'mapping'} or type(f['pid']) is not int:
-            errs.append('finding %r' % f)
-            continue
-        if not f['rules'] or [r for r in RULES if r in f['rules']] != f['rules']:
-            errs.append('rules %r: not known rules in order' % f['rules'])
-        if only and not set(f['rules']) <= set(only):
-            errs.append('rules %r outside --rules=%s' % (f['rules'], a[6]))
-        if f['pid'] == pid:
-            if f['comm'] != comm:
-                errs.append('comm %r' % f['comm'])
-            got.append((f['rules'], kernel_line(f['mapping'])))
-    want = [(r, v['line']) for r, v in expected(a[1], only)]
-    if got != want:
-        errs.append('findings of pid %d:\n  got  %r\n  want %r' % (pid, got, want))
-    if errs:
-        print('; '.join(errs[:6]))
-        sys.exit(1)
-
-def cmd_procs(a):
-    """procs OUT: the processes that have an address space we can read
-    (pid and start time), one per line."""
-    import os
-    with open(a[0], 'w') as o:
-        for p in os.listdir('/proc'):
-            if not p.isdigit():
-                continue
-            try:
-                with open('/proc/%s/maps' % p, 'rb') as f:
-                    if not f.read(1):
-                        continue
-                with open('/proc/%s/stat' % p, 'rb') as f:
-                    st = f.read().rsplit(b')', 1)[1].split()[19]
-            except OSError:
-                continue
-            o.write('%s %s\n' % (p, st.decode()))
-
-def cmd_between(a):
-    """between BEFORE AFTER N: the processes alive in both lists are a lower
-    bound of N; all processes seen, plus those started and gone during the
-    scan (SLACK), an upper bound."""
-    b = set(open(a[0]).read().split('\n')) - {''}
-    c = set(open(a[1]).read().split('\n')) - {''}
-    n, slack = int(a[2]), 64
-    if not len(b & c) <= n <= len(b | c) + slack:
-        print('%d processes scanned; %d were alive before and after, %d seen in all'
-              % (n, len(b & c), len(b | c)))
-        sys.exit(1)
-
-if __name__ == '__main__':
-    {'expect': cmd_expect, 'made': cmd_made, 'json': cmd_json, 'procs': cmd_procs,
-     'between': cmd_between}[sys.argv[1]](sys.argv[2:])
-EOF
-oracle() { python3 "$PY" "$@"; }
+oracle() { python3 "$ROOT/tests/oracle.py" "$@"; }
 
 # scan_all OUT ERR COMMAND...: a scan of every process, RC its exit code.
 # Other processes on the machine may start (exec: "map changed during every
@@ -290,68 +83,78 @@ COMM=$(cat "/proc/$SPID/comm")
 STID=$(ls "/proc/$SPID/task" | grep -vx "$SPID")
 PM=$TMPD/proc.maps
 cat "/proc/$SPID/maps" >"$PM"
-oracle expect "$PM" "$SPID" "$COMM" >"$TMPD/want"
+oracle scan-expect "$PM" "$SPID" "$COMM" >"$TMPD/want"
 # the oracle must have something to compare: one finding per rule the
 # fixture could make here (stack, heap are not always possible)
 for r in wx anon-exec deleted-exec memfd-exec; do
 	check "scan: oracle sees $r in the fixture" grep -q "^$SPID ($COMM) [a-z,-]*$r" "$TMPD/want"
 done
 check "scan: the fixture's mappings are what /proc shows" \
-	oracle made "$TMPD/made" "$PM" "$TMPD/want" "$SPID"
+	oracle scan-made "$TMPD/made" "$PM" "$TMPD/want" "$SPID"
 for rules in wx anon-exec,heap-exec; do
-	oracle expect "$PM" "$SPID" "$COMM" "$rules" >"$TMPD/want.$rules"
+	oracle scan-expect "$PM" "$SPID" "$COMM" "$rules" >"$TMPD/want.$rules"
 	check "scan: oracle has findings for --rules=$rules" test -s "$TMPD/want.$rules"
 done
 
+# The oracle's verdicts on each backend's output are queued (ocheck, files
+# of their own per backend) and given by one python start after the loop.
 for b in $BACKENDS; do
+	O=$TMPD/$b
 	# one PID
-	"$TASKVMA" scan --backend="$b" "$SPID" >"$TMPD/out" 2>"$TMPD/err"
+	"$TASKVMA" scan --backend="$b" "$SPID" >"$O.pid" 2>"$TMPD/err"
 	check_eq "scan --backend=$b PID: exit 0" 0 $?
-	check_files_eq "scan --backend=$b PID: findings = oracle on /proc/PID/maps" "$TMPD/want" "$TMPD/out"
-	check "scan --backend=$b PID: each finding is the mapping made for its rules" \
-		oracle made "$TMPD/made" "$PM" "$TMPD/out" "$SPID"
+	check_files_eq "scan --backend=$b PID: findings = oracle on /proc/PID/maps" "$TMPD/want" "$O.pid"
+	ocheck "scan --backend=$b PID: each finding is the mapping made for its rules" \
+		scan-made "$TMPD/made" "$PM" "$O.pid" "$SPID"
 	check_eq "scan --backend=$b PID: stderr is the summary only" \
 		"taskvma: scanned 1 process: $(wc -l <"$TMPD/want") findings" "$(cat "$TMPD/err")"
 
 	# every process: the fixture's findings are there, once (it has two threads)
-	oracle procs "$TMPD/before"
-	scan_all "$TMPD/out" "$TMPD/err" "$TASKVMA" scan --backend="$b"
+	oracle scan-procs "$O.before"
+	scan_all "$O.all" "$TMPD/err" "$TASKVMA" scan --backend="$b"
 	check_eq "scan --backend=$b (all): exit 0" 0 "$RC"
-	oracle procs "$TMPD/after"
-	grep "^$SPID " "$TMPD/out" >"$TMPD/mine"
+	oracle scan-procs "$O.after"
+	grep "^$SPID " "$O.all" >"$TMPD/mine"
 	check_files_eq "scan --backend=$b (all): fixture's findings = oracle" "$TMPD/want" "$TMPD/mine"
-	check "scan --backend=$b (all): each finding is the mapping made for its rules" \
-		oracle made "$TMPD/made" "$PM" "$TMPD/out" "$SPID"
+	ocheck "scan --backend=$b (all): each finding is the mapping made for its rules" \
+		scan-made "$TMPD/made" "$PM" "$O.all" "$SPID"
 	summary_ok "scan --backend=$b (all): summary counts the findings printed" "$TMPD/err" \
-		"$(wc -l <"$TMPD/out")"
-	[ -n "$SCANNED" ] && check "scan --backend=$b (all): number of processes scanned plausible" \
-		oracle between "$TMPD/before" "$TMPD/after" "$SCANNED"
+		"$(wc -l <"$O.all")"
+	[ -n "$SCANNED" ] && ocheck "scan --backend=$b (all): number of processes scanned plausible" \
+		scan-between "$O.before" "$O.after" "$SCANNED"
 	check "scan --backend=$b (all): the fixture's second thread is not a process" \
-		test -n "$STID" -a -z "$(grep "^$STID " "$TMPD/out")"
+		test -n "$STID" -a -z "$(grep "^$STID " "$O.all")"
 	check_eq "scan --backend=$b (all): stderr is the summary only" 1 "$(wc -l <"$TMPD/err")"
 
 	# JSON, one PID and all
-	"$TASKVMA" scan --backend="$b" --json "$SPID" >"$TMPD/out.json" 2>"$TMPD/err"
+	"$TASKVMA" scan --backend="$b" --json "$SPID" >"$O.pid.json" 2>"$TMPD/err"
 	check_eq "scan --backend=$b --json PID: exit 0" 0 $?
-	check "scan --backend=$b --json PID: strict JSON, findings = oracle" \
-		oracle json "$TMPD/out.json" "$PM" "$SPID" "$COMM" "$b" 1
-	scan_all "$TMPD/out.json" "$TMPD/err" "$TASKVMA" scan --backend="$b" --json
+	ocheck "scan --backend=$b --json PID: strict JSON, findings = oracle" \
+		scan-json "$O.pid.json" "$PM" "$SPID" "$COMM" "$b" 1
+	scan_all "$O.all.json" "$TMPD/err" "$TASKVMA" scan --backend="$b" --json
 	check_eq "scan --backend=$b --json (all): exit 0" 0 "$RC"
-	summary_ok "scan --backend=$b --json (all): summary line" "$TMPD/err" \
-		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["count"])' "$TMPD/out.json" 2>&1)"
-	check "scan --backend=$b --json (all): strict JSON, fixture's findings = oracle" \
-		oracle json "$TMPD/out.json" "$PM" "$SPID" "$COMM" "$b" "${SCANNED:-0}"
+	# the summary's finding count is the document's
+	SCANNED=
+	if [[ $(tail -n 1 "$TMPD/err") =~ $SUMMARY_RE ]]; then
+		SCANNED=${BASH_REMATCH[1]}
+		ocheck "scan --backend=$b --json (all): summary line" json-eq "$O.all.json" count "${BASH_REMATCH[3]}"
+	else
+		fail "scan --backend=$b --json (all): summary line" "no summary line: $(tr '\n' ' ' <"$TMPD/err")"
+	fi
+	ocheck "scan --backend=$b --json (all): strict JSON, fixture's findings = oracle" \
+		scan-json "$O.all.json" "$PM" "$SPID" "$COMM" "$b" "${SCANNED:-0}"
 
 	# --rules restricts (a mapping with two rules shows only the asked one)
 	for rules in wx anon-exec,heap-exec; do
 		"$TASKVMA" scan --backend="$b" --rules="$rules" "$SPID" >"$TMPD/out" 2>"$TMPD/err"
 		check_eq "scan --backend=$b --rules=$rules: exit 0" 0 $?
 		check_files_eq "scan --backend=$b --rules=$rules: findings = oracle" "$TMPD/want.$rules" "$TMPD/out"
-		"$TASKVMA" scan --backend="$b" -j -R "$rules" "$SPID" >"$TMPD/out.json" 2>"$TMPD/err"
-		check "scan --backend=$b -j -R $rules: JSON findings = oracle" \
-			oracle json "$TMPD/out.json" "$PM" "$SPID" "$COMM" "$b" 1 "$rules"
+		"$TASKVMA" scan --backend="$b" -j -R "$rules" "$SPID" >"$O.$rules.json" 2>"$TMPD/err"
+		ocheck "scan --backend=$b -j -R $rules: JSON findings = oracle" \
+			scan-json "$O.$rules.json" "$PM" "$SPID" "$COMM" "$b" 1 "$rules"
 	done
 done
+ocheck_run
 cat "/proc/$SPID/maps" >"$TMPD/proc.maps2"
 check_files_eq "scan: the fixture did not change during the test" "$PM" "$TMPD/proc.maps2"
 
@@ -380,13 +183,13 @@ for b in $BACKENDS; do
 	"$TASKVMA" scan --backend="$b" "$SPID" "$nopid" >"$TMPD/out" 2>"$TMPD/err"
 	check_eq "scan --backend=$b PID no-such-PID: exit 3" 3 $?
 	check_files_eq "scan --backend=$b PID no-such-PID: the PID's findings" "$TMPD/want" "$TMPD/out"
-	"$TASKVMA" scan --backend="$b" --json "$nopid" >"$TMPD/out.json" 2>"$TMPD/err"
+	"$TASKVMA" scan --backend="$b" --json "$nopid" >"$TMPD/$b.nopid.json" 2>"$TMPD/err"
 	check_eq "scan --backend=$b --json no-such-PID: exit 3" 3 $?
-	check "scan --backend=$b --json no-such-PID: still strict JSON" \
-		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["findings"]==[] and d["count"]==0, d' "$TMPD/out.json"
-	check "scan --backend=$b --json no-such-PID: reported in errors[] with its pid and message" \
-		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["errors"]; assert len(e)==1 and e[0]["pid"]==int(sys.argv[2]) and "no such process" in e[0]["error"], e' "$TMPD/out.json" "$nopid"
+	ocheck "scan --backend=$b --json no-such-PID: still strict JSON" scan-no-findings "$TMPD/$b.nopid.json"
+	ocheck "scan --backend=$b --json no-such-PID: reported in errors[] with its pid and message" \
+		scan-one-error "$TMPD/$b.nopid.json" "$nopid" "no such process"
 done
+ocheck_run
 
 # a zombie has no address space: 5 for its PID, skipped in a scan of all
 python3 -c '
@@ -450,12 +253,12 @@ ROOT_SPID=$SPID
 RUN_AS=("${NOBODY[@]}") SUSPECT=$PUB/suspect
 if start_suspect -d "$PUB/d"; then
 	cat "/proc/$SPID/maps" >"$TMPD/nobody.maps"
-	oracle expect "$TMPD/nobody.maps" "$SPID" "$(cat "/proc/$SPID/comm")" >"$TMPD/want.nobody"
+	oracle scan-expect "$TMPD/nobody.maps" "$SPID" "$(cat "/proc/$SPID/comm")" >"$TMPD/want.nobody"
 	"${NOBODY[@]}" "$PUB/taskvma" scan "$SPID" >"$TMPD/out" 2>"$TMPD/err"
 	check_eq "scan as nobody, own PID: exit 0" 0 $?
 	check_files_eq "scan as nobody, own PID: findings = oracle" "$TMPD/want.nobody" "$TMPD/out"
 	check "scan as nobody, own PID: each finding is the mapping made for its rules" \
-		oracle made "$TMPD/made" "$TMPD/nobody.maps" "$TMPD/out" "$SPID"
+		oracle scan-made "$TMPD/made" "$TMPD/nobody.maps" "$TMPD/out" "$SPID"
 	kill "$SPID"
 else
 	fail "scan: start suspect as nobody" "see stderr"
