@@ -25,24 +25,7 @@ D=$TMPD/bid
 mkdir -p "$D/ns"
 # The fixture: maps each file named on its command line (whole file, read
 # only), unlinks those prefixed with '-', says "ready", waits.
-cat >"$D/mapfiles.py" <<'EOF'
-import mmap, os, sys, time
-keep = []
-for a in sys.argv[1:]:
-    rm = a.startswith('-')
-    p = a[1:] if rm else a
-    with open(p, 'rb') as f:
-        keep.append(mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ))
-    if rm:
-        os.unlink(p)
-# anonymous executable memory, as a JIT has
-keep.append(mmap.mmap(-1, 3 * 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
-                       prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC))
-# shared anonymous executable memory: "/dev/zero (deleted)" in /proc, still jit
-keep.append(mmap.mmap(-1, 2 * 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC))
-print('ready', flush=True)
-time.sleep(3600)
-EOF
+MAPFILES=(python3 "$ROOT/tests/oracle.py" map-files)
 start_fx() {	# start_fx CMD...: sets FXPID once the fixture says ready
 	local fifo=$D/fifo.$RANDOM line
 	mkfifo "$fifo"
@@ -68,7 +51,7 @@ check "build_id: readelf finds the oracle's build IDs" test -n "$want_withid" -a
 check "build_id: readelf finds no build ID in the --build-id=none binary" \
 	test -z "$(readelf -n "$D/noid" 2>/dev/null | grep 'Build ID')"
 
-start_fx python3 "$D/mapfiles.py" "$D/withid" "-$D/deleted" "$D/text" "$D/noid" "$D/rewritten" ||
+start_fx "${MAPFILES[@]}" "$D/withid" "-$D/deleted" "$D/text" "$D/noid" "$D/rewritten" ||
 	{ fail "build_id: start fixture" "not ready"; end_case; exit 0; }
 P=$FXPID
 start_of() {	# start_of PID NAME: start address of the first mapping with that name
@@ -125,8 +108,8 @@ check_eq "build_id: after a rewrite in place, the new build ID (cache checks mti
 NSDIR=$D/ns
 if unshare -m --propagation private true 2>/dev/null; then
 	start_fx unshare -m --propagation private sh -c \
-		'mount -t tmpfs tvtest "$1" && cp /usr/bin/env "$1/nsfile" && exec python3 "$2" "$1/nsfile"' \
-		sh "$D/ns" "$D/mapfiles.py" || fail "build_id: start fixture in a mount namespace" "not ready"
+		'mount -t tmpfs tvtest "$1" && cp /usr/bin/env "$1/nsfile" && exec python3 "$2" map-files "$1/nsfile"' \
+		sh "$D/ns" "$ROOT/tests/oracle.py" || fail "build_id: start fixture in a mount namespace" "not ready"
 	Q=$FXPID
 	a=$(start_of "$Q" "$D/ns/nsfile")
 	check "build_id: the namespace's file is not visible on the host" test ! -e "$D/ns/nsfile"

@@ -43,7 +43,7 @@ cat "/proc/$M/maps" >"$TMPD/ref"
 "$T" --backend=procfs maps "$M" --json >"$TMPD/j" 2>"$TMPD/e"
 check_eq "maps PID --json: exit 0 (option after the operand)" 0 $?
 check_eq "maps PID --json: as many mappings as /proc" "$(wc -l <"$TMPD/ref")" \
-	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["mappings"]))' "$TMPD/j")"
+	"$(python3 "$ROOT/tests/oracle.py" json-count "$TMPD/j")"
 # `taskvma --backend procfs maps $$` -> was "unknown option '--backend'"
 for b in procfs procmap; do
 	"$T" --backend "$b" maps "$M" >"$TMPD/o" 2>"$TMPD/e"
@@ -131,7 +131,7 @@ done
 check_files_eq "maps --comm NAME: the fixture only, with its header" "$TMPD/want" "$TMPD/o"
 "$T" --backend=procfs maps -c "$NAME" -j >"$TMPD/o" 2>"$TMPD/e"
 check_eq "maps -c NAME -j: the fixture's pid" "$M" \
-	"$(python3 -c 'import json,sys; print(*sorted({m["pid"] for m in json.load(open(sys.argv[1]))["mappings"]}))' "$TMPD/o")"
+	"$(python3 "$ROOT/tests/oracle.py" json-pids "$TMPD/o")"
 check_eq "maps --comm NAME with another PID: filters apply to the PIDs given" "" \
 	"$("$T" --backend=procfs maps --comm "$NAME" $$ 2>&1)"
 "$T" --backend=procfs scan -c "$NAME" >"$TMPD/o" 2>"$TMPD/e"
@@ -160,7 +160,7 @@ if [ "$(id -u)" = 0 ] && [ -z "$(pgrep -U "$U")" ]; then
 	UPID=$!
 	for _ in $(seq 50); do [ "$(cat /proc/$UPID/comm 2>/dev/null)" = sleep ] && break; sleep 0.1; done
 	got=$("$T" --backend=procfs maps --uid "$U" -j 2>/dev/null |
-		python3 -c 'import json,sys; print(*sorted({m["pid"] for m in json.load(sys.stdin)["mappings"]}))')
+		python3 "$ROOT/tests/oracle.py" json-pids -)
 	check_eq "maps --uid U: the processes pgrep -U U lists" "$(pgrep -U "$U" | sort -n | tr '\n' ' ' | sed 's/ $//')" "$got"
 	"$T" --backend=procfs maps -u "$U" >"$TMPD/o" 2>"$TMPD/e"
 	check_files_eq "maps -u U: /proc/PID/maps of the sleep" <(echo "==> $UPID (sleep) <=="; cat /proc/$UPID/maps) "$TMPD/o"

@@ -22,33 +22,7 @@ fi
 
 corpus=$TMPD/corpus
 mkdir -p "$corpus"
-python3 - "$corpus" <<'EOF'
-import glob, os, sys
-out = sys.argv[1]
-lines = set()
-for f in glob.glob('/proc/[0-9]*/maps'):
-    try:
-        with open(f, 'rb') as fh:
-            lines.update(fh.read().splitlines(keepends=True))
-    except OSError:
-        pass
-extra = [
-    b'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n',
-    b'7fdccd68e000-7fdccd68f000 r--p 7ffffffffff00000 00:12d 9223372036865728771  /tmp/ovl/merged/f\n',
-    b'00000000-00001000 ---p 00000000 00:00 0 \n',
-    b'7f6bc8cb9000-7f6bc8cba000 r--p 00000000 fe:00 10952991                   /tmp/d/new\\012line.dat\n',
-    b'7f6bc8ea2000-7f6bc8ea3000 r--p 00000000 fe:00 10952990                   /tmp/d/trailing space.dat \n',
-    b'7f0000000000-7f0000001000 rw-p 00000000 00:00 0                          [anon:some name]\n',
-]
-lines.update(extra)
-for i, l in enumerate(sorted(lines)[:5000]):
-    with open(os.path.join(out, 'seed%05d' % i), 'wb') as fh:
-        fh.write(l)
-# Without the newline too.
-for i, l in enumerate(extra):
-    with open(os.path.join(out, 'nonl%02d' % i), 'wb') as fh:
-        fh.write(l.rstrip(b'\n'))
-EOF
+python3 "$ROOT/tests/oracle.py" fuzz-corpus "$corpus"
 nseeds=$(ls "$corpus" | wc -l)
 check "fuzz: seed corpus from /proc/*/maps ($nseeds lines)" test "$nseeds" -gt 50
 

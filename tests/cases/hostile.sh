@@ -58,22 +58,14 @@ for b in $BACKENDS; do
 	check_eq "scan --backend=$b: the finding line escapes comm" "$H ($want_comm) anon-exec" \
 		"$(printf '%s\n' "$out" | cut -d' ' -f1-3)"
 	for cmd in "maps --json $H" "scan --json $H"; do
+		j=$TMPD/j.$b.${cmd%% *}
 		# shellcheck disable=SC2086
-		"$TASKVMA" --backend="$b" $cmd >"$TMPD/j" 2>"$TMPD/err"
-		check "$cmd --backend=$b: strict UTF-8 JSON, comm U+FFFD, comm_hex the exact bytes" \
-			python3 - "$TMPD/j" "$COMM_HEX" <<'PY'
-import json, sys
-raw = open(sys.argv[1], 'rb').read()
-d = json.loads(raw.decode('utf-8'))  # strict: fails on a raw 0xff
-objs = d.get('processes', []) if isinstance(d.get('processes'), list) else []
-objs += d.get('mappings', []) + d.get('findings', [])
-assert objs, 'no object carries the comm'
-for o in objs:
-    assert o['comm'] == '\n\x1b[31m\ufffd', repr(o['comm'])
-    assert o['comm_hex'] == sys.argv[2], o.get('comm_hex')
-PY
+		"$TASKVMA" --backend="$b" $cmd >"$j" 2>"$TMPD/err"
+		ocheck "$cmd --backend=$b: strict UTF-8 JSON, comm U+FFFD, comm_hex the exact bytes" \
+			hostile-comm-json "$j" "$COMM_HEX"
 	done
 done
+ocheck_run
 kill "$H"
 
 # ---- no VMA at all ------------------------------------------------------------

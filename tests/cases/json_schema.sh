@@ -26,36 +26,7 @@ A=0x$(sed -n 3p "$TMPD/ref" | cut -d- -f1)
 
 # validate FILE KIND NAME: each document (KIND=doc) or line (KIND=lines)
 validate() {
-	python3 - "$SCHEMA" "$1" "$2" "$TMPD/ref" <<'PY'
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-text = open(sys.argv[2]).read()
-docs = [json.loads(text)] if sys.argv[3] == 'doc' else [json.loads(l) for l in text.splitlines() if l]
-assert docs, 'no output'
-starts = {int(l.split('-')[0], 16) for l in open(sys.argv[4])}
-v = jsonschema.Draft202012Validator(schema)
-def walk(o, seen):
-    if isinstance(o, dict):
-        for k, x in o.items():
-            if k.endswith('_hex') and x is not None:
-                base = k[:-4]
-                assert base in o and int(x, 16) == o[base], (k, x, o.get(base))
-                seen[0] += 1
-        if 'start_hex' in o and o.get('pid') in (None, MPID):
-            pass
-        for x in o.values():
-            walk(x, seen)
-    elif isinstance(o, list):
-        for x in o:
-            walk(x, seen)
-MPID = None
-for d in docs:
-    errs = sorted(v.iter_errors(d), key=lambda e: e.path)
-    assert not errs, '%s at %s' % (errs[0].message[:200], list(errs[0].path))
-    seen = [0]
-    walk(d, seen)
-print(len(docs))
-PY
+	python3 "$ROOT/tests/oracle.py" schema-valid "$SCHEMA" "$1" "$2" "$TMPD/ref"
 }
 check_json() {	# NAME KIND FILE
 	local out
@@ -68,17 +39,14 @@ for b in procfs procmap; do
 	check_json "maps --json --backend=$b" doc "$TMPD/maps.$b"
 	check_eq "maps --json --backend=$b: start_hex = /proc's starts" \
 		"$(cut -d- -f1 "$TMPD/ref" | sed 's/^0*//' | tr '\n' ' ')" \
-		"$(python3 -c 'import json,sys; print(" ".join(m["start_hex"][2:] for m in json.load(open(sys.argv[1]))["mappings"]), end=" ")' "$TMPD/maps.$b")"
+		"$(python3 "$ROOT/tests/oracle.py" json-start-hex "$TMPD/maps.$b")"
 done
-python3 - "$TMPD/maps.procfs" <<'PY' && pass "maps --json: the [vsyscall] start as a hex string is exact" || fail "maps --json: [vsyscall] hex" "see above"
-import json, sys
-ms = [m for m in json.load(open(sys.argv[1]))['mappings'] if m['name'] == '[vsyscall]']
-assert not ms or ms[0]['start_hex'] == '0xffffffffff600000', ms
-PY
+check "maps --json: the [vsyscall] start as a hex string is exact" \
+	python3 "$ROOT/tests/oracle.py" schema-vsyscall-hex "$TMPD/maps.procfs"
 "$T" --backend=procfs scan --json -p "$M" >"$TMPD/scan" 2>/dev/null
 check_json "scan --json" doc "$TMPD/scan"
 check_eq "processes: an array in maps and in scan, same entry keys" "list list True" \
-	"$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["processes"]; b=json.load(open(sys.argv[2]))["processes"]; print(type(a).__name__, type(b).__name__, {"pid","comm","complete","count"} <= set(a[0]) and {"pid","comm","complete","count"} <= set(b[0]))' "$TMPD/maps.procfs" "$TMPD/scan")"
+	"$(python3 "$ROOT/tests/oracle.py" json-process-keys "$TMPD/maps.procfs" "$TMPD/scan")"
 "$T" --backend=procfs lookup --json "$M" "$A" >"$TMPD/lookup" 2>/dev/null
 check_json "lookup --json" doc "$TMPD/lookup"
 printf '%s %s\n' "$M" "$A" | "$T" --backend=procfs normalize --json >"$TMPD/norm" 2>/dev/null

@@ -28,34 +28,7 @@ BACKENDS="$BACKENDS auto"
 # check_skips NAME FILE AS: the document's "skipped" is consistent and each
 # entry's reason holds in /proc (AS=nobody: denied entries; root: no mm).
 check_skips() {
-	check "$1" python3 - "$2" "$3" <<'PY'
-import json, os, subprocess, sys
-d = json.load(open(sys.argv[1]))
-sk = d['skipped']
-reasons = ('denied', 'gone', 'no_address_space', 'torn')
-assert set(sk) == set(reasons) | {'processes'}, sk.keys()
-for r in reasons:
-    n = sum(1 for p in sk['processes'] if p['reason'] == r)
-    assert n == sk[r], (r, n, sk[r])
-printed = {p['pid'] for p in d['processes']} if isinstance(d['processes'], list) else set()
-for p in sk['processes']:
-    assert p['pid'] not in printed, p
-    path = '/proc/%d' % p['pid']
-    if not os.path.exists(path):
-        continue
-    if p['reason'] == 'no_address_space':
-        st = open(path + '/stat').read()
-        fields = st[st.rindex(')') + 2:].split()
-        assert int(fields[6]) & 0x200000 or fields[0] in 'ZX', (p, fields[:7])
-    if p['reason'] == 'denied' and sys.argv[2] == 'nobody':
-        r = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
-                            'head', '-c1', path + '/maps'], capture_output=True)
-        assert r.returncode != 0 or not os.path.exists(path), p
-if sys.argv[2] == 'nobody':
-    assert sk['denied'] > 0, 'nobody was denied nothing'
-else:
-    assert sk['no_address_space'] > 0, 'no kernel thread seen'
-PY
+	check "$1" python3 "$ROOT/tests/oracle.py" skips-check "$2" "$3"
 }
 
 for b in $BACKENDS; do

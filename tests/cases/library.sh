@@ -20,16 +20,7 @@ want=$(sed -n 's/^#define TASKVMA_VERSION_STRING "\(.*\)"/\1/p' "$ROOT/include/t
 check "build/libtaskvma.so.$want is the real file" test -f "$BUILD/libtaskvma.so.$want" -a ! -L "$BUILD/libtaskvma.so.$want"
 
 # exported names = the names include/*.h declare with TASKVMA_API
-python3 - "$ROOT"/include/*.h >"$TMPD/declared" <<'PY'
-import re, sys
-names = set()
-for p in sys.argv[1:]:
-    text = re.sub(r'/\*.*?\*/', ' ', open(p).read(), flags=re.S)
-    text = re.sub(r"#define TASKVMA_API[^\n]*", " ", text)
-    for m in re.finditer(r'TASKVMA_API\b([^;{]*?)\(', text):
-        names.add(re.findall(r'[A-Za-z_]\w*', m.group(1))[-1])
-print('\n'.join(sorted(names)))
-PY
+python3 "$ROOT/tests/oracle.py" library-declared "$ROOT"/include/*.h >"$TMPD/declared"
 nm -D --defined-only "$SO" | awk '$2 ~ /^[TDBRVW]$/ { sub(/@.*/, "", $3); print $3 }' | sort -u >"$TMPD/exported"
 check_files_eq "exported symbols = the names declared in include/*.h" "$TMPD/declared" "$TMPD/exported"
 check "at least 50 public names found (the parse worked)" test "$(wc -l <"$TMPD/declared")" -ge 50

@@ -25,34 +25,7 @@ cat "/proc/$M/maps" >"$REF"
 
 # Addresses to look up, and the /proc line that holds each (python scan of
 # the kernel's text): "ADDR LINENO" per line; LINENO 0 = not mapped.
-python3 - "$REF" >"$TMPD/addrs" <<'EOF'
-import sys
-ls = open(sys.argv[1], 'rb').read().splitlines()
-vmas = []
-for l in ls:
-    s, e = l.split(b' ', 1)[0].split(b'-')
-    name = l[73:] if len(l) > 73 else b''
-    vmas.append((int(s, 16), int(e, 16), name))
-def owner(a):
-    for i, (s, e, _) in enumerate(vmas):
-        if s <= a < e:
-            return i + 1
-    return 0
-picks = set()
-for i, (s, e, name) in enumerate(vmas):
-    picks.update({s, e - 1, (s + e) // 2 & ~7})
-out = []
-for a in sorted(picks):
-    out.append((a, owner(a)))
-# unmapped: 0, page 1, a gap between two mappings, just below the first,
-# the hole above user space, the last byte of the address space.
-gaps = [vmas[i][1] for i in range(len(vmas) - 1) if vmas[i][1] < vmas[i + 1][0]]
-for a in [0, 0x1000, vmas[0][0] - 1, gaps[0], gaps[len(gaps) // 2] + 0x10, 0x800000000000,
-          0xffffffffffffffff]:
-    out.append((a, owner(a)))
-for a, o in out:
-    print('%x %d' % (a, o))
-EOF
+python3 "$ROOT/tests/oracle.py" lookup-addrs "$REF" >"$TMPD/addrs"
 check "lookup: oracle found mapped and unmapped addresses" \
 	test "$(awk '$2 > 0' "$TMPD/addrs" | wc -l)" -gt 100 -a "$(awk '$2 == 0' "$TMPD/addrs" | wc -l)" -ge 5
 
@@ -60,26 +33,7 @@ check "lookup: oracle found mapped and unmapped addresses" \
 # in a shuffled order: "0xADDR OFFSET LINE" (build ID column left out,
 # checked in build_id.sh) or "0xADDR not mapped"; OFFSET = addr - start +
 # offset for file mappings (inode != 0, not shared anonymous memory), else "-".
-python3 - "$REF" "$TMPD/addrs" "$TMPD/batch" "$TMPD/batch.want" <<'EOF'
-import random, sys
-ls = open(sys.argv[1], 'rb').read().splitlines()
-picks = [l.split() for l in open(sys.argv[2])]
-random.Random(13).shuffle(picks)
-with open(sys.argv[3], 'w') as b, open(sys.argv[4], 'wb') as w:
-    for a, ln in picks:
-        a, ln = int(a, 16), int(ln)
-        b.write('%x\n' % a)
-        if not ln:
-            w.write(b'0x%x not mapped\n' % a)
-            continue
-        l = ls[ln - 1]
-        f = l.split()
-        s, off, ino = int(f[0].split(b'-')[0], 16), int(f[2], 16), int(f[4])
-        # shared anonymous memory (/dev/zero (deleted), SYSV) is not a file here
-        shanon = l.endswith(b' /dev/zero (deleted)') or b' /SYSV' in l
-        o = b'0x%x' % (a - s + off) if ino and not shanon else b'-'
-        w.write(b'0x%x %s %s\n' % (a, o, l))
-EOF
+python3 "$ROOT/tests/oracle.py" lookup-batch "$REF" "$TMPD/addrs" "$TMPD/batch" "$TMPD/batch.want"
 sed 's/^/0x/' "$TMPD/batch" >"$TMPD/batch0x"
 nobid() { sed -E 's/^(\S+ \S+) \S+ /\1 /' "$@"; }
 for b in bpf procmap procfs auto; do
@@ -142,23 +96,8 @@ check "lookup: malformed addresses: nothing on stderr" test ! -s "$TMPD/err"
 heap=$(grep -n ' \[heap\]$' "$REF" | cut -d: -f1)
 hs=$(sed -n "${heap}p" "$REF" | cut -d- -f1)
 "$TASKVMA" lookup --json "$M" "0x$hs" 0x10 bad >"$TMPD/j" 2>"$TMPD/err"
-check "lookup --json: address fields, [heap] equal to /proc's line, not mapped, malformed" python3 - "$TMPD/j" "$(sed -n "${heap}p" "$REF")" "$hs" <<'EOF'
-import json, sys
-d = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8'))
-line, hs = sys.argv[2], int(sys.argv[3], 16)
-r0, r1, r2 = d['results']
-m = r0['mapping']
-h = '%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'], m['offset'],
-                                        m['dev_major'], m['dev_minor'], m['inode'])
-if m['name']:
-    h = h.ljust(72) + ' ' + m['name']
-assert h == line, (h, line)
-assert r0['address'] == hs and r0['mapped'] and r0['status'] == 'anonymous' and r0['file_offset'] is None, r0
-assert r0['build_id'] is None and r0['build_id_status'] == 'not-file', r0
-assert r1 == {'input': '0x10', 'address': 16, 'address_hex': '0x10', 'mapped': False, 'status': 'not-mapped'}, r1
-assert r2['input'] == 'bad' and r2['status'] == 'malformed' and not r2['mapped'], r2
-assert d['errors'] == []
-EOF
+check "lookup --json: address fields, [heap] equal to /proc's line, not mapped, malformed" \
+	python3 "$ROOT/tests/oracle.py" lookup-json "$TMPD/j" "$(sed -n "${heap}p" "$REF")" "$hs"
 expect_fail "lookup: process that does not exist -> 3" 3 'no such process' \
 	"$TASKVMA" lookup "$(($(cat /proc/sys/kernel/pid_max) + 1))" 0x1000
 end_case

@@ -134,17 +134,8 @@ for b in bpf procmap procfs; do
 	done
 done
 "$TASKVMA" maps --json "$M" "$M2" >"$TMPD/j2" 2>"$TMPD/err"
-check "maps --json PID1 PID2: both processes listed, all records" python3 - "$TMPD/j2" "$M" "$M2" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1], encoding='utf-8'))
-a, b = int(sys.argv[2]), int(sys.argv[3])
-n = {p: len(open('/proc/%d/maps' % p, 'rb').read().splitlines()) for p in (a, b)}
-got = {p['pid']: p['count'] for p in d['processes']}
-assert got == n, (got, n)
-assert sum(1 for m in d['mappings'] if m['pid'] == a) == n[a]
-assert sum(1 for m in d['mappings'] if m['pid'] == b) == n[b]
-assert d['errors'] == []
-EOF
+check "maps --json PID1 PID2: both processes listed, all records" \
+	python3 "$ROOT/tests/oracle.py" maps-two-pids "$TMPD/j2" "$M" "$M2"
 
 # ---- --all --------------------------------------------------------------------
 for b in bpf procmap procfs auto; do
@@ -177,16 +168,8 @@ py blocks "$TMPD/allx" "$M" "$TMPD/mx.got" >/dev/null 2>&1
 py filter "$TMPD/m.ref" "perms=??x?" file >"$TMPD/mx.want"
 check_files_eq "maps --all --perms=??x? --file: mapper block is its filtered /proc" "$TMPD/mx.want" "$TMPD/mx.got"
 "$TASKVMA" maps --all --json >"$TMPD/allj" 2>/dev/null
-check "maps --all --json: strict JSON, mapper complete with /proc's count" python3 - "$TMPD/allj" "$M" <<'EOF'
-import json, sys
-d = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8'))
-m = int(sys.argv[2])
-n = len(open('/proc/%d/maps' % m, 'rb').read().splitlines())
-p = [x for x in d['processes'] if x['pid'] == m]
-assert p == [{'pid': m, 'comm': 'mapper', 'complete': True, 'count': n}], p
-assert sum(1 for x in d['mappings'] if x['pid'] == m) == n
-assert all(x['pid'] != 2 for x in d['processes'])
-EOF
+check "maps --all --json: strict JSON, mapper complete with /proc's count" \
+	python3 "$ROOT/tests/oracle.py" maps-all-json "$TMPD/allj" "$M"
 kill "$M" "$M2" 2>/dev/null; wait "$M" "$M2" 2>/dev/null
 PIDS_TO_KILL=()
 
@@ -200,11 +183,8 @@ if start_mapper -d "$TMPD/u" -u; then
 	for b in bpf procmap procfs; do
 		run_cmp "maps --backend=$b: non-UTF-8 name, byte for byte" "$MAPPER_PID" --backend="$b"
 		"$TASKVMA" maps --json --backend="$b" "$MAPPER_PID" >"$TMPD/u.json" 2>/dev/null
-		check "maps --json --backend=$b: non-UTF-8 name, still strict JSON (UTF-8)" python3 -c '
-import json, sys
-d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
-n = len(open(sys.argv[2], "rb").read().splitlines())
-assert len(d["mappings"]) == n, (len(d["mappings"]), n)' "$TMPD/u.json" "$TMPD/u.ref"
+		check "maps --json --backend=$b: non-UTF-8 name, still strict JSON (UTF-8)" \
+			python3 "$ROOT/tests/oracle.py" json-count "$TMPD/u.json" "$TMPD/u.ref"
 	done
 	stop_mapper
 else
@@ -263,18 +243,7 @@ for m in 2800 2801 2802 2803 2805 2808 2813; do
 	[ -n "$WLC" ] || break
 	cat "/proc/$WLC/maps" >"$TMPD/wl.ref"
 	# would "in memory while it fits, else to the file" put a later line first?
-	python3 - "$TMPD/wl.ref" $((4 << 20)) <<'PY' && break
-import sys
-used, cap, spilled = 0, int(sys.argv[2]), False
-for line in open(sys.argv[1], "rb"):
-    if used + len(line) <= cap:
-        if spilled:
-            sys.exit(0)
-        used += len(line)
-    else:
-        spilled = True
-sys.exit(1)
-PY
+	python3 "$ROOT/tests/oracle.py" spool-reorders "$TMPD/wl.ref" $((4 << 20)) && break
 	kill "$WL" 2>/dev/null; wait "$WL" 2>/dev/null; WLC=
 done
 if [ -n "$WLC" ]; then

@@ -192,13 +192,7 @@ done
 ocheck_run
 
 # a zombie has no address space: 5 for its PID, skipped in a scan of all
-python3 -c '
-import os, sys, time
-pid = os.fork()
-if pid == 0:
-    os._exit(0)
-print(pid, flush=True)
-time.sleep(30)' >"$TMPD/zombie" &
+python3 "$ROOT/tests/oracle.py" zombie 30 >"$TMPD/zombie" &
 ZP=$!
 KILL+=("$ZP")
 for _ in $(seq 100); do
