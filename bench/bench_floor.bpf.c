@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "compat.bpf.h"
+#include "vma_names.bpf.h"	/* tv_perm_bits(): the engine's own record work */
 
 #define FLOOR_CAP	(1u << 13)	/* per-process counters kept */
 #define REC_CAP		(1u << 14)	/* records: a ring, overwritten */
@@ -30,10 +31,6 @@
 #define FLOOR_REC	0x1u
 #define FLOOR_DPATH	0x2u
 #define FLOOR_DCACHE	0x4u
-
-#ifndef __arg_trusted
-#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
-#endif
 
 struct floor_proc {
 	__s32 tgid;
@@ -127,7 +124,7 @@ __noinline int floor_emit(struct vm_area_struct *vma __arg_trusted)
 	nrec++;
 	r->start = vma->vm_start;
 	r->end = vma->vm_end;
-	r->flags = (__u32)vma->vm_flags;
+	r->flags = tv_perm_bits(vma->vm_flags);	/* as vma_walk.bpf.c stores them */
 	r->pgoff = 0;
 	r->ino = 0;
 	r->dev = 0;

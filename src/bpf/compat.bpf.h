@@ -24,6 +24,12 @@
 #define barrier_var(var) asm volatile("" : "+r"(var))
 #endif
 
+/* A global function's argument the verifier may trust (Linux 6.8+ with a
+ * libbpf that defines it; the tag alone otherwise). */
+#ifndef __arg_trusted
+#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+#endif
+
 #ifndef bpf_ksym_exists
 #define bpf_ksym_exists(sym) (!!&(sym))
 #endif

@@ -102,10 +102,6 @@ struct vw_walk_ctx wc = {};
 /* WALK mode: the path walk's cursor (in memory on purpose: vma_names.bpf.h) */
 struct tv_path_cursor pwc = {};
 
-#ifndef __arg_trusted
-#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
-#endif
-
 /* Copy a string into the name buffer.  Returns its length or -1. */
 static __always_inline long put_str(struct vw_names *nb, __u32 off, const void *src, __u32 max)
 {

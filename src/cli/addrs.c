@@ -145,19 +145,18 @@ int cli_finish_output(FILE *f)
 	return EXIT_OK;
 }
 
-int cli_reserve(void **buf, size_t *cap, size_t need, size_t size)
+int cli_addr_opt(int c, const char *arg, struct taskvma_lookup_opts *lo, bool *json, bool *hex)
 {
-	size_t c = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	p = realloc(*buf, c * size);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = c;
+	switch (c) {
+	case 'j': *json = true; return 1;
+	case CLI_OPT_HEX: *hex = true; return 1;
+	case CLI_OPT_NO_BID: lo->build_ids = 0; return 1;
+	case CLI_OPT_BID_FROM:
+		if (cli_build_id_from(arg, &lo->build_id_from)) {
+			cli_err("--build-id-from: want auto, kernel or file, not '%s'", arg);
+			return -1;
+		}
+		return 1;
+	}
 	return 0;
 }

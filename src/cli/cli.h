@@ -59,6 +59,13 @@ struct cli_global {
 	{ "cgroup", required_argument, NULL, 'g' },           \
 	{ "uid", required_argument, NULL, 'u' }
 #define CLI_SEL_SHORTOPTS "p:c:g:u:"
+/* The options of the address commands, lookup and normalize. */
+enum { CLI_OPT_HEX = 0x100, CLI_OPT_NO_BID, CLI_OPT_BID_FROM };
+#define CLI_ADDR_LONGOPTS                                           \
+	{ "json", no_argument, NULL, 'j' },                         \
+	{ "hex", no_argument, NULL, CLI_OPT_HEX },                  \
+	{ "no-build-id", no_argument, NULL, CLI_OPT_NO_BID },       \
+	{ "build-id-from", required_argument, NULL, CLI_OPT_BID_FROM }
 
 /* Handle a common or selection option; returns 1 if handled, 0 if not, -1
  * on error (message printed, caller exits EXIT_USAGE). */
@@ -135,8 +142,9 @@ const char *cli_addr_reason(const struct taskvma_addr_info *r);
 /* One input line without "\n"/"\r\n": 1, 0 at EOF, -errno. */
 int cli_getline(FILE *in, char **buf, size_t *cap, size_t *len);
 int cli_build_id_from(const char *s, int *from);
-/* Room for `need` elements of `size` bytes in *buf (capacity *cap). */
-int cli_reserve(void **buf, size_t *cap, size_t need, size_t size);
+/* Handle one of CLI_ADDR_LONGOPTS: 1 if handled, 0 if not, -1 on a bad
+ * value (said; the caller exits EXIT_USAGE). */
+int cli_addr_opt(int c, const char *arg, struct taskvma_lookup_opts *lo, bool *json, bool *hex);
 /* Flush stdout: EXIT_OK, or EXIT_FAIL with the error printed. */
 int cli_finish_output(FILE *f);
 

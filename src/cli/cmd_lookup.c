@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "reserve.h"	/* tv_reserve(): growing arrays, as the library does */
 
 static const char lookup_usage[] =
 	"Usage: taskvma lookup [OPTIONS] PID [ADDR...|-]\n"
@@ -38,8 +39,6 @@ static const char lookup_usage[] =
 	"  taskvma lookup $$ 0x400000\n"
 	"  perf script -F ip | taskvma lookup --hex 1234\n"
 	"  taskvma lookup --json 1234 0x7ffd1c000000 0x7f3a5c001234\n";
-
-enum { OPT_HEX = 0x100, OPT_NO_BID, OPT_BID_FROM };
 
 struct input {
 	char *text;
@@ -128,7 +127,7 @@ static int read_stdin(struct input **ins, size_t *nin)
 	int r;
 
 	while ((r = cli_getline(stdin, &line, &cap, &len)) > 0) {
-		if (cli_reserve((void **)ins, &ncap, *nin + 1, sizeof(**ins)))
+		if (tv_reserve((void **)ins, &ncap, *nin + 1, sizeof(**ins), 64))
 			break;
 		(*ins)[*nin].text = strndup(line, len);
 		if (!(*ins)[*nin].text)
@@ -152,10 +151,7 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		CLI_SEL_LONGOPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ "hex", no_argument, NULL, OPT_HEX },
-		{ "no-build-id", no_argument, NULL, OPT_NO_BID },
-		{ "build-id-from", required_argument, NULL, OPT_BID_FROM },
+		CLI_ADDR_LONGOPTS,
 		{},
 	};
 	TASKVMA_OPTS(taskvma_lookup_opts, lo, .build_ids = 1);
@@ -169,20 +165,12 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 	pid_t pid;
 
 	while ((opt = cli_getopt(argc, argv, "lookup", CLI_SEL_SHORTOPTS "j", longopts, g)) != -1) {
-		switch (opt) {
-		case 'h': fputs(lookup_usage, stdout); return EXIT_OK;
-		case 'j': json = true; break;
-		case OPT_HEX: hex = true; break;
-		case OPT_NO_BID: lo.build_ids = 0; break;
-		case OPT_BID_FROM:
-			if (cli_build_id_from(optarg, &lo.build_id_from)) {
-				cli_err("--build-id-from: want auto, kernel or file, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		default:	/* '?': cli_getopt() said why */
-			return EXIT_USAGE;
+		if (opt == 'h') {
+			fputs(lookup_usage, stdout);
+			return EXIT_OK;
 		}
+		if (cli_addr_opt(opt, optarg, &lo, &json, &hex) <= 0)
+			return EXIT_USAGE;	/* '?': cli_getopt() said why */
 	}
 	/* the first operand is the PID unless a selection option named it */
 	if (!g->sel.npids && !cli_sel_filtered(&g->sel)) {

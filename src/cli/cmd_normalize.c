@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "reserve.h"	/* tv_reserve(): growing arrays, as the library does */
 
 #define BATCH_MAX 65536
 
@@ -38,8 +39,6 @@ static const char normalize_usage[] =
 	"\n"
 	"EXAMPLE\n"
 	"  printf '%s 0x%s\\n' $$ 400000 | taskvma normalize --json\n";
-
-enum { OPT_HEX = 0x100, OPT_NO_BID, OPT_BID_FROM };
 
 struct line {
 	char *text;		/* the input line */
@@ -115,6 +114,20 @@ static void tokenize(struct line *ln, bool hex, pid_t *pid, uint64_t *addr)
 		ln->bad = "bad-address";
 }
 
+/* The address is in a mapping (a record with the mapping's fields follows). */
+static bool in_mapping(const struct taskvma_addr_info *r)
+{
+	switch (r->status) {
+	case TASKVMA_ADDR_FILE:
+	case TASKVMA_ADDR_ANON:
+	case TASKVMA_ADDR_JIT:
+	case TASKVMA_ADDR_SPECIAL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void put_text(FILE *f, const struct line *ln, const struct taskvma_addr_info *r)
 {
 	char perms[5];
@@ -127,13 +140,7 @@ static void put_text(FILE *f, const struct line *ln, const struct taskvma_addr_i
 		return;
 	}
 	fprintf(f, "%d 0x%llx %s", (int)r->pid, (unsigned long long)r->addr, cli_addr_reason(r));
-	switch (r->status) {
-	case TASKVMA_ADDR_FILE:
-	case TASKVMA_ADDR_ANON:
-	case TASKVMA_ADDR_JIT:
-	case TASKVMA_ADDR_SPECIAL:
-		break;
-	default:
+	if (!in_mapping(r)) {
 		fputc('\n', f);
 		return;
 	}
@@ -169,13 +176,7 @@ static void put_json(FILE *f, const struct line *ln, uint64_t lineno,
 	fprintf(f, "\"pid\":%d,\"address\":%llu,\"address_hex\":\"0x%llx\",\"status\":\"%s\"",
 		(int)r->pid, (unsigned long long)r->addr, (unsigned long long)r->addr,
 		cli_addr_reason(r));
-	switch (r->status) {
-	case TASKVMA_ADDR_FILE:
-	case TASKVMA_ADDR_ANON:
-	case TASKVMA_ADDR_JIT:
-	case TASKVMA_ADDR_SPECIAL:
-		break;
-	default:
+	if (!in_mapping(r)) {
 		if (r->err)
 			fprintf(f, ",\"error\":\"%s\"", taskvma_strerror(r->err));
 		fputs("}\n", f);
@@ -219,10 +220,7 @@ int cmd_normalize(int argc, char **argv, struct cli_global *g)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ "hex", no_argument, NULL, OPT_HEX },
-		{ "no-build-id", no_argument, NULL, OPT_NO_BID },
-		{ "build-id-from", required_argument, NULL, OPT_BID_FROM },
+		CLI_ADDR_LONGOPTS,
 		{},
 	};
 	TASKVMA_OPTS(taskvma_lookup_opts, lo, .build_ids = 1);
@@ -234,20 +232,12 @@ int cmd_normalize(int argc, char **argv, struct cli_global *g)
 	int opt, r, ret = EXIT_OK;
 
 	while ((opt = cli_getopt(argc, argv, "normalize", "j", longopts, g)) != -1) {
-		switch (opt) {
-		case 'h': fputs(normalize_usage, stdout); return EXIT_OK;
-		case 'j': json = true; break;
-		case OPT_HEX: hex = true; break;
-		case OPT_NO_BID: lo.build_ids = 0; break;
-		case OPT_BID_FROM:
-			if (cli_build_id_from(optarg, &lo.build_id_from)) {
-				cli_err("--build-id-from: want auto, kernel or file, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		default:
-			return EXIT_USAGE;
+		if (opt == 'h') {
+			fputs(normalize_usage, stdout);
+			return EXIT_OK;
 		}
+		if (cli_addr_opt(opt, optarg, &lo, &json, &hex) <= 0)
+			return EXIT_USAGE;	/* '?': cli_getopt() said why */
 	}
 	if (optind < argc) {
 		cli_err("normalize reads 'PID ADDR' lines from standard input; unexpected '%s'",
@@ -273,8 +263,8 @@ int cmd_normalize(int argc, char **argv, struct cli_global *g)
 				}
 				break;
 			}
-			if (cli_reserve((void **)&b.l, &b.cap, b.n + 1, sizeof(*b.l)) ||
-			    cli_reserve((void **)&b.req, &b.reqcap, b.nreq + 1, sizeof(*b.req)))
+			if (tv_reserve((void **)&b.l, &b.cap, b.n + 1, sizeof(*b.l), 64) ||
+			    tv_reserve((void **)&b.req, &b.reqcap, b.nreq + 1, sizeof(*b.req), 64))
 				goto oom;
 			ln = &b.l[b.n];
 			memset(ln, 0, sizeof(*ln));
@@ -293,7 +283,7 @@ int cmd_normalize(int argc, char **argv, struct cli_global *g)
 		} while (b.n < BATCH_MAX && input_ready());
 		if (!b.n)
 			break;
-		if (cli_reserve((void **)&b.res, &b.rescap, b.nreq ? b.nreq : 1, sizeof(*b.res)))
+		if (tv_reserve((void **)&b.res, &b.rescap, b.nreq ? b.nreq : 1, sizeof(*b.res), 64))
 			goto oom;
 		r = taskvma_normalize(tv, b.req, b.nreq, b.res, &lo);
 		if (r) {

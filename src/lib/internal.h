@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include "taskvma.h"
+#include "reserve.h"	/* tv_reserve() */
 
 #define TV_HIDDEN __attribute__((visibility("hidden")))
 
@@ -62,6 +63,10 @@ struct tv_backend {
 	 * itself (BPF: mm_lock_seq); without it the engine compares walks */
 	bool change_counter;
 	bool raw_names;	/* names are unescaped kernel strings ('\n' not yet "\012") */
+	/* starting a walk costs more than a few PROCMAP_QUERY ioctls (BPF:
+	 * one program run, ~55 us against ~25 us): auto answers a few
+	 * addresses with the fallback backend when it can seek (lookup.c) */
+	bool costly_walk;
 	/* Make the backend usable on this handle (load BPF...).  -errno + a
 	 * message in tv->err_msg if it cannot work here. */
 	int (*open)(struct taskvma *tv);
@@ -233,9 +238,6 @@ TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);
 TV_HIDDEN int tv_vec_to_map(struct tv_vec *vec, pid_t pid, const char *comm, struct taskvma_map **out);
 TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
 
-/* maps/snapshot.c: make room for `need` elements of `size` bytes in *buf (capacity *cap,
- * doubled from `first`).  0 or -ENOMEM; *buf is kept on failure. */
-TV_HIDDEN int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first);
 /* maps/proc.c: does the running kernel show a [vsyscall] line (in our own map)? */
 TV_HIDDEN bool tv_kernel_has_vsyscall(const char *proc_root);
 /* maps/walk.c: the x86 [vsyscall] gate area, which /proc prints after the last VMA. */

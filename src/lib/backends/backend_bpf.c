@@ -1021,6 +1021,7 @@ const struct tv_backend tv_backend_bpf = {
 	 * pass's name tables; special and [anon:] names cannot hold '\n' */
 	.raw_names = false,
 	.change_counter = true,
+	.costly_walk = true,
 	.open = bpf_open,
 	.close = bpf_close,
 	.walk_start = bpf_walk_start,

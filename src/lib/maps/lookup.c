@@ -53,7 +53,7 @@ struct lk_state {
 	size_t bid_cap, bid_n;
 	uint32_t gen;
 	int kernel_bid;		/* 0 unknown, 1 PROCMAP_QUERY gives build IDs, -1 it does not */
-	int procmap_ok;		/* auto with BPF: 0 unknown, 1 PROCMAP_QUERY works, -1 not */
+	int seek_ok;		/* auto, costly walks: 0 unknown, 1 the fallback seeks, -1 not */
 };
 
 void tv_lookup_close(struct taskvma *tv)
@@ -585,16 +585,16 @@ static const struct tv_backend *pick_backend(struct lk_proc *p, size_t n)
 {
 	struct taskvma *tv = p->tv;
 
-	if (n > FEW_ADDRS || tv->opts.backend != TASKVMA_BACKEND_AUTO || tv->be != &tv_backend_bpf)
+	if (n > FEW_ADDRS || tv->opts.backend != TASKVMA_BACKEND_AUTO || !tv->be->costly_walk)
 		return NULL;
-	if (!p->st->procmap_ok) {
-		char msg[sizeof(tv->err_msg)];
+	/* the fallback (tv_get_fallback(): PROCMAP_QUERY if it opens, else the
+	 * text, which would read the whole map: not for a few addresses) */
+	if (!p->st->seek_ok) {
+		const struct tv_backend *fb = tv_get_fallback(tv);
 
-		memcpy(msg, tv->err_msg, sizeof(msg));
-		p->st->procmap_ok = tv_backend_procmap.open(tv) ? -1 : 1;
-		memcpy(tv->err_msg, msg, sizeof(msg));
+		p->st->seek_ok = fb && fb->walk_seek ? 1 : -1;
 	}
-	return p->st->procmap_ok > 0 ? &tv_backend_procmap : NULL;
+	return p->st->seek_ok > 0 ? tv->fallback : NULL;
 }
 
 static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct taskvma_addr_info *out,

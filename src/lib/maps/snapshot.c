@@ -12,23 +12,6 @@
 #include <sys/mman.h>
 #include "internal.h"
 
-int tv_reserve(void **buf, size_t *cap, size_t need, size_t size, size_t first)
-{
-	size_t c = *cap ? *cap : first;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	p = realloc(*buf, c * size);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = c;
-	return 0;
-}
-
 /* ---- snapshots ---- */
 
 int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v)
