@@ -92,6 +92,18 @@ private_copies() {
 	for f in "$@"; do cp "$BUILD/tests/fixtures/$f" "$FX/$f"; done
 }
 
+# usable_backends: BACKENDS = the backends that open here (bpf, procmap,
+# procfs; a SKIP line for each that exits 7, unavailable), then auto.
+usable_backends() {
+	local b
+	BACKENDS=
+	for b in bpf procmap procfs; do
+		"$TASKVMA" --backend="$b" maps $$ >/dev/null 2>&1
+		if [ $? -eq 7 ]; then echo "SKIP backend $b: not available here"; else BACKENDS="$BACKENDS $b"; fi
+	done
+	BACKENDS="$BACKENDS auto"
+}
+
 # A fixture process with known mappings, stopped so /proc can be read.
 # start_mapper ARGS... sets MAPPER_PID; the fixture prints "ready" when set up.
 start_mapper() {

@@ -32,6 +32,15 @@ def kernel_line(r):
         h = h.ljust(72) + b' ' + r['name']
     return h + b'\n'
 
+def mapping_line(m):
+    """A JSON mapping record (its name a str) as /proc prints the line:
+    bytes, without the newline."""
+    return kernel_line(dict(m, name=m['name'].encode('utf-8', 'surrogateescape')))[:-1]
+
+def mapping_text(m):
+    """mapping_line() as text (the name's bytes kept as surrogates)."""
+    return mapping_line(m).decode('utf-8', 'surrogateescape')
+
 def is_file(f):
     return f['name'].startswith(b'/')
 
@@ -425,15 +434,6 @@ def cmd_scan_made(a):
         print('; '.join(errs[:6]))
         sys.exit(1)
 
-def scan_kernel_line(m):
-    h = b'%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'].encode(),
-                                              m['offset'], m['dev_major'], m['dev_minor'],
-                                              m['inode'])
-    name = m['name'].encode('utf-8', 'surrogateescape')
-    if name:
-        h = h.ljust(72) + b' ' + name
-    return h
-
 def cmd_scan_json(a):
     """scan-json DOC PROCMAPS PID COMM BACKEND PROCS [SCAN_RULES]: strict JSON; the
     findings of PID are the oracle's; processes/count are consistent.
@@ -472,7 +472,7 @@ def cmd_scan_json(a):
         if f['pid'] == pid:
             if f['comm'] != comm:
                 errs.append('comm %r' % f['comm'])
-            got.append((f['rules'], scan_kernel_line(f['mapping'])))
+            got.append((f['rules'], mapping_line(f['mapping'])))
     want = [(r, v['line']) for r, v in scan_expected(a[1], only)]
     if got != want:
         errs.append('findings of pid %d:\n  got  %r\n  want %r' % (pid, got, want))
@@ -815,13 +815,6 @@ def cmd_watch_text(a):
     if len(watch_groups(a[0], True)) != 1:
         raise SystemExit('not one snapshot group')
 
-def watch_kernel_line(m):
-    h = '%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'], m['offset'],
-                                             m['dev_major'], m['dev_minor'], m['inode'])
-    if m['name']:
-        h = h.ljust(72) + ' ' + m['name']
-    return h
-
 def cmd_watch_json(a):
     """json OUT PID COMM LINE: JSON Lines: added then removed, both the
     mapping /proc showed."""
@@ -837,8 +830,8 @@ def cmd_watch_json(a):
         m = r.get('mapping', {})
         if r.get('schema') != 'taskvma.watch/1' or r.get('pid') != pid or r.get('comm') != comm:
             raise SystemExit('record %r (pid %d, comm %r)' % (r, pid, comm))
-        if watch_kernel_line(m) != line:
-            raise SystemExit('mapping formats as %r, /proc had %r' % (watch_kernel_line(m), line))
+        if mapping_text(m) != line:
+            raise SystemExit('mapping formats as %r, /proc had %r' % (mapping_text(m), line))
         if m.get('kind') != 'file':
             raise SystemExit('kind %r' % m.get('kind'))
 
@@ -990,13 +983,6 @@ def cmd_watch_seq_text(a):
         raise SystemExit('final replay differs from /proc/PID/maps')
     print('final replay = /proc/%d/maps' % pid)
 
-def watch_seq_kernel_line(m):
-    h = '%08x-%08x %s %08x %02x:%02x %d ' % (m['start'], m['end'], m['perms'], m['offset'],
-                                             m['dev_major'], m['dev_minor'], m['inode'])
-    if m['name']:
-        h = h.ljust(72) + ' ' + m['name']
-    return h + '\n'
-
 def cmd_watch_seq_json(a):
     """json JOUT TOUT PID HOST BOOTID FINAL: up to the exec record, the same
     records as the text stream (after it the loader changes the map faster
@@ -1025,8 +1011,8 @@ def cmd_watch_seq_json(a):
         if not re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$', r.get('ts', '')):
             raise SystemExit('record %d: ts %r' % (i, r.get('ts')))
         got.append((r['event'], r['cause'],
-                    watch_seq_kernel_line(r['mapping']) if 'mapping' in r else None,
-                    watch_seq_kernel_line(r['old']) if r['event'] == 'changed' else None))
+                    (mapping_text(r['mapping']) + '\n') if 'mapping' in r else None,
+                    (mapping_text(r['old']) + '\n') if r['event'] == 'changed' else None))
     if got[:len(want)] != want or len(got) < len(want):
         for i, (x, y) in enumerate(zip(got, want)):
             if x != y:
@@ -1047,8 +1033,8 @@ def cmd_watch_seq_jdone(a):
     try:
         with open(a[0], 'rb') as f:
             recs = [json.loads(l) for l in f.read().split(b'\n')[:-1]]
-        watch_seq_apply(st, [(sym[r['event']], watch_seq_kernel_line(r['old'] if r['event'] == 'changed' else r['mapping']),
-                    watch_seq_kernel_line(r['mapping']) if r['event'] == 'changed' else None)
+        watch_seq_apply(st, [(sym[r['event']], (mapping_text(r['old'] if r['event'] == 'changed' else r['mapping']) + '\n'),
+                    (mapping_text(r['mapping']) + '\n') if r['event'] == 'changed' else None)
                    for r in recs if r['event'] in sym])
     except (SystemExit, ValueError, KeyError):
         sys.exit(1)

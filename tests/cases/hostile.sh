@@ -25,12 +25,7 @@ trap 'exit 1' INT TERM
 [ -x "$TASKVMA" ] || { fail "hostile: $TASKVMA" "not built"; exit 0; }
 private_copies mapper hostile
 
-BACKENDS=
-for b in bpf procmap procfs; do
-	"$TASKVMA" --backend="$b" maps $$ >/dev/null 2>&1
-	if [ $? -eq 7 ]; then echo "SKIP backend $b: not available here"; else BACKENDS="$BACKENDS $b"; fi
-done
-BACKENDS="$BACKENDS auto"
+usable_backends
 
 # start_hostile OUTFILE ARGS...: sets HPID; waits for "ready".
 start_hostile() {

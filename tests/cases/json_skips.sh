@@ -18,12 +18,7 @@ private_copies
 chmod 755 "$TMPD" "$TMPD/fx" "$TASKVMA"
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-BACKENDS=
-for b in bpf procmap procfs; do
-	"$TASKVMA" --backend="$b" maps $$ >/dev/null 2>&1
-	if [ $? -eq 7 ]; then echo "SKIP backend $b: not available here"; else BACKENDS="$BACKENDS $b"; fi
-done
-BACKENDS="$BACKENDS auto"
+usable_backends
 
 # check_skips NAME FILE AS: the document's "skipped" is consistent and each
 # entry's reason holds in /proc (AS=nobody: denied entries; root: no mm).

@@ -26,12 +26,7 @@ private_copies mapper hostile churner
 
 # The backends that work here (exit 7: not available on this kernel or for
 # this user; said, not hidden), and auto.
-BACKENDS=
-for b in bpf procmap procfs; do
-	"$TASKVMA" --backend="$b" maps $$ >/dev/null 2>&1
-	if [ $? -eq 7 ]; then echo "SKIP backend $b: not available here"; else BACKENDS="$BACKENDS $b"; fi
-done
-BACKENDS="$BACKENDS auto"
+usable_backends
 
 start_mapper || { fail "output_errors: start mapper" "no ready"; exit 0; }
 M=$MAPPER_PID; KILL+=("$M")

@@ -25,12 +25,7 @@ trap 'exit 1' INT TERM
 [ -x "$TASKVMA" ] || { fail "race: $TASKVMA" "not built"; exit 0; }
 private_copies racer
 
-BACKENDS=
-for b in bpf procmap procfs; do
-	"$TASKVMA" --backend="$b" maps $$ >/dev/null 2>&1
-	if [ $? -eq 7 ]; then echo "SKIP backend $b: not available here"; else BACKENDS="$BACKENDS $b"; fi
-done
-BACKENDS="$BACKENDS auto"
+usable_backends
 if [ "$QUICK" = 1 ]; then N=15; else N=50; fi
 
 for mode in move split shrink; do
