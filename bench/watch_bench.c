@@ -16,6 +16,10 @@
  *
  * Usage: watch_bench [-n NPROC] [-r CHANGES_PER_S] [-s SECS] [-l SAMPLES]
  *                    [-p PAIRS] [-b BACKEND] [-o latency,cost,cpu]
+ *                    [-B BATCH_MS] [-P RT_PRIO]
+ *   -B: the watch's batch_ms (0 default, -1 woken for every record)
+ *   -P: the latency part's watcher runs SCHED_FIFO at this priority (how
+ *       much of the tail is waiting for a CPU)
  * Prints one line per figure and a verdict per target:
  *   p99 latency < 10 ms; watcher CPU >= 10x below 10 Hz polling; an unwatched
  *   process pays no more than an empty program (within 10%, run-to-run noise).
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +44,9 @@
 #include "watch_empty.skel.h"
 
 #define PG 4096ul
+
+static int batch_ms;	/* -B */
+static int rt_prio;	/* -P */
 
 static double now(void)
 {
@@ -57,6 +65,15 @@ static double cpu_self(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* voluntary context switches of this process: how often the watcher slept */
+static long vcsw_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -66,17 +83,26 @@ static int cmp_d(const void *a, const void *b)
 
 /* ---- 1. latency ------------------------------------------------------------ */
 
+/* The child announces operation i (inflight = i) before its system call, and
+ * notes when the call returned in t_ret[i]; the watcher's callback notes when
+ * the record came in t_cb[i] (i read from inflight: the child waits for the
+ * ack of i, up to 1 s, before operation i + 1).  Paired after the run: a
+ * record that reaches the callback before the child noted its return (the
+ * kernel event is just before the return) counts as 0. */
+#define LAT_OPS 16384
+
 struct lat_shm {
-	volatile double t_ret;	/* when the child's system call returned */
-	volatile int seq;	/* the child's operation number */
+	volatile int inflight;	/* the child's operation in progress */
 	volatile int acked;	/* the watcher saw operation `acked` */
 	volatile int stop;
+	volatile double t_ret[LAT_OPS];	/* when the child's call i returned */
 };
 
 struct lat_ctx {
 	struct lat_shm *shm;
 	pid_t child;
-	double *samples;
+	double *t_cb;	/* [i]: the record of operation i in the callback */
+	double *t_k;	/* [i]: the record's kernel event (mono_ns) */
 	int n, max;
 };
 
@@ -84,35 +110,51 @@ static int lat_cb(void *ctx, const struct taskvma_watch_event *e)
 {
 	struct lat_ctx *c = ctx;
 	double t = now();
+	int i;
 
 	if (e->pid != c->child || (e->kind != TASKVMA_WATCH_ADDED && e->kind != TASKVMA_WATCH_REMOVED &&
 				   e->kind != TASKVMA_WATCH_CHANGED))
 		return 0;
-	if (e->batch_i == 0 && c->shm->acked != c->shm->seq && c->n < c->max) {
-		c->samples[c->n++] = (t - c->shm->t_ret) * 1e3;
-		c->shm->acked = c->shm->seq;
-	}
+	i = c->shm->inflight;
+	if (e->batch_i != 0 || i <= 0 || i >= LAT_OPS || c->t_cb[i] > 0)
+		return 0;
+	c->t_cb[i] = t;
+	c->t_k[i] = (double)e->mono_ns / 1e9;
+	c->shm->acked = i;
+	c->n++;
 	return 0;
+}
+
+static void pct(const char *what, double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_d);
+	printf("%s median %.3f p99 %.3f max %.3f ms", what, v[n / 2], v[(int)(n * 0.99)], v[n - 1]);
 }
 
 static void latency(struct taskvma *tv, int nsamples)
 {
-	struct lat_shm *shm = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1);
-	struct lat_ctx c = { .shm = shm, .max = nsamples };
+	size_t shm_len = (sizeof(struct lat_shm) + PG - 1) & ~(PG - 1);
+	struct lat_shm *shm = mmap(NULL, shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1, .batch_ms = batch_ms);
+	struct lat_ctx c = { .shm = shm, .max = nsamples < LAT_OPS - 1 ? nsamples : LAT_OPS - 1 };
+	struct sched_param sp = { .sched_priority = rt_prio };
 	struct taskvma_watch *w = NULL;
+	double *lat = NULL, *k_ret = NULL, *k_cb = NULL;
+	int n = 0, early = 0;
 	pid_t p;
 
-	c.samples = calloc((size_t)nsamples, sizeof(double));
+	c.t_cb = calloc(LAT_OPS, sizeof(double));
+	c.t_k = calloc(LAT_OPS, sizeof(double));
 	p = fork();
 	if (p == 0) {
 		char *a = NULL;
 
 		/* alternately map and unmap a page; wait for the watcher (or
-		 * 50 ms), then a pause of 1-5 ms */
-		for (int i = 1; !shm->stop; i++) {
+		 * 1 s), then a pause of 1-5 ms */
+		for (int i = 1; !shm->stop && i < LAT_OPS; i++) {
 			double t;
 
+			shm->inflight = i;
 			if (a) {
 				munmap(a, PG);
 				a = NULL;
@@ -120,37 +162,66 @@ static void latency(struct taskvma *tv, int nsamples)
 				a = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			}
 			t = now();
-			shm->t_ret = t;
-			shm->seq = i;
-			while (shm->acked != i && now() - t < 0.05 && !shm->stop)
+			shm->t_ret[i] = t;
+			while (shm->acked != i && now() - t < 1 && !shm->stop)
 				usleep(100);
 			usleep(1000 + (unsigned)(i * 7919) % 4000);
 		}
 		_exit(0);
 	}
 	c.child = p;
+	if (rt_prio && sched_setscheduler(0, SCHED_FIFO, &sp))
+		printf("latency: SCHED_FIFO %d: %s\n", rt_prio, strerror(errno));
 	if (taskvma_watch_new(tv, &wo, lat_cb, &c, &w) || taskvma_watch_add(w, p)) {
 		printf("latency: cannot watch: %s\n", taskvma_last_error(tv));
 		goto out;
 	}
 	if (taskvma_watch_mode(w) != TASKVMA_WATCH_EVENTS)
 		printf("latency: polling (%s)\n", taskvma_watch_reason(w));
-	for (double t0 = now(); c.n < nsamples && now() - t0 < 60;)
+	for (double t0 = now(); c.n < c.max && now() - t0 < 60;)
 		taskvma_watch_poll(w, 100);
-	qsort(c.samples, (size_t)c.n, sizeof(double), cmp_d);
-	if (c.n) {
-		double med = c.samples[c.n / 2], p99 = c.samples[(int)(c.n * 0.99)];
+	shm->stop = 1;
+	waitpid(p, NULL, 0);
+	lat = calloc(LAT_OPS, sizeof(double));
+	k_ret = calloc(LAT_OPS, sizeof(double));
+	k_cb = calloc(LAT_OPS, sizeof(double));
+	for (int i = 1; i < LAT_OPS; i++) {
+		if (!(c.t_cb[i] > 0) || !(shm->t_ret[i] > 0))
+			continue;
+		lat[n] = c.t_cb[i] > shm->t_ret[i] ? (c.t_cb[i] - shm->t_ret[i]) * 1e3 : 0;
+		early += c.t_cb[i] <= shm->t_ret[i];
+		k_ret[n] = (shm->t_ret[i] - c.t_k[i]) * 1e3;
+		k_cb[n] = (c.t_cb[i] - c.t_k[i]) * 1e3;
+		n++;
+	}
+	if (n) {
+		double p99;
 
-		printf("latency syscall return -> record: %d samples, median %.3f ms, p99 %.3f ms, max %.3f ms\n",
-		       c.n, med, p99, c.samples[c.n - 1]);
+		printf("latency syscall return -> record: %d samples (%d before the return was noted: 0), ",
+		       n, early);
+		pct("", lat, n);
+		p99 = lat[(int)(n * 0.99)];
+		printf("\n  split at the kernel event (the lock release):");
+		pct(" event -> child's return noted", k_ret, n);
+		printf(";");
+		pct(" event -> callback", k_cb, n);
+		printf("%s\n", rt_prio ? " (watcher SCHED_FIFO)" : "");
 		printf("TARGET p99 latency < 10 ms: %s\n", p99 < 10 ? "PASS" : "MISS");
 	}
 out:
+	if (rt_prio) {
+		sp.sched_priority = 0;
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
 	shm->stop = 1;
 	waitpid(p, NULL, 0);
 	taskvma_watch_free(w);
-	free(c.samples);
-	munmap(shm, PG);
+	free(c.t_cb);
+	free(c.t_k);
+	free(lat);
+	free(k_ret);
+	free(k_cb);
+	munmap(shm, shm_len);
 }
 
 /* ---- 2. cost per mmap+munmap ------------------------------------------------ */
@@ -184,7 +255,7 @@ static pid_t start_watcher(enum taskvma_backend be, pid_t target, int ready_fd)
 
 	if (p == 0) {
 		TASKVMA_OPTS(taskvma_opts, o, .backend = be);
-		TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1);
+		TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1, .batch_ms = batch_ms);
 		struct taskvma *tv = NULL;
 		struct taskvma_watch *w = NULL;
 		pid_t sleeper = 0;
@@ -312,13 +383,14 @@ static void watcher_cpu(enum taskvma_backend be, int n, double rate, double secs
 {
 	TASKVMA_OPTS(taskvma_opts, o, .backend = be);
 	TASKVMA_OPTS(taskvma_opts, of, .backend = TASKVMA_BACKEND_PROCFS);
-	TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1);
+	TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1, .batch_ms = batch_ms);
 	struct taskvma *tv = NULL, *tvf = NULL;
 	struct taskvma_watch *w = NULL;
 	struct taskvma_watch_stats st;
 	pid_t *kids = spawn_changers(n, rate / n);
 	double c0, t0, ev_cpu, poll_cpu, read_cpu, ev_elapsed;
 	uint64_t b0, bpf_ns;
+	long cs0, cs;
 	struct taskvma_map **old = calloc((size_t)n, sizeof(*old));
 	int fd_stats = open("/proc/sys/kernel/bpf_stats_enabled", O_RDWR);
 	char prev = '0';
@@ -337,20 +409,22 @@ static void watcher_cpu(enum taskvma_backend be, int n, double rate, double secs
 	for (int i = 0; i < n; i++)
 		taskvma_watch_add(w, kids[i]);
 	b0 = bpf_run_ns();
+	cs0 = vcsw_self();
 	c0 = cpu_self();
 	t0 = now();
 	while (now() - t0 < secs)
 		taskvma_watch_poll(w, 100);
 	ev_elapsed = now() - t0;
 	ev_cpu = cpu_self() - c0;
+	cs = vcsw_self() - cs0;
 	bpf_ns = bpf_run_ns() - b0;
 	taskvma_watch_get_stats(w, &st);
 	printf("watcher of %d processes, %.0f changes/s for %.0f s (%s re-reads): %llu events, "
-	       "%llu records, %llu lost; watcher CPU %.2f%% of a core; BPF programs %.3f%% of a core "
-	       "(in the changing processes)\n",
+	       "%llu records, %llu lost; watcher CPU %.2f%% of a core, %.0f sleeps/s; BPF programs %.3f%% "
+	       "of a core (in the changing processes)\n",
 	       n, rate, ev_elapsed, taskvma_backend_name(taskvma_backend(tv)),
 	       (unsigned long long)st.events, (unsigned long long)st.records,
-	       (unsigned long long)st.lost, ev_cpu / ev_elapsed * 100,
+	       (unsigned long long)st.lost, ev_cpu / ev_elapsed * 100, cs / ev_elapsed,
 	       (double)bpf_ns / 1e9 / ev_elapsed * 100);
 	taskvma_watch_free(w);
 	w = NULL;
@@ -424,9 +498,11 @@ int main(int argc, char **argv)
 	enum taskvma_backend be = TASKVMA_BACKEND_AUTO;
 	struct taskvma *tv = NULL;
 
-	while ((opt = getopt(argc, argv, "n:r:s:l:p:b:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:s:l:p:b:o:B:P:")) != -1) {
 		switch (opt) {
 		case 'o': only = optarg; break;
+		case 'B': batch_ms = atoi(optarg); break;
+		case 'P': rt_prio = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		case 's': secs = atof(optarg); break;
@@ -440,7 +516,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: watch_bench [-n NPROC] [-r RATE] [-s SECS] [-l SAMPLES] "
-					"[-p PAIRS] [-b BACKEND]\n");
+					"[-p PAIRS] [-b BACKEND] [-o PARTS] [-B BATCH_MS] [-P RT_PRIO]\n");
 			return 2;
 		}
 	}

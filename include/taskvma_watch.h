@@ -113,8 +113,14 @@ struct taskvma_watch_opts {
 	size_t ringbuf_bytes;     /* 0 = 4 MiB */
 	int no_snapshot_records;  /* taskvma_watch_add(): no SNAPSHOT records */
 	int range_reads;          /* 0 = default (on); -1: always re-read whole maps */
+	/* events mode: once records flow, taskvma_watch_poll() reads them every
+	 * batch_ms instead of being woken for each (until one such tick finds
+	 * none; not with timeout 0): the first record of a burst comes at once,
+	 * the next ones at most batch_ms later.  0 = default (4 ms); -1: woken
+	 * for every record (lowest latency, most CPU) */
+	int batch_ms;
 };
-#define taskvma_watch_opts__last_field range_reads
+#define taskvma_watch_opts__last_field batch_ms
 
 struct taskvma_watch;
 

@@ -58,6 +58,15 @@ __u64 n_lost = 0;		/* records that did not fit in the ring buffer */
 __u64 n_events = 0;		/* records written */
 __u64 n_unowned = 0;		/* changes to an mm of no known process (no mm->owner) */
 
+/* ---- set by user space -------------------------------------------------- */
+
+/* 1 while user space drains the ring in ticks (watch.c, drain()): it reads
+ * again within a few ms without being woken, so a record does not wake it
+ * (BPF_RB_NO_WAKEUP).  0: the default, wake the reader if the ring was
+ * empty.  User space clears it, then looks at the ring once more before it
+ * sleeps in epoll_wait: see submit() for why that closes the race. */
+__u32 draining = 0;
+
 /* ---- maps --------------------------------------------------------------- */
 
 struct {
@@ -163,8 +172,21 @@ static __always_inline struct wt_event *reserve(__s32 tgid)
 
 static __always_inline void submit(struct wt_event *e)
 {
+	__u64 flags = 0;
+
 	__sync_fetch_and_add(&n_events, 1);
-	bpf_ringbuf_submit(e, 0);
+#if defined(__TARGET_ARCH_x86)
+	/* The add above is a locked instruction (a full barrier on x86): the
+	 * reservation (producer position) is visible before `draining` is
+	 * read.  So a record that saw draining == 1 was reserved before user
+	 * space cleared it, and user space, which reads the producer position
+	 * after clearing it (and a fence), sees the record and reads it
+	 * without a wakeup.  Other architectures: no such barrier from a
+	 * non-fetching atomic, so always the default wakeup. */
+	if (*(volatile __u32 *)&draining)
+		flags = BPF_RB_NO_WAKEUP;
+#endif
+	bpf_ringbuf_submit(e, flags);
 }
 
 /* The system call the current task is in, from its saved user registers. */
