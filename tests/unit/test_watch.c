@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/sched.h>
@@ -30,6 +31,10 @@
 #define PG 4096ul
 
 static volatile sig_atomic_t frozen;
+/* the "burst" round: the children change their maps with little pause (2 ms
+ * apart: several records of a process queue up in a 4 ms tick), and fork no
+ * children */
+static int burst;
 
 static void on_usr1(int sig)
 {
@@ -76,7 +81,7 @@ static void churn(unsigned seed)
 
 			if (q != MAP_FAILED)
 				s[i].p = q, s[i].len += PG;
-		} else if (op == 6 && rand_r(&seed) % 8 == 0) {
+		} else if (op == 6 && !burst && rand_r(&seed) % 8 == 0) {
 			/* a short-lived child with changes of its own */
 			pid_t c = fork();
 
@@ -91,7 +96,7 @@ static void churn(unsigned seed)
 		} else {
 			madvise(s[i].p, s[i].len, MADV_DONTNEED);
 		}
-		usleep(5000 + rand_r(&seed) % 30000);
+		usleep(burst ? 2000 : 5000 + rand_r(&seed) % 30000);
 	}
 	for (;;)
 		pause();
@@ -426,6 +431,23 @@ int main(void)
 	signal(SIGUSR1, on_usr1);
 	pid_reuse();
 	round_("churn", TASKVMA_BACKEND_AUTO, n, secs, 0, 0);
+	{
+		/* burst: a change record whose change an earlier re-read showed
+		 * is not re-read again; and 64 fds (the watcher keeps 16 maps
+		 * files open, for more processes than that: the least recently
+		 * used are closed and reopened) */
+		struct rlimit rl, low;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		low = rl;
+		low.rlim_cur = 64;
+		burst = 1;
+		if (!setrlimit(RLIMIT_NOFILE, &low)) {
+			round_("burst", TASKVMA_BACKEND_AUTO, n < 24 ? 24 : n, secs < 4 ? secs : 4, 0, 0);
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		burst = 0;
+	}
 	/* 4 KiB hold ~40 records; the watcher reads every 300 ms */
 	round_("lost records", TASKVMA_BACKEND_PROCMAP, n < 8 ? n : 8, secs < 3 ? secs : 3, 4096,
 	       300);
