@@ -32,7 +32,7 @@
 
 static volatile sig_atomic_t frozen;
 /* the "burst" round: the children change their maps with little pause (2 ms
- * apart: several records of a process queue up in a 4 ms tick), and fork no
+ * apart: several records of a process can queue up in a tick), and fork no
  * children */
 static int burst;
 
