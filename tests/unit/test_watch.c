@@ -216,8 +216,13 @@ static void round_(const char *name, enum taskvma_backend be, int nproc, double 
 	CHECK(msg, taskvma_watch_mode(w) == TASKVMA_WATCH_EVENTS);
 	for (int i = 0; i < nproc; i++) {
 		kids[nk] = spawn(seed++);
-		if (kids[nk] > 0 && taskvma_watch_add(w, kids[nk]) == 0)
+		if (kids[nk] > 0 && taskvma_watch_add(w, kids[nk]) == 0) {
 			nk++;
+		} else if (kids[nk] > 0) {
+			/* not watched: it would churn on after the test */
+			kill(kids[nk], SIGKILL);
+			waitpid(kids[nk], NULL, 0);
+		}
 	}
 	t0 = now();
 	next_swap = t0 + 0.5;
@@ -232,8 +237,13 @@ static void round_(const char *name, enum taskvma_backend be, int nproc, double 
 			kill(kids[i], SIGKILL);
 			waitpid(kids[i], NULL, 0);
 			kids[i] = spawn(seed++);
-			if (kids[i] <= 0 || taskvma_watch_add(w, kids[i]))
+			if (kids[i] <= 0 || taskvma_watch_add(w, kids[i])) {
+				if (kids[i] > 0) {
+					kill(kids[i], SIGKILL);
+					waitpid(kids[i], NULL, 0);
+				}
 				kids[i] = kids[--nk];
+			}
 			next_swap += 0.5;
 		}
 	}
@@ -443,7 +453,7 @@ int main(void)
 		low.rlim_cur = 64;
 		burst = 1;
 		if (!setrlimit(RLIMIT_NOFILE, &low)) {
-			round_("burst", TASKVMA_BACKEND_AUTO, n < 24 ? 24 : n, secs < 4 ? secs : 4, 0, 0);
+			round_("burst", TASKVMA_BACKEND_AUTO, 24, secs < 4 ? secs : 4, 0, 0);
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 		burst = 0;
