@@ -40,6 +40,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -440,6 +441,103 @@ TASKVMA_API size_t taskvma_escape_comm(const char *s, char *buf, size_t len);
 TASKVMA_API void taskvma_format_perms(uint32_t perms, char buf[5]);
 /* [MT-safe] */
 TASKVMA_API const char *taskvma_kind_name(enum taskvma_kind kind);
+
+/* ---- pmap's view: sizes, totals, kinds; pictures --------------------- */
+
+/* Room for the kinds in the per-kind arrays below (enum taskvma_kind has 6). */
+#define TASKVMA_KIND_SLOTS 8
+
+/* The totals of some mappings, as pmap(1) counts them (procps: a mapping
+ * whose perms end in 's' is shared, else it is private, writeable when it
+ * has 'w').  Sizes are in bytes, end - start. */
+struct taskvma_totals {
+	size_t sz;
+	uint64_t mappings;          /* how many were added */
+	uint64_t mapped;            /* pmap's "total", pmap -d's "mapped": every mapping */
+	uint64_t writeable_private; /* pmap -d's "writeable/private": rw?p */
+	uint64_t readonly_private;  /* r??p, ---p (guard pages), --xp ([vsyscall]) */
+	uint64_t shared;            /* pmap -d's "shared": ???s */
+	uint64_t exec;              /* executable: ??x? */
+	uint64_t kind_count[TASKVMA_KIND_SLOTS]; /* mappings by enum taskvma_kind */
+	uint64_t kind_bytes[TASKVMA_KIND_SLOTS]; /* their bytes */
+};
+#define taskvma_totals__last_field kind_bytes
+
+/* Add one mapping to t.  Start from TASKVMA_OPTS(taskvma_totals, t) (zeros,
+ * sz set).  Returns 0, or -EINVAL when t->sz is smaller than this library's
+ * struct (a caller built against an older header). */
+/* [object] */
+TASKVMA_API int taskvma_totals_add(struct taskvma_totals *t, const struct taskvma_vma *v);
+
+/* How sizes are written (taskvma_format_size() and the calls below). */
+enum taskvma_size_unit {
+	TASKVMA_SIZE_HUMAN = 0, /* 1024-based, "4K", "1.5M", "132M", "2G": exact multiples
+				 * without a decimal, one decimal below 10, else rounded */
+	TASKVMA_SIZE_BYTES = 1, /* exact, in bytes, decimal */
+	TASKVMA_SIZE_KIB = 2,   /* KiB rounded down, with "K", as pmap prints them */
+};
+/* Returns the length needed (snprintf style); buf NUL-terminated when it fits.
+ * At most 24 bytes with the NUL. */
+/* [MT-safe] */
+TASKVMA_API size_t taskvma_format_size(uint64_t bytes, int unit, char *buf, size_t len);
+
+/* One line of the size view (`taskvma maps --sizes`), "\n" included:
+ * "START-END SIZE PERMS NAME", START and END as 16 hex digits (as pmap
+ * prints addresses), SIZE right-aligned in 8 columns (wider when needed),
+ * PERMS as /proc prints them, NAME exactly as /proc prints it.  snprintf
+ * style return. */
+/* [object] */
+TASKVMA_API size_t taskvma_format_size_line(const struct taskvma_vma *v, int unit, char *buf,
+					    size_t len);
+/* The totals line, "\n" included, with pmap -d's words:
+ * "total: N mappings    mapped: S    writeable/private: S    shared: S". */
+/* [object] */
+TASKVMA_API size_t taskvma_format_totals(const struct taskvma_totals *t, int unit, char *buf,
+					 size_t len);
+/* The summary table (`taskvma maps --summary`): its header line, and one
+ * line per process: PID, the mapping count, the count of each kind, the
+ * sizes (mapped, writeable/private, shared, executable), and the comm last
+ * (escaped as taskvma_escape_comm() does; last, so a space in it does not
+ * shift the columns).  "\n" included; snprintf style. */
+/* [MT-safe] */
+TASKVMA_API size_t taskvma_format_summary_header(char *buf, size_t len);
+/* [object] */
+TASKVMA_API size_t taskvma_format_summary(const struct taskvma_totals *t, pid_t pid,
+					  const char *comm, int unit, char *buf, size_t len);
+/* The totals as one JSON object (docs/json.md "totals"), sizes in bytes:
+ * {"mappings":N,"mapped":N,"writeable_private":N,"readonly_private":N,
+ *  "shared":N,"exec":N,"kinds":{"anon":{"count":N,"bytes":N},...}}. */
+/* [object] */
+TASKVMA_API size_t taskvma_format_totals_json(const struct taskvma_totals *t, char *buf,
+					      size_t len);
+
+/* An SVG picture of address spaces (`taskvma maps --svg`).  One process:
+ * the address space drawn upwards as people sketch it, regions to scale
+ * within a segment, large gaps compressed and marked, names where they
+ * fit; several processes (overview): one row each.  Every mapping is one
+ * <rect class="vma"> with data-pid, data-start, data-end (0x hex),
+ * data-perms, data-kind and a <title> holding its /proc line. */
+struct taskvma_svg;
+struct taskvma_svg_opts {
+	size_t sz;
+	int overview;   /* 1: one row per process (also chosen with 2+ processes) */
+	int width;      /* picture width in px; 0 = default (1000 overview, 760 one) */
+};
+#define taskvma_svg_opts__last_field width
+
+/* [MT-safe] (each call makes a new object) */
+TASKVMA_API int taskvma_svg_new(struct taskvma_svg **svg, const struct taskvma_svg_opts *opts);
+/* Add one process's mappings (address order; copied: vmas may be freed
+ * after).  Returns 0 or -errno (-ENOMEM, -EINVAL). */
+/* [object] */
+TASKVMA_API int taskvma_svg_add(struct taskvma_svg *svg, pid_t pid, const char *comm,
+				const struct taskvma_vma *vmas, size_t n);
+/* Write the whole document to f.  Returns 0, or -errno of the first failed
+ * write (the document is then incomplete). */
+/* [object] */
+TASKVMA_API int taskvma_svg_write(struct taskvma_svg *svg, FILE *f);
+/* [object] */
+TASKVMA_API void taskvma_svg_free(struct taskvma_svg *svg);
 
 /* Parse one /proc/PID/maps line (without or with its "\n") into v; v->name
  * points into `line` (not NUL-terminated in general: use name_len).  Returns

@@ -1454,6 +1454,317 @@ def cmd_json_process_keys(argv):
     ps = [load_json(a)['processes'] for a in argv]
     print(*[type(p).__name__ for p in ps], all({'pid', 'comm', 'complete', 'count'} <= set(p[0]) for p in ps))
 
+# ---- pmap's view (pmap_view.sh): sizes, totals, kinds, pictures ----------
+
+def kind(f):
+    """The kernel's naming (get_vma_name) seen from the text, as the library
+    must classify: a bracketed name without device and inode is special,
+    anything else with a name or a device/inode is a file."""
+    n, anon = f['name'], not f['inode'] and not f['dev_major'] and not f['dev_minor']
+    if not n:
+        return 'anon' if anon else 'file'
+    if not anon or not (n.startswith(b'[') and n.endswith(b']')):
+        return 'file'
+    if n == b'[heap]':
+        return 'heap'
+    if n == b'[stack]':
+        return 'stack'
+    if n.startswith(b'[anon:'):
+        return 'anon_named'
+    return 'special'
+
+KINDS = ['file', 'anon', 'heap', 'stack', 'special', 'anon_named']
+
+def totals(fs):
+    """pmap's totals (procps pmap.c one_proc): 's' shared, else private,
+    writeable with 'w'; sizes end - start, in bytes."""
+    t = dict(mappings=len(fs), mapped=0, writeable_private=0, readonly_private=0, shared=0, exec=0,
+             kinds={k: dict(count=0, bytes=0) for k in KINDS})
+    for f in fs:
+        size = f['end'] - f['start']
+        t['mapped'] += size
+        if f['perms'][3] == 's':
+            t['shared'] += size
+        elif f['perms'][1] == 'w':
+            t['writeable_private'] += size
+        else:
+            t['readonly_private'] += size
+        if f['perms'][2] == 'x':
+            t['exec'] += size
+        t['kinds'][kind(f)]['count'] += 1
+        t['kinds'][kind(f)]['bytes'] += size
+    return t
+
+UNITS = {'B': 1, 'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40, 'P': 1 << 50, 'E': 1 << 60}
+
+def size_ok(text, want, unit):
+    """A size as printed: exact bytes, or human: 1024-based, the largest
+    unit that leaves at least 1, within the rounding of its last digit
+    (half a tenth with a decimal, about half a unit without)."""
+    if unit == 'bytes':
+        return text == str(want)
+    if text == '0':
+        return want == 0
+    m = re.match(r'^(\d+)(?:\.(\d))?([BKMGTPE])$', text)
+    if not m:
+        return False
+    mult = UNITS[m.group(3)]
+    if m.group(3) == 'B':
+        return int(m.group(1)) == want and want < 1024
+    if want < mult or (m.group(3) != 'E' and want >= 1024 * mult):
+        return False
+    if m.group(2):
+        v10 = int(m.group(1)) * 10 + int(m.group(2))
+        return abs(v10 * mult - want * 10) * 2 <= mult
+    v = int(m.group(1)) * mult
+    return v == want or abs(v - want) * 20 <= mult * 11
+
+TOTAL_RE = re.compile(rb'^total: (\d+) mappings?    mapped: (\S+)    writeable/private: (\S+)    shared: (\S+)\n$')
+
+def check_size_lines(body, fs, unit, prefix=b''):
+    """--sizes lines against /proc's: START-END SIZE PERMS NAME, in order."""
+    if len(body) != len(fs):
+        raise SystemExit('%d size lines, /proc has %d' % (len(body), len(fs)))
+    for l, f in zip(body, fs):
+        if not l.startswith(prefix):
+            raise SystemExit('line without the prefix %r: %r' % (prefix, l))
+        l = l[len(prefix):]
+        m = re.match(rb'^([0-9a-f]{16})-([0-9a-f]{16}) +(\S+) ([-r][-w][-x][ps])(?: (.*))?\n$', l, re.S)
+        if not m:
+            raise SystemExit('not a size line: %r' % l)
+        if (int(m.group(1), 16), int(m.group(2), 16), m.group(4).decode(), m.group(5) or b'') != \
+           (f['start'], f['end'], f['perms'], f['name']):
+            raise SystemExit('size line %r for /proc %r' % (l, f))
+        if not size_ok(m.group(3).decode(), f['end'] - f['start'], unit):
+            raise SystemExit('size %s for %d bytes (%s): %r' % (m.group(3).decode(), f['end'] - f['start'], unit, l))
+
+def check_total_line(l, fs, unit, prefix=b''):
+    if not l.startswith(prefix):
+        raise SystemExit('totals line without the prefix: %r' % l)
+    m = TOTAL_RE.match(l[len(prefix):])
+    if not m:
+        raise SystemExit('not a totals line: %r' % l)
+    t = totals(fs)
+    if int(m.group(1)) != t['mappings']:
+        raise SystemExit('%s mappings, /proc has %d' % (m.group(1).decode(), t['mappings']))
+    for g, k in ((2, 'mapped'), (3, 'writeable_private'), (4, 'shared')):
+        if not size_ok(m.group(g).decode(), t[k], unit):
+            raise SystemExit('%s %s, /proc says %d bytes' % (k, m.group(g).decode(), t[k]))
+
+def cmd_sizes(args):
+    """sizes OUT PROCFILE bytes|human [quiet]: `maps --sizes PID` of one
+    process: a size line per /proc line, then the totals line (none with -q)."""
+    body, fs = lines(args[0]), [fields(l) for l in lines(args[1])]
+    quiet = args[3:] == ['quiet']
+    if not quiet:
+        if not body:
+            raise SystemExit('no output')
+        check_total_line(body[-1], fs, args[2])
+        body = body[:-1]
+    elif any(TOTAL_RE.match(l) for l in body):
+        raise SystemExit('a totals line with -q')
+    check_size_lines(body, fs, args[2])
+    print(len(body))
+
+def cmd_sizes_block(args):
+    """sizes-block OUT PID PROCFILE FILTERS...: in `maps --all --sizes`
+    output (headers, blocks, totals), the block of PID is the filtered /proc
+    lines with their totals, and every block is well-formed."""
+    out, pid, fs = lines(args[0]), int(args[1]), [fields(l) for l in lines(args[2])]
+    fs = filtered(fs, args[3:])
+    seen, i, found = set(), 0, False
+    while i < len(out):
+        m = HDR.match(out[i])
+        if not m:
+            raise SystemExit('line %d: expected a header, got %r' % (i + 1, out[i]))
+        p = int(m.group(1))
+        if p in seen:
+            raise SystemExit('pid %d twice' % p)
+        seen.add(p)
+        j = i + 1
+        while j < len(out) and out[j] != b'\n':
+            j += 1
+        block = out[i + 1:j]
+        if not block or not TOTAL_RE.match(block[-1]):
+            raise SystemExit('pid %d: block without its totals line' % p)
+        if p == pid:
+            check_size_lines(block[:-1], fs, 'bytes')
+            check_total_line(block[-1], fs, 'bytes')
+            found = True
+        i = j + 1
+    if not found:
+        raise SystemExit('no block for pid %d' % pid)
+    print(len(seen))
+
+def filtered(fs, opts):
+    ok = []
+    for f in fs:
+        keep = True
+        for o in opts:
+            if o.startswith('perms='):
+                keep &= all(p == '?' or p == c for p, c in zip(o[6:], f['perms']))
+            elif o == 'file':
+                keep &= kind(f) == 'file'
+            elif o == 'anon':
+                keep &= kind(f) != 'file'
+            else:
+                raise SystemExit('bad filter ' + o)
+        if keep:
+            ok.append(f)
+    return ok
+
+def cmd_pmap(args):
+    """pmap PMAP_D_OUT PMAP_Q_OUT OURS_BYTES_OUT: procps's own numbers: the
+    `pmap -d` line (mapped, writeable/private, shared, in K) and the size of
+    each mapping from `pmap -q` equal ours (--sizes --bytes) divided by 1024."""
+    d = lines(args[0])[-1]
+    m = re.match(rb'^mapped: (\d+)K\s+writeable/private: (\d+)K\s+shared: (\d+)K\n$', d)
+    if not m:
+        raise SystemExit('pmap -d last line %r' % d)
+    ours = lines(args[2])
+    t = TOTAL_RE.match(ours[-1])
+    if not t:
+        raise SystemExit('our totals line %r' % ours[-1])
+    want = [int(x) for x in m.groups()]
+    got = [int(t.group(g)) >> 10 for g in (2, 3, 4)]
+    if want != got:
+        raise SystemExit('pmap -d says mapped/writeable-private/shared %r K, we say %r K' % (want, got))
+    psizes = [int(re.split(rb'\s+', l.strip())[1][:-1]) for l in lines(args[1])
+              if re.match(rb'^[0-9a-f]{8,16} ', l)]  # not its 'PID: command' line
+    osizes = [int(re.split(rb'\s+', l.strip())[1]) >> 10 for l in ours[:-1]]
+    if psizes != osizes:
+        raise SystemExit('pmap -q sizes %r, ours %r' % (psizes[:10], osizes[:10]))
+    print('%d mappings, mapped %dK' % (len(psizes), want[0]))
+
+SUM_RE = re.compile(rb'^ *(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\S+) +(\S+) +(\S+) +(\S+) (.*)\n$')
+
+def cmd_summary(args):
+    """summary OUT PID COMM PROCFILE bytes|human [FILTERS...]: the line of
+    PID in `maps --summary`: counts by kind and sizes as /proc's lines give."""
+    pid, comm, fs, unit = int(args[1]), args[2].encode(), [fields(l) for l in lines(args[3])], args[4]
+    fs = filtered(fs, args[5:])
+    t = totals(fs)
+    rows = [SUM_RE.match(l) for l in lines(args[0]) if not l.lstrip().startswith(b'PID ')]
+    if not all(rows):
+        raise SystemExit('a line that is not a summary row')
+    mine = [r for r in rows if int(r.group(1)) == pid]
+    if len(mine) != 1:
+        raise SystemExit('%d rows for pid %d' % (len(mine), pid))
+    r = mine[0]
+    got = [int(r.group(i)) for i in range(2, 9)]
+    want = [t['mappings']] + [t['kinds'][k]['count'] for k in KINDS]
+    if got != want:
+        raise SystemExit('counts %r, /proc gives %r' % (got, want))
+    for g, k in ((9, 'mapped'), (10, 'writeable_private'), (11, 'shared'), (12, 'exec')):
+        if not size_ok(r.group(g).decode(), t[k], unit):
+            raise SystemExit('%s %s, /proc says %d' % (k, r.group(g).decode(), t[k]))
+    if r.group(13) != comm:
+        raise SystemExit('comm %r' % r.group(13))
+    print(len(rows))
+
+def cmd_json_sizes(args):
+    """json-sizes OUT PID PROCFILE [FILTERS...]: `maps --sizes --json` (or
+    --summary --json): each mapping's size is end - start, and the process's
+    totals are /proc's."""
+    d = load_json(args[0])
+    pid, fs = int(args[1]), filtered([fields(l) for l in lines(args[2])], args[3:])
+    for m in d['mappings']:
+        if m['size'] != m['end'] - m['start']:
+            raise SystemExit('size %r' % m)
+    ps = [p for p in d['processes'] if p['pid'] == pid]
+    if len(ps) != 1:
+        raise SystemExit('%d process entries for %d' % (len(ps), pid))
+    if ps[0]['totals'] != totals(fs):
+        raise SystemExit('totals %r, /proc gives %r' % (ps[0]['totals'], totals(fs)))
+    print(len(d['mappings']))
+
+def cmd_svg(args):
+    """svg FILE PID PROCFILE [PID PROCFILE]...: well-formed XML, an <svg>;
+    for each PID every /proc line is the <title> of one mapping element
+    (class "vma", data-pid PID) with its start and end, in the same number."""
+    import xml.etree.ElementTree as ET
+    ns = '{http://www.w3.org/2000/svg}'
+    root = ET.parse(args[0]).getroot()
+    if root.tag != ns + 'svg':
+        raise SystemExit('root is %s' % root.tag)
+    rects = [e for e in root.iter(ns + 'rect') if e.get('class') == 'vma']
+    for pid, proc in zip(args[1::2], args[2::2]):
+        mine = [e for e in rects if e.get('data-pid') == pid]
+        want = [l.rstrip(b'\n').decode('utf-8') for l in lines(proc)]
+        got = []
+        for e in mine:
+            t = e.find(ns + 'title')
+            got.append(t.text if t is not None else None)
+            f = fields(t.text.encode('utf-8') + b'\n')
+            if (int(e.get('data-start'), 16), int(e.get('data-end'), 16), e.get('data-perms')) != \
+               (f['start'], f['end'], f['perms']):
+                raise SystemExit('data- attributes of %r' % t.text)
+        missing = [w for w in want if w not in got]
+        if missing or len(got) != len(want):
+            raise SystemExit('pid %s: %d mapping elements for %d /proc lines; missing %r'
+                             % (pid, len(got), len(want), missing[:3]))
+    print(len(rects))
+
+def cmd_png(args):
+    """png FILE MIN_W MIN_H: a valid PNG (signature, chunk CRCs, IHDR, zlib
+    IDAT of the right length), at least MIN_W x MIN_H, and more than one
+    colour among its pixels."""
+    import struct, zlib
+    data = open(args[0], 'rb').read()
+    if data[:8] != b'\x89PNG\r\n\x1a\n':
+        raise SystemExit('not a PNG signature')
+    i, idat, ihdr, end = 8, b'', None, False
+    while i < len(data):
+        n, typ = struct.unpack('>I4s', data[i:i + 8])
+        body = data[i + 8:i + 8 + n]
+        crc, = struct.unpack('>I', data[i + 8 + n:i + 12 + n])
+        if zlib.crc32(typ + body) != crc:
+            raise SystemExit('bad CRC in chunk %r' % typ)
+        if typ == b'IHDR':
+            ihdr = struct.unpack('>IIBBBBB', body)
+        elif typ == b'IDAT':
+            idat += body
+        elif typ == b'IEND':
+            end = True
+            break
+        i += 12 + n
+    if not ihdr or not end:
+        raise SystemExit('no IHDR or IEND')
+    w, h, depth, ctype, _, _, interlace = ihdr
+    if w < int(args[1]) or h < int(args[2]):
+        raise SystemExit('%dx%d, smaller than %sx%s' % (w, h, args[1], args[2]))
+    if depth != 8 or ctype not in (2, 6) or interlace:
+        raise SystemExit('unexpected format: depth %d colour type %d interlace %d' % (depth, ctype, interlace))
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    if len(raw) != h * (stride + 1):
+        raise SystemExit('image data %d bytes, want %d' % (len(raw), h * (stride + 1)))
+    colours, prev = set(), bytearray(stride)
+    for y in range(h):
+        ft, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+            if ft == 1:
+                line[x] = (line[x] + a) & 255
+            elif ft == 2:
+                line[x] = (line[x] + b) & 255
+            elif ft == 3:
+                line[x] = (line[x] + ((a + b) >> 1)) & 255
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            elif ft != 0:
+                raise SystemExit('bad filter type %d' % ft)
+        if y % 4 == 0:
+            colours.update(bytes(line[k:k + 3]) for k in range(0, stride, bpp * 3))
+        prev = line
+    if len(colours) < 2:
+        raise SystemExit('one colour only')
+    print('%dx%d, %d colours sampled' % (w, h, len(colours)))
+
 COMMANDS = {k[4:].replace('_', '-'): v for k, v in globals().items() if k.startswith('cmd_')}
 
 if __name__ == '__main__':

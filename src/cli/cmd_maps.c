@@ -24,9 +24,19 @@ static const char maps_usage[] =
 	"      --anon           only mappings without a file\n"
 	"  -r, --range=LO-HI    only mappings that overlap [LO, HI) (hex addresses)\n"
 	"  -N, --name=GLOB      only mappings whose name matches GLOB (fnmatch)\n"
-	"Output:\n"
+	"Output (the /proc text unless one of these):\n"
+	"  -s, --sizes          pmap's view: START-END SIZE PERMS NAME, and a totals line per\n"
+	"                       process (mapped, writeable/private, shared, as pmap -d)\n"
+	"      --bytes          sizes exact, in bytes (default: human, 4K 1.5M 2G); implies\n"
+	"                       --sizes unless --summary\n"
+	"      --summary        one line per process: mappings by kind, size, writeable,\n"
+	"                       shared and executable sizes\n"
+	"      --svg            an SVG picture of the address space (several processes or\n"
+	"                       --all: one row each)\n"
+	"  -H, --with-pid       \"PID (COMM) \" before every line instead of headers (for grep)\n"
 	"  -j, --json           one JSON document (docs/json.md)\n"
-	"  -q, --quiet          no \"==> PID (COMM) <==\" headers (as pmap -q)\n"
+	"  -q, --quiet          no \"==> PID (COMM) <==\" headers, no totals, no table header\n"
+	"                       (as pmap -q)\n"
 	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
 	"  -v, --verbose        backend choice, retries, skipped processes\n"
 	"\n"
@@ -36,7 +46,11 @@ static const char maps_usage[] =
 	"  taskvma maps $$\n"
 	"  taskvma maps --json 1 $$\n"
 	"  taskvma maps --all --perms=??x? --file\n"
-	"  taskvma maps --range=7f0000000000-7fffffffffff --name='*libc*' 1234\n";
+	"  taskvma maps --range=7f0000000000-7fffffffffff --name='*libc*' 1234\n"
+	"  taskvma maps --sizes $$\n"
+	"  taskvma maps --summary --all\n"
+	"  taskvma maps --all -H --name=libc.so.6 | grep bash\n"
+	"  taskvma maps --svg $$ > map.svg\n";
 
 struct maps_ctx {
 	struct out out;
@@ -179,17 +193,25 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		{ "anon", no_argument, NULL, 'A' },
 		{ "range", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "sizes", no_argument, NULL, 's' },
+		{ "bytes", no_argument, NULL, 'Y' },
+		{ "summary", no_argument, NULL, 'S' },
+		{ "svg", no_argument, NULL, 'G' },
+		{ "with-pid", no_argument, NULL, 'H' },
 		{},
 	};
 	struct taskvma_query q = { .sz = sizeof(q) };
 	struct maps_ctx c = {};
 	bool all = false, json = false, file = false, anon = false, quiet = false;
+	bool sizes = false, bytes = false, summary = false, svg_out = false, with_pid = false;
+	struct taskvma_svg *svg = NULL;
+	int view;
 	pid_t *pids = NULL;
 	size_t npids = 0;
 	bool sel;
 	int opt, r, ret = EXIT_OK;
 
-	while ((opt = cli_getopt(argc, argv, "maps", CLI_SEL_SHORTOPTS "aqjP:r:N:", longopts, g)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "maps", CLI_SEL_SHORTOPTS "aqjP:r:N:sH", longopts, g)) != -1) {
 		switch (opt) {
 		case 'h': fputs(maps_usage, stdout); return EXIT_OK;
 		case 'a': all = true; break;
@@ -210,6 +232,11 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 			}
 			break;
 		case 'N': q.name_glob = optarg; break;
+		case 's': sizes = true; break;
+		case 'Y': bytes = true; break;
+		case 'S': summary = true; break;
+		case 'G': svg_out = true; break;
+		case 'H': with_pid = true; break;
 		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
@@ -218,6 +245,23 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		cli_err("--file and --anon exclude each other");
 		return EXIT_USAGE;
 	}
+	/* one view at a time; --bytes is the unit of the size view or the summary */
+	if (bytes && !summary)
+		sizes = true;
+	if (sizes + summary + svg_out > 1) {
+		cli_err("%s", svg_out ? "--svg excludes --sizes, --bytes and --summary"
+				      : "--sizes and --summary exclude each other");
+		return EXIT_USAGE;
+	}
+	if (svg_out && json) {
+		cli_err("--svg and --json exclude each other");
+		return EXIT_USAGE;
+	}
+	if (with_pid && (json || svg_out)) {
+		cli_err("--with-pid is for text lines, not %s", json ? "--json" : "--svg");
+		return EXIT_USAGE;
+	}
+	view = sizes ? OUT_VIEW_SIZES : summary ? OUT_VIEW_SUMMARY : svg_out ? OUT_VIEW_SVG : OUT_VIEW_MAPS;
 	if (file)
 		q.kinds = 1u << TASKVMA_KIND_FILE;
 	if (anon)
@@ -250,8 +294,19 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	}
 	c.verbose = g->verbose;
 	c.filtered = q.perm_set || q.perm_clear || q.kinds || q.addr_lo || q.addr_hi || q.name_glob;
-	out_begin(&c.out, stdout, json, !quiet && (all || sel || npids > 1),
+	if (svg_out) {
+		TASKVMA_OPTS(taskvma_svg_opts, so, .overview = all || sel || npids > 1);
+
+		if ((r = taskvma_svg_new(&svg, &so))) {
+			cli_err("the picture: %s", strerror(-r));
+			taskvma_close(c.tv);
+			free(pids);
+			return EXIT_FAIL;
+		}
+	}
+	out_begin(&c.out, stdout, json, !quiet && !with_pid && (all || sel || npids > 1),
 		  taskvma_backend_name(taskvma_backend(c.tv)));
+	out_view(&c.out, view, bytes ? TASKVMA_SIZE_BYTES : TASKVMA_SIZE_HUMAN, quiet, with_pid, svg);
 	if (all) {
 		struct taskvma_all_stats st = { .sz = sizeof(st) };
 		int err;
@@ -289,6 +344,16 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	}
 	out_end(&c.out);
 	ret = c.worst;
+	/* the picture: once every process is in it (nothing when the one PID
+	 * asked for could not be read, as for the text) */
+	if (svg && !cli_out_failed() && (c.out.blocks || all)) {
+		r = taskvma_svg_write(svg, stdout);
+		if (r && !cli_out_failed()) {
+			cli_err("writing the picture: %s", strerror(-r));
+			ret = ret ? ret : EXIT_FAIL;
+		}
+	}
+	taskvma_svg_free(svg);
 	taskvma_close(c.tv);
 	free(pids);
 	return ret;

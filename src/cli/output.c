@@ -43,11 +43,69 @@ void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *back
 		fprintf(f, "{\"schema\":\"taskvma.maps/1\",\"backend\":\"%s\",\"mappings\":[", backend);
 }
 
+void out_view(struct out *o, int view, int unit, bool quiet, bool with_pid, struct taskvma_svg *svg)
+{
+	char hdr[256];
+
+	o->view = view;
+	o->unit = unit;
+	o->quiet = quiet;
+	o->with_pid = with_pid && !o->json;
+	o->svg = svg;
+	if (view == OUT_VIEW_SUMMARY && !o->json && !quiet) {
+		taskvma_format_summary_header(hdr, sizeof(hdr));
+		fputs(hdr, o->f);
+	}
+}
+
 void out_proc_start(struct out *o, pid_t pid, const char *comm)
 {
 	o->pid = pid;
 	snprintf(o->comm, sizeof(o->comm), "%s", comm);
 	out_proc_discard(o);
+	if (o->with_pid) {
+		char c[TASKVMA_COMM_ESC_MAX];
+
+		snprintf(o->prefix, sizeof(o->prefix), "%d (%s) ", (int)pid, cli_comm(comm, c));
+	}
+}
+
+/* --svg: keep the mapping (its name in vnames) until the process is complete */
+static void keep_vma(struct out *o, const struct taskvma_vma *v)
+{
+	if (o->nvmas == o->vcap) {
+		size_t cap = o->vcap ? 2 * o->vcap : 256;
+		struct taskvma_vma *nv = realloc(o->vmas, cap * sizeof(*nv));
+		size_t *no;
+
+		if (!nv) {
+			o->err = -ENOMEM;
+			return;
+		}
+		o->vmas = nv;
+		if (!(no = realloc(o->name_off, cap * sizeof(*no)))) {
+			o->err = -ENOMEM;
+			return;
+		}
+		o->name_off = no;
+		o->vcap = cap;
+	}
+	if (o->vnames_len + v->name_len + 1 > o->vnames_cap) {
+		size_t cap = 2 * (o->vnames_len + v->name_len + 1) + 4096;
+		char *nn = realloc(o->vnames, cap);
+
+		if (!nn) {
+			o->err = -ENOMEM;
+			return;
+		}
+		o->vnames = nn;
+		o->vnames_cap = cap;
+	}
+	memcpy(o->vnames + o->vnames_len, v->name, v->name_len);
+	o->vnames[o->vnames_len + v->name_len] = 0;
+	o->vmas[o->nvmas] = *v;
+	o->name_off[o->nvmas++] = o->vnames_len;
+	o->vnames_len += v->name_len + 1;
 }
 
 /* The in-memory spool: one 4 MiB mapping, faulted in 512 KiB at a time with
@@ -145,16 +203,49 @@ static void spool_write(struct out *o, const char *p, size_t n)
 		spool_fail(o, errno);
 }
 
+/* One record of the spool: a maps line, a size line, or a JSON object
+ * (with "size" in the size view) */
+static size_t format_record(struct out *o, const struct taskvma_vma *v, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!o->json)
+		return o->view == OUT_VIEW_SIZES ? taskvma_format_size_line(v, o->unit, buf, len)
+						 : taskvma_format_maps_line(v, buf, len);
+	n = taskvma_format_json(v, o->pid, o->comm, buf, len);
+	if (o->view == OUT_VIEW_SIZES) {
+		/* the object's closing brace becomes ,"size":N} */
+		char tail[40];
+		int k = snprintf(tail, sizeof(tail), ",\"size\":%llu}",
+				 (unsigned long long)(v->end - v->start));
+
+		if (n + (size_t)k - 1 < len)
+			memcpy(buf + n - 1, tail, (size_t)k + 1);
+		n += (size_t)k - 1;
+	}
+	return n;
+}
+
 void out_proc_vma(struct out *o, const struct taskvma_vma *v)
 {
 	size_t n;
 
-	if (o->json && o->count)
-		spool_write(o, ",", 1);
-	n = o->json ? taskvma_format_json(v, o->pid, o->comm, o->line, sizeof(o->line))
-		    : taskvma_format_maps_line(v, o->line, sizeof(o->line));
 	if (o->err)
 		return;	/* the spool already failed: this process is not printed */
+	o->count++;
+	if (o->view != OUT_VIEW_MAPS)
+		taskvma_totals_add(&o->totals, v);
+	if (o->view == OUT_VIEW_SUMMARY)
+		return;	/* the totals are all it prints */
+	if (o->view == OUT_VIEW_SVG) {
+		keep_vma(o, v);
+		return;
+	}
+	if (o->json && o->spooled)
+		spool_write(o, ",", 1);
+	if (o->with_pid)
+		spool_write(o, o->prefix, strlen(o->prefix));
+	n = format_record(o, v, o->line, sizeof(o->line));
 	if (n < sizeof(o->line)) {
 		spool_write(o, o->line, n);
 	} else {
@@ -164,21 +255,23 @@ void out_proc_vma(struct out *o, const struct taskvma_vma *v)
 			o->err = -ENOMEM;
 			return;
 		}
-		if (o->json)
-			taskvma_format_json(v, o->pid, o->comm, big, n + 1);
-		else
-			taskvma_format_maps_line(v, big, n + 1);
+		format_record(o, v, big, n + 1);
 		spool_write(o, big, n);
 		free(big);
 	}
-	o->count++;
+	o->spooled++;
 }
 
 void out_proc_discard(struct out *o)
 {
 	o->mem_len = 0;
 	o->count = 0;
+	o->spooled = 0;
 	o->err = 0;
+	memset(&o->totals, 0, sizeof(o->totals));
+	o->totals.sz = sizeof(o->totals);
+	o->nvmas = 0;
+	o->vnames_len = 0;
 	if (o->file) {
 		fclose(o->file);
 		o->file = NULL;
@@ -201,13 +294,26 @@ int out_proc_commit(struct out *o)
 		out_proc_discard(o);
 		return err;
 	}
-	if (!o->json && o->headers) {
+	if (o->view == OUT_VIEW_SVG) {
+		/* the picture is written at the end: here it takes the map */
+		for (size_t i = 0; i < o->nvmas; i++)
+			o->vmas[i].name = o->vnames + o->name_off[i];
+		err = taskvma_svg_add(o->svg, o->pid, o->comm, o->vmas, o->nvmas);
+		if (err) {
+			out_proc_discard(o);
+			return err;
+		}
+		o->blocks++;
+		out_proc_discard(o);
+		return 0;
+	}
+	if (!o->json && o->headers && o->view != OUT_VIEW_SUMMARY) {
 		char comm[TASKVMA_COMM_ESC_MAX];
 
 		fprintf(o->f, "%s==> %d (%s) <==\n", o->blocks ? "\n" : "", (int)o->pid,
 			cli_comm(o->comm, comm));
 	}
-	if (o->json && o->count && o->nmaps)
+	if (o->json && o->spooled && o->nmaps)
 		fputc(',', o->f);
 	/* nothing spooled (a filter left the process empty): no buffer either */
 	if (o->mem_len)
@@ -222,12 +328,20 @@ int out_proc_commit(struct out *o)
 			return -err;
 		}
 	}
+	if (!o->json && o->view == OUT_VIEW_SIZES && !o->quiet) {
+		taskvma_format_totals(&o->totals, o->unit, o->line, sizeof(o->line));
+		fprintf(o->f, "%s%s", o->with_pid ? o->prefix : "", o->line);
+	}
+	if (!o->json && o->view == OUT_VIEW_SUMMARY) {
+		taskvma_format_summary(&o->totals, o->pid, o->comm, o->unit, o->line, sizeof(o->line));
+		fputs(o->line, o->f);
+	}
 	if ((err = cli_out_failed())) {
 		out_proc_discard(o);
 		return -err;
 	}
 	if (o->json) {
-		char entry[256], comm[200];
+		char entry[1200], comm[200], totals[900] = "";
 		FILE *mf = fmemopen(comm, sizeof(comm), "w");
 
 		comm[0] = 0;
@@ -235,11 +349,15 @@ int out_proc_commit(struct out *o)
 			cli_json_comm(mf, o->comm);
 			fclose(mf);
 		}
-		snprintf(entry, sizeof(entry), "%s{\"pid\":%d,%s,\"complete\":true,\"count\":%llu}",
-			 o->procs_len ? "," : "", (int)o->pid, comm, (unsigned long long)o->count);
+		if (o->view != OUT_VIEW_MAPS) {
+			memcpy(totals, ",\"totals\":", 10);
+			taskvma_format_totals_json(&o->totals, totals + 10, sizeof(totals) - 10);
+		}
+		snprintf(entry, sizeof(entry), "%s{\"pid\":%d,%s,\"complete\":true,\"count\":%llu%s}",
+			 o->procs_len ? "," : "", (int)o->pid, comm, (unsigned long long)o->count, totals);
 		append(&o->procs, &o->procs_len, entry);
 	}
-	o->nmaps += o->count;
+	o->nmaps += o->spooled;
 	o->blocks++;
 	out_proc_discard(o);
 	return 0;
@@ -318,4 +436,7 @@ void out_end(struct out *o)
 	free(o->procs);
 	free(o->errs);
 	free(o->skips);
+	free(o->vmas);
+	free(o->name_off);
+	free(o->vnames);
 }

@@ -26,10 +26,26 @@ struct out {
 	size_t skips_len;
 	uint64_t nskip[4];	/* OUT_SKIP_* */
 	const char *backend;
+	/* what is printed (out_view()): the maps lines, the size view, the
+	 * summary table or a picture */
+	int view;		/* OUT_VIEW_* */
+	int unit;		/* enum taskvma_size_unit of --sizes, --summary */
+	bool quiet;		/* -q: no table header, no totals line */
+	bool with_pid;		/* text: "PID (COMM) " before every line */
+	struct taskvma_svg *svg;	/* OUT_VIEW_SVG: each complete process is added */
+	char prefix[TASKVMA_COMM_ESC_MAX + 24];	/* with_pid: "PID (COMM) " */
+	struct taskvma_totals totals;	/* of the process being read */
+	/* OUT_VIEW_SVG: the process's mappings until it is complete */
+	struct taskvma_vma *vmas;
+	size_t *name_off;
+	size_t nvmas, vcap;
+	char *vnames;
+	size_t vnames_len, vnames_cap;
 	/* the spool of the process being read */
 	pid_t pid;
 	char comm[16];
-	uint64_t count;
+	uint64_t count;		/* mappings read */
+	uint64_t spooled;	/* records in the spool */
 	char *mem;		/* SPOOL_MEM bytes inside mem_map */
 	void *mem_map;
 	size_t mem_len;
@@ -40,6 +56,11 @@ struct out {
 };
 
 void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *backend);
+enum { OUT_VIEW_MAPS, OUT_VIEW_SIZES, OUT_VIEW_SUMMARY, OUT_VIEW_SVG };
+/* After out_begin(): what to print (the summary's header is printed here,
+ * unless quiet).  svg: for OUT_VIEW_SVG, the picture each complete process
+ * is added to (the caller writes it). */
+void out_view(struct out *o, int view, int unit, bool quiet, bool with_pid, struct taskvma_svg *svg);
 /* Spool one process: start, add mappings, then commit (print) or discard. */
 void out_proc_start(struct out *o, pid_t pid, const char *comm);
 void out_proc_vma(struct out *o, const struct taskvma_vma *v);

@@ -232,6 +232,8 @@ TV_HIDDEN void tv_escape_copy(char *dst, const char *s, size_t len);
 /* maps/format.c: a path the kernel sent as components, leaf first (kfacts.h), as d_path()
  * prints it.  Writes at most cap bytes, returns the full length. */
 TV_HIDDEN size_t tv_path_join(const char *comps, size_t len, char *out, size_t cap);
+/* maps/format.c: length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one. */
+TV_HIDDEN size_t tv_utf8_len(const unsigned char *s, size_t len);
 /* maps/snapshot.c: snapshot_all's arena keeps spare chunks while handles are open */
 TV_HIDDEN void tv_arena_handles(int delta);
 TV_HIDDEN int tv_vec_push(struct tv_vec *vec, const struct taskvma_vma *v);

@@ -61,7 +61,8 @@ run_epipe() {
 }
 
 for b in $BACKENDS; do
-	cmds=("maps $M" "maps --json $M" "lookup $M $addr" "scan --json $M" "scan $H")
+	cmds=("maps $M" "maps --json $M" "maps --sizes $M" "maps --summary $M" "maps --svg $M"
+	      "lookup $M $addr" "scan --json $M" "scan $H")
 	for c in "${cmds[@]}"; do
 		# shellcheck disable=SC2086
 		"$TASKVMA" --backend="$b" $c >/dev/full 2>"$TMPD/err"

@@ -930,6 +930,118 @@ static void test_live(void)
 	cleanup_self_mappings();
 }
 
+
+/* ---- pmap's view: sizes and totals --------------------------------------
+ * Oracles: the value a human size stands for (parsed back here) is within
+ * the rounding of its last digit of the bytes, in the largest unit that
+ * leaves at least 1; exact bytes are printf's %llu; the totals are the sums
+ * computed here from the permission letters, as procps's pmap does. */
+static void test_view_sizes(void)
+{
+	static const char units[] = "KMGTPE";
+	int bad_round = 0, bad_unit = 0, bad_exact = 0, bad_bytes = 0, bad_trunc = 0, n = 20000;
+
+	rng_state = 0x51e5ull;
+	for (int i = 0; i < n; i++) {
+		uint64_t v = i < 64 ? (i == 0 ? 0 : 1ull << (i - 1))
+			     : i < 128 ? (1ull << (10 + (i % 6) * 10)) - 1 - (uint64_t)(i % 3) /* just below a unit */
+			     : rnd_bits();
+		char h[32], b[32], want[32], small[4];
+		size_t len = taskvma_format_size(v, TASKVMA_SIZE_HUMAN, h, sizeof(h));
+		unsigned long long ip = 0, dp = 0;
+		char u = 0;
+		int dec = 0;
+		uint64_t unit = 1;
+		long double got, err;
+
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		taskvma_format_size(v, TASKVMA_SIZE_BYTES, b, sizeof(b));
+		bad_bytes += strcmp(b, want) != 0;
+		/* snprintf semantics: the full length back, a NUL inside the buffer */
+		bad_trunc += taskvma_format_size(v, TASKVMA_SIZE_HUMAN, small, sizeof(small)) != len ||
+			     strlen(small) != (len < 3 ? len : 3) || len != strlen(h);
+		if (v == 0) {
+			bad_exact += strcmp(h, "0") != 0;
+			continue;
+		}
+		if (v < 1024) {
+			bad_unit += h[strlen(h) - 1] != 'B';
+			continue;
+		}
+		if (sscanf(h, "%llu.%llu%c", &ip, &dp, &u) == 3)
+			dec = 1;
+		else if (sscanf(h, "%llu%c", &ip, &u) != 2) {
+			bad_unit++;
+			continue;
+		}
+		if (!strchr(units, u)) {
+			bad_unit++;
+			continue;
+		}
+		for (const char *k = units; *k && *k != u + 0; k++)
+			unit *= 1024;
+		unit *= 1024;
+		/* (1023.5K and above is "1.0M": the unit may be one up then) */
+		if ((v < unit && !(dec && ip == 1 && dp == 0 && v >= unit / 1024 * 10235 / 10)) ||
+		    (u != 'E' && v / 1024 >= unit) || (ip >= 1024 && u != 'E'))
+			bad_unit++;
+		got = dec ? ((long double)ip + (long double)dp / 10) * unit : (long double)ip * unit;
+		err = got > (long double)v ? got - (long double)v : (long double)v - got;
+		/* half a tenth with a decimal; 0.55 of the unit without (rounded twice) */
+		if (err > (dec ? (long double)unit / 20 : (long double)unit * 0.55L) + 1)
+			bad_round++;
+		/* an exact multiple is written without a decimal, a decimal only below 10 */
+		if ((v % unit == 0 && (dec || ip != v / unit)) || (dec && ip >= 10))
+			bad_exact++;
+	}
+	printf("  human sizes: %d values checked\n", n);
+	CHECK("format_size: human value within the rounding of its last digit", bad_round == 0);
+	CHECK("format_size: the largest unit that leaves at least 1", bad_unit == 0);
+	CHECK("format_size: exact multiples without a decimal, decimals only below 10", bad_exact == 0);
+	CHECK("format_size: TASKVMA_SIZE_BYTES is the exact number", bad_bytes == 0);
+	CHECK("format_size: snprintf semantics when the buffer is short", bad_trunc == 0);
+}
+
+static void test_view_totals(void)
+{
+	TASKVMA_OPTS(taskvma_totals, t);
+	struct taskvma_totals small = { .sz = sizeof(size_t) };
+	uint64_t mapped = 0, wp = 0, rp = 0, sh = 0, ex = 0, kc[6] = { 0 }, kb[6] = { 0 };
+	int bad = 0, n = 5000;
+
+	rng_state = 0x7074ull;
+	for (int i = 0; i < n; i++) {
+		struct taskvma_vma v = { .start = (rnd() & 0xffffffff) << 12 };
+		char perms[5];
+
+		v.end = v.start + ((rnd() % 4096) + 1) * 4096;
+		v.perms = (uint32_t)(rnd() & 0xf);
+		v.kind = (uint32_t)(rnd() % 6);
+		taskvma_format_perms(v.perms, perms);
+		bad += taskvma_totals_add(&t, &v) != 0;
+		mapped += v.end - v.start;
+		if (perms[3] == 's')
+			sh += v.end - v.start;
+		else if (perms[1] == 'w')
+			wp += v.end - v.start;
+		else
+			rp += v.end - v.start;
+		if (perms[2] == 'x')
+			ex += v.end - v.start;
+		kc[v.kind]++;
+		kb[v.kind] += v.end - v.start;
+	}
+	for (int k = 0; k < 6; k++)
+		bad += t.kind_count[k] != kc[k] || t.kind_bytes[k] != kb[k];
+	CHECK("totals_add: mapped, writeable/private, readonly/private, shared, exec as pmap counts",
+	      t.mappings == (uint64_t)n && t.mapped == mapped && t.writeable_private == wp &&
+		      t.readonly_private == rp && t.shared == sh && t.exec == ex &&
+		      mapped == wp + rp + sh);
+	CHECK("totals_add: count and bytes of every kind", bad == 0);
+	CHECK("totals_add: a struct smaller than the library's is -EINVAL",
+	      taskvma_totals_add(&small, &(struct taskvma_vma){ .start = 0, .end = 4096 }) == -EINVAL);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -941,6 +1053,8 @@ int main(void)
 	test_parse_kinds();
 	test_parse_rejects();
 	test_generated();
+	test_view_sizes();
+	test_view_totals();
 	test_live();
 	return check_end();
 }

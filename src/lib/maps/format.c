@@ -165,6 +165,11 @@ static size_t utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+size_t tv_utf8_len(const unsigned char *s, size_t len)
+{
+	return utf8_len(s, len);
+}
+
 /* JSON string: quotes, backslashes and control bytes escaped; bytes that are
  * not UTF-8 (Linux paths are bytes) become U+FFFD, and *lossy is set so the
  * caller can add the exact bytes. */
