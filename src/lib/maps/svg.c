@@ -10,7 +10,8 @@
  * has its own scale, its height growing with the log of its size (a 4 KiB
  * segment 14 px, 2 MiB 122 px, 1 GiB 230 px), and inside it mappings and
  * the small gaps between them are to scale, except that no mapping is
- * thinner than 3 px (so each one can be seen and pointed at).
+ * thinner than 3 px (so each one can be seen and pointed at; 1 px in maps
+ * of more than 500 mappings, 0.25 px above 5,000).
  *
  * One process: drawn upwards (low addresses at the bottom, as people sketch
  * it), addresses on the left, names on the right where they fit.  Several
@@ -162,6 +163,7 @@ static size_t layout(const struct svg_proc *p, struct item **out, double *total)
 	uint64_t *segbytes = calloc(p->n + 1, sizeof(*segbytes));
 	size_t *seg = calloc(2 * p->n + 1, sizeof(*seg));
 	size_t n = 0, nseg = 0;
+	double min_len;
 
 	*total = 0;
 	if (!it || !segbytes || !seg) {
@@ -196,12 +198,14 @@ static size_t layout(const struct svg_proc *p, struct item **out, double *total)
 		seg[n++] = nseg;
 		segbytes[nseg] += v->end - v->start;
 	}
+	/* 3 px each keeps a 65,530-mapping map at 200,000 px: big maps get less */
+	min_len = p->n <= 500 ? MIN_LEN : p->n <= 5000 ? 1.0 : 0.25;
 	for (size_t i = 0; i < n; i++) {
 		if (it[i].type != IT_CUT) {
 			uint64_t sb = segbytes[seg[i]] ? segbytes[seg[i]] : 1;
 			double l = (double)(it[i].hi - it[i].lo) * seg_len(sb) / (double)sb;
 
-			it[i].len = it[i].type == IT_VMA && l < MIN_LEN ? MIN_LEN : l;
+			it[i].len = it[i].type == IT_VMA && l < min_len ? min_len : l;
 		}
 		*total += it[i].len;
 	}
@@ -450,7 +454,9 @@ static void draw_one(FILE *f, const struct svg_proc *p, const struct item *it, s
 							"<path d=\"M%.1f %.2f L%.1f %.2f\" stroke=\"#999\" "
 							"stroke-width=\"0.6\" fill=\"none\"/>",
 							bx + bw, centre - 3.5, lx - 3, ly - 3.5);
-					fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.2f\"%s>", lx, ly,
+					/* preserve: two spaces in a name stay two */
+					fprintf(f, "<text class=\"label\" xml:space=\"preserve\" "
+						"x=\"%.1f\" y=\"%.2f\"%s>", lx, ly,
 						marked(v) ? " font-weight=\"bold\"" : "");
 					xml_puts(f, buf);
 					fputs("</text>\n", f);
