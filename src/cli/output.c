@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "output.h"
+#include "reserve.h"	/* tv_reserve(): growing arrays, as the library does */
 
 static void append(char **buf, size_t *len, const char *s)
 {
@@ -73,33 +74,11 @@ void out_proc_start(struct out *o, pid_t pid, const char *comm)
 /* --svg: keep the mapping (its name in vnames) until the process is complete */
 static void keep_vma(struct out *o, const struct taskvma_vma *v)
 {
-	if (o->nvmas == o->vcap) {
-		size_t cap = o->vcap ? 2 * o->vcap : 256;
-		struct taskvma_vma *nv = realloc(o->vmas, cap * sizeof(*nv));
-		size_t *no;
-
-		if (!nv) {
-			o->err = -ENOMEM;
-			return;
-		}
-		o->vmas = nv;
-		if (!(no = realloc(o->name_off, cap * sizeof(*no)))) {
-			o->err = -ENOMEM;
-			return;
-		}
-		o->name_off = no;
-		o->vcap = cap;
-	}
-	if (o->vnames_len + v->name_len + 1 > o->vnames_cap) {
-		size_t cap = 2 * (o->vnames_len + v->name_len + 1) + 4096;
-		char *nn = realloc(o->vnames, cap);
-
-		if (!nn) {
-			o->err = -ENOMEM;
-			return;
-		}
-		o->vnames = nn;
-		o->vnames_cap = cap;
+	if (tv_reserve((void **)&o->vmas, &o->vcap, o->nvmas + 1, sizeof(*o->vmas), 256) ||
+	    tv_reserve((void **)&o->name_off, &o->ocap, o->nvmas + 1, sizeof(*o->name_off), 256) ||
+	    tv_reserve((void **)&o->vnames, &o->vnames_cap, o->vnames_len + v->name_len + 1, 1, 4096)) {
+		o->err = -ENOMEM;
+		return;
 	}
 	memcpy(o->vnames + o->vnames_len, v->name, v->name_len);
 	o->vnames[o->vnames_len + v->name_len] = 0;

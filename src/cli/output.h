@@ -38,7 +38,7 @@ struct out {
 	/* OUT_VIEW_SVG: the process's mappings until it is complete */
 	struct taskvma_vma *vmas;
 	size_t *name_off;
-	size_t nvmas, vcap;
+	size_t nvmas, vcap, ocap;
 	char *vnames;
 	size_t vnames_len, vnames_cap;
 	/* the spool of the process being read */

@@ -85,15 +85,8 @@ int taskvma_svg_add(struct taskvma_svg *svg, pid_t pid, const char *comm,
 
 	if (!svg || (n && !vmas))
 		return -EINVAL;
-	if (svg->nprocs == svg->cap) {
-		size_t cap = svg->cap ? svg->cap * 2 : 16;
-		struct svg_proc *np = realloc(svg->procs, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		svg->procs = np;
-		svg->cap = cap;
-	}
+	if (tv_reserve((void **)&svg->procs, &svg->cap, svg->nprocs + 1, sizeof(*svg->procs), 16))
+		return -ENOMEM;
 	p = &svg->procs[svg->nprocs];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
