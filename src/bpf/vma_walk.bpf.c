@@ -57,6 +57,12 @@ __u32 nname = 0;
 __u32 nskipped_threads = 0;
 __u32 ncalls = 0;		/* program runs, for -v -v */
 
+/* Address lookups (vma_walk.h, "Address lookups"): set by user space. */
+__u32 lk_mode = 0;		/* 1: answer lk_addrs instead of walking maps */
+__u32 lk_nprocs = 0;		/* entries of lk_procs */
+__u32 resume_idx = 0;		/* lookups: the address index resume_pid resumes at */
+__u32 lk_seeks = 0;		/* iterator starts, for -v -v */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -72,6 +78,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vw_task);
 } tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vw_lk_addrs);
+} lk_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vw_lk_procs);
+} lk_procs SEC(".maps");
 
 /* d_path() once per distinct file per pass, not once per VMA: the same
  * library is mapped by every process.  See struct vw_name_slot. */
@@ -334,6 +356,197 @@ __noinline int emit_vma(struct vm_area_struct *vma __arg_trusted)
 	return 0;
 }
 
+/* ---- address lookups ---- */
+
+/* The bounds of the binary searches below live in memory, not registers,
+ * on purpose: an index used to address memory is tracked exactly by the
+ * verifier, which then follows every path of the search (2^17), where
+ * reloaded bounds are unknown values and the paths merge at each step. */
+__u32 lk_lo = 0, lk_hi = 0;
+
+/* The first index in [lo, hi) whose address is >= bound, hi if none.  The
+ * next needed address is most often the one at lo (dense addresses), so
+ * that is tried before the binary search.  Global: verified once. */
+__noinline __u32 lk_lower(__u32 lo, __u32 hi, __u64 bound)
+{
+	struct vw_lk_addrs *la;
+	__u32 zero = 0, mid;
+	int k;
+
+	la = bpf_map_lookup_elem(&lk_addrs, &zero);
+	if (!la || hi > VW_LK_ADDR_CAP || lo >= hi)
+		return hi;
+	if (la->a[lo & (VW_LK_ADDR_CAP - 1)] >= bound)
+		return lo;
+	lk_lo = lo + 1;
+	lk_hi = hi;
+	for (k = 0; k < 17; k++) {	/* log2(VW_LK_ADDR_CAP) + 2 */
+		lo = lk_lo;
+		hi = lk_hi;
+		if (lo >= hi)
+			break;
+		mid = lo + (hi - lo) / 2;
+		if (la->a[mid & (VW_LK_ADDR_CAP - 1)] < bound)
+			lk_lo = mid + 1;
+		else
+			lk_hi = mid;
+	}
+	return lk_lo;
+}
+
+/* The index of pid in lk_procs (sorted by pid), or -1. */
+__noinline int lk_find(int pid)
+{
+	struct vw_lk_procs *lp;
+	__u32 zero = 0, lo, hi, mid;
+	int k;
+
+	lp = bpf_map_lookup_elem(&lk_procs, &zero);
+	if (!lp || lk_nprocs > VW_LK_PROC_CAP)
+		return -1;
+	lk_lo = 0;
+	lk_hi = lk_nprocs;
+	for (k = 0; k < 12; k++) {	/* log2(VW_LK_PROC_CAP) + 2 */
+		lo = lk_lo;
+		hi = lk_hi;
+		if (lo >= hi)
+			break;
+		mid = lo + (hi - lo) / 2;
+		if (lp->p[mid & (VW_LK_PROC_CAP - 1)].pid < pid)
+			lk_lo = mid + 1;
+		else
+			lk_hi = mid;
+	}
+	lo = lk_lo;
+	if (lo >= lk_nprocs || lo >= VW_LK_PROC_CAP)
+		return -1;
+	barrier_var(lo);	/* keep the mask the verifier needs */
+	lo &= VW_LK_PROC_CAP - 1;
+	return lp->p[lo].pid == pid ? (int)lo : -1;
+}
+
+/* One listed process: its needed VMAs, each once, in address order.  The
+ * header (struct vw_task) is as in a walk, except: tgid is the listed pid,
+ * first_addr the first address looked up, and seq_end differs from
+ * seq_begin when the map (or the mm: exec) changed between two seeks. */
+static __always_inline int lk_task(struct task_struct *task, int pid)
+{
+	struct bpf_iter_task_vma it;
+	struct bpf_iter_num rounds;
+	struct vm_area_struct *vma = NULL;
+	struct vw_lk_procs *lp;
+	struct vw_lk_addrs *la;
+	struct vw_task *t;
+	struct mm_struct *mm = NULL, *m2;
+	__u32 zero = 0, ti, n0, i, j, end, steps, s;
+	int k, err, ret = 0, torn = 0, first = 1;
+
+	k = lk_find(pid);
+	if (k < 0)
+		return 0;
+	lp = bpf_map_lookup_elem(&lk_procs, &zero);
+	la = bpf_map_lookup_elem(&lk_addrs, &zero);
+	if (!lp || !la)
+		return 0;
+	barrier_var(k);	/* clang knows lk_find()'s range and drops the mask */
+	k &= VW_LK_PROC_CAP - 1;
+	i = lp->p[k & (VW_LK_PROC_CAP - 1)].first;
+	end = i + lp->p[k & (VW_LK_PROC_CAP - 1)].n;
+	if (end > VW_LK_ADDR_CAP || i > end)
+		return 0;
+	if (resume_pid == pid)
+		i = resume_idx;
+
+	ti = ntask;
+	if (ti >= VW_TASK_CAP) {
+		resume_pid = pid;
+		resume_idx = i;
+		return 1;
+	}
+	t = bpf_map_lookup_elem(&tasks, &ti);
+	if (!t)
+		return 0;
+	ntask = ti + 1;
+	t->tgid = pid;
+	t->err = 0;
+	t->status = VW_TS_DONE;
+	t->nrec = 0;
+	t->first_addr = la->a[i & (VW_LK_ADDR_CAP - 1)];
+	t->resume_addr = 0;
+	t->has_vsyscall = 0;
+	t->seq_begin = t->seq_end = 0;
+	t->seq_kind = TV_SEQ_NONE;
+	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
+	if (task->flags & PF_KTHREAD) {
+		t->err = -2; /* -ENOENT */
+		return 0;
+	}
+	n0 = nrec;
+
+	/* one round per seek; rounds <= addresses */
+	bpf_iter_num_new(&rounds, 0, VW_LK_ADDR_CAP + 1);
+	while (i < end && bpf_iter_num_next(&rounds)) {
+		err = bpf_iter_task_vma_new(&it, task, la->a[i & (VW_LK_ADDR_CAP - 1)]);
+		if (err) {
+			bpf_iter_task_vma_destroy(&it);
+			t->err = err;
+			break;
+		}
+		lk_seeks++;
+		m2 = untrusted(struct task_struct, task)->mm;
+		if (first) {
+			mm = m2;
+			wc.brk = mm->brk;
+			wc.start_brk = mm->start_brk;
+			wc.start_stack = mm->start_stack;
+			wc.last_file = 0;
+			t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >>
+					   MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
+			t->seq_kind = tv_mm_seq_kind();
+			t->seq_begin = tv_mm_seq(mm);
+			first = 0;
+		} else if (m2 != mm || tv_mm_seq(mm) != t->seq_begin) {
+			torn = 1;
+		}
+		steps = 0;
+		while ((vma = bpf_iter_task_vma_next(&it))) {
+			j = lk_lower(i, end, vma->vm_start);	/* below it: not mapped */
+			if (j < end && la->a[j & (VW_LK_ADDR_CAP - 1)] < vma->vm_end) {
+				if (emit_vma(vma)) {
+					/* batch full: user space drains it, reads again */
+					t->status = VW_TS_PARTIAL;
+					t->resume_addr = vma->vm_start;
+					resume_pid = pid;
+					resume_idx = j;
+					ret = 1;
+					break;
+				}
+				i = lk_lower(j, end, vma->vm_end);
+				steps = 0;
+			} else {
+				i = j;
+				steps++;
+			}
+			if (i >= end || steps >= VW_LK_WALK)
+				break;
+		}
+		if (!vma)
+			i = end;	/* no VMA above: the rest is not mapped */
+		s = tv_mm_seq(mm);
+		if (s != t->seq_begin)
+			torn = 1;
+		bpf_iter_task_vma_destroy(&it);
+		if (ret)
+			break;
+	}
+	bpf_iter_num_destroy(&rounds);
+	t->seq_end = torn ? t->seq_begin + 2 : t->seq_begin;
+	t->nrec = nrec - n0;
+	if (!ret && resume_pid == pid)
+		resume_pid = 0;
+	return ret;
+}
+
 SEC("iter/task")
 int walk(struct bpf_iter__task *ctx)
 {
@@ -350,6 +563,8 @@ int walk(struct bpf_iter__task *ctx)
 		return 0;
 	ncalls++;
 	pid = task->pid;
+	if (lk_mode)
+		return lk_task(task, pid);
 	if (!target_pid) {
 		/* One walk per process: threads share the leader's mm. */
 		if (pid != task->tgid) {

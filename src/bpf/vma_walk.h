@@ -133,6 +133,37 @@ struct vw_filter {
 	__u32 no_names;		/* 1: do not resolve names (counting / address-only queries) */
 };
 
+/* Address lookups (global lk_mode = 1): user space passes the needed
+ * addresses of each process, sorted, and the walker answers them without
+ * walking the whole map: for each address not yet covered it starts the
+ * VMA iterator at that address (bpf_iter_task_vma_new(.., addr): the VMA
+ * holding it or the next one above), records only the VMAs that hold one
+ * of the addresses (each once), and walks on with _next() over at most
+ * VW_LK_WALK VMAs that hold none before it seeks again.  Processes are
+ * listed by pid, sorted (a binary search per task the iterator shows);
+ * each has a run [first, first + n) of lk_addrs.  Both tables are mmapped
+ * by user space and written before the pass. */
+#define VW_LK_ADDR_CAP	(1u << 15)	/* addresses per pass (256 KiB) */
+#define VW_LK_PROC_CAP	(1u << 10)	/* processes per pass */
+#define VW_LK_WALK	8		/* VMAs stepped over before a new seek: a
+					 * _next() costs a maple-tree step, a seek
+					 * an allocation, mmget and the mmap lock */
+
+struct vw_lk_proc {
+	__s32 pid;		/* the task's pid (a thread's tid works too) */
+	__u32 first;		/* its first address in lk_addrs */
+	__u32 n;		/* how many (sorted ascending) */
+	__u32 pad;
+};
+
+struct vw_lk_addrs {
+	__u64 a[VW_LK_ADDR_CAP];
+};
+
+struct vw_lk_procs {
+	struct vw_lk_proc p[VW_LK_PROC_CAP];
+};
+
 /* The walker's per-task state (BPF side only; here so the skeleton can
  * describe the global that holds it). */
 struct vw_walk_ctx {

@@ -100,6 +100,25 @@ extern const struct tv_backend tv_backend_bpf;
 /* backend_bpf.c: "engine variant NAME (why not a faster one)", or NULL
  * when the handle has no loaded BPF engine. */
 TV_HIDDEN const char *tv_bpf_variant(const struct taskvma *tv);
+/* backend_bpf.c: address lookups answered in the kernel (vma_walk.h,
+ * "Address lookups"): the walker seeks to each needed address instead of
+ * walking whole maps.  A group is one process's addresses, sorted
+ * ascending, at most tv_bpf_lookup_cap() of them; groups sorted by pid,
+ * pids unique and > 0.  For each group whose pass completes cleanly:
+ * vis->begin, the VMAs that hold at least one of its addresses (each once,
+ * in address order, the [vsyscall] gate last when the process has one),
+ * vis->end(pid, 0).  A group that did not complete (an error, its map
+ * changed, the pass did not see it, it exited) gets vis->end(pid,
+ * TASKVMA_RETRY) after its begin, or no call at all: the caller answers it
+ * another way.  Returns 0, a visitor's non-zero return, or -errno. */
+struct tv_lk_group {
+	pid_t pid;
+	uint32_t n;
+	const uint64_t *addrs;
+};
+TV_HIDDEN size_t tv_bpf_lookup_cap(void);
+TV_HIDDEN int tv_bpf_lookup(struct taskvma *tv, const struct tv_lk_group *g, size_t ng,
+			    const struct taskvma_visitor *vis, void *ctx);
 extern const struct tv_backend tv_backend_procmap;
 extern const struct tv_backend tv_backend_procfs;
 

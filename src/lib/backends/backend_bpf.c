@@ -63,7 +63,9 @@ struct bpf_state {
 	struct vw_rec *recs;
 	struct vw_task *tasks;
 	char *names;
-	size_t recs_sz, tasks_sz, names_sz;
+	struct vw_lk_addrs *lk_addrs;	/* address lookups' inputs (written here) */
+	struct vw_lk_procs *lk_procs;
+	size_t recs_sz, tasks_sz, names_sz, lk_addrs_sz, lk_procs_sz;
 };
 
 /* One pass of the iterator: a link (optionally limited to one tid) and the
@@ -139,16 +141,22 @@ static void bc_free(struct backing_cache *bc)
 	memset(bc, 0, sizeof(*bc));
 }
 
-/* Map an mmapable array map of nelem values of vsize bytes, read-only. */
-static void *map_mmap(int fd, size_t vsize, size_t nelem, size_t *sz)
+/* Map an mmapable array map of nelem values of vsize bytes (prot: read-only
+ * for outputs, read-write for inputs). */
+static void *map_mmap_prot(int fd, size_t vsize, size_t nelem, size_t *sz, int prot)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t vsz = (vsize + 7) & ~(size_t)7;
 	void *p;
 
 	*sz = (vsz * nelem + pg - 1) & ~(pg - 1);
-	p = mmap(NULL, *sz, PROT_READ, MAP_SHARED, fd, 0);
+	p = mmap(NULL, *sz, prot, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+static void *map_mmap(int fd, size_t vsize, size_t nelem, size_t *sz)
+{
+	return map_mmap_prot(fd, vsize, nelem, sz, PROT_READ);
 }
 
 static void pass_close(struct bpf_pass *ps)
@@ -501,6 +509,10 @@ static void bpf_close(struct taskvma *tv)
 		munmap(st->tasks, st->tasks_sz);
 	if (st->names)
 		munmap(st->names, st->names_sz);
+	if (st->lk_addrs)
+		munmap(st->lk_addrs, st->lk_addrs_sz);
+	if (st->lk_procs)
+		munmap(st->lk_procs, st->lk_procs_sz);
 	vma_walk_lbpf__destroy(st->skel);
 	bc_free(&st->bc);
 	nt_free(&st->nt);
@@ -592,9 +604,9 @@ static int load_walker(struct taskvma *tv, struct bpf_state *st)
 			break;
 		/* the verifier's refusal: try the next variant; anything else
 		 * (no permission, a missing kfunc) fails them all alike */
+		log_verifier(tv, mode);	/* (E2BIG too: the verifier's complexity limit) */
 		if (err != -EACCES && err != -EINVAL)
 			break;
-		log_verifier(tv, mode);
 		rl += (size_t)snprintf(refused + rl, sizeof(refused) - rl, "%s%s", rl ? ", " : "",
 				       mode_names[mode]);
 		if (rl >= sizeof(refused))
@@ -645,7 +657,11 @@ static int bpf_open(struct taskvma *tv)
 	st->tasks = map_mmap(st->skel->maps.tasks.map_fd, sizeof(struct vw_task), VW_TASK_CAP,
 			     &st->tasks_sz);
 	st->names = map_mmap(st->skel->maps.names.map_fd, VW_NAME_BUF, 1, &st->names_sz);
-	if (!st->recs || !st->tasks || !st->names) {
+	st->lk_addrs = map_mmap_prot(st->skel->maps.lk_addrs.map_fd, sizeof(struct vw_lk_addrs), 1,
+				     &st->lk_addrs_sz, PROT_READ | PROT_WRITE);
+	st->lk_procs = map_mmap_prot(st->skel->maps.lk_procs.map_fd, sizeof(struct vw_lk_procs), 1,
+				     &st->lk_procs_sz, PROT_READ | PROT_WRITE);
+	if (!st->recs || !st->tasks || !st->names || !st->lk_addrs || !st->lk_procs) {
 		err = -errno;
 		bpf_close(tv);
 		return tv_error(tv, err, "mmap BPF maps: %s", strerror(-err));
@@ -1013,6 +1029,157 @@ static void bpf_pass_end(struct taskvma *tv)
 	free(a->replay);
 	free(a);
 	st->pass = NULL;
+}
+
+/* ---- address lookups (vma_walk.h, "Address lookups") ---- */
+
+size_t tv_bpf_lookup_cap(void)
+{
+	return VW_LK_ADDR_CAP;
+}
+
+/* One pass over the processes of lk_procs (already written): a link on
+ * their one tid when there is one process, else over every task (the
+ * program answers the listed ones, the others cost a binary search). */
+static int lk_pass(struct taskvma *tv, uint32_t np, pid_t tid, const struct taskvma_visitor *vis,
+		   void *ctx)
+{
+	struct bpf_state *st = tv->bpf;
+	struct vma_walk_lbpf__bss *b = st->skel->bss;
+	struct batch_view bv = { .recs = st->recs, .tasks = st->tasks, .names = st->names };
+	struct taskvma_query q = { .sz = sizeof(q) };
+	struct taskvma_vma v;
+	struct bpf_pass ps;
+	char namebuf[300];
+	pid_t cur = 0;
+	uint64_t last_end = 0;
+	uint32_t seq0 = 0;
+	bool gate = false;
+	int err, status = 0, r = 0;
+
+	set_filter(tv, &q, false);
+	b->lk_nprocs = np;
+	b->lk_seeks = 0;
+	b->lk_mode = 1;
+	err = pass_open(tv, &ps, tid);
+	if (err) {
+		b->lk_mode = 0;
+		/* a process that cannot be attached to: not answered here */
+		if (err == -ESRCH) {
+			tv->err_msg[0] = 0;
+			return 0;
+		}
+		return err;
+	}
+	while (!r && ps.more) {
+		uint32_t base = 0;
+
+		if ((err = pass_read(tv, &ps)))
+			break;
+		bv.nrec = ps.nrec;
+		bv.ntask = ps.ntask;
+		bv.names_sz = ps.nname < st->names_sz ? ps.nname : st->names_sz;
+		for (uint32_t ti = 0; !r && ti < ps.ntask; ti++) {
+			const struct vw_task *t = &st->tasks[ti];
+
+			if (base + t->nrec > ps.nrec) {
+				err = tv_error(tv, -EIO, "corrupt batch");
+				break;
+			}
+			/* a process cut short by the next one has exited */
+			if (cur && cur != t->tgid) {
+				r = vis->end ? vis->end(ctx, cur, TASKVMA_RETRY) : 0;
+				cur = 0;
+				if (r)
+					break;
+			}
+			if (!cur) {
+				char comm[16];
+
+				cur = t->tgid;
+				seq0 = t->seq_begin;
+				status = 0;
+				last_end = 0;
+				gate = t->has_vsyscall;
+				memcpy(comm, t->comm, sizeof(comm));
+				comm[15] = 0;
+				if (vis->begin && (r = vis->begin(ctx, cur, comm)))
+					break;
+			}
+			if (t->err)
+				status = t->err;
+			else if (seq_torn(t, seq0))
+				status = -EAGAIN;
+			for (uint32_t ri = base; !status && ri < base + t->nrec; ri++) {
+				err = rec_to_vma(tv, &bv, &st->recs[ri], &v, namebuf, sizeof(namebuf), cur);
+				if (err == -ENOMEM)
+					break;
+				if (err || v.start < last_end || v.end <= v.start) {
+					/* unreadable name (exit, exec) or out of order:
+					 * the caller asks again another way */
+					tv->err_msg[0] = 0;
+					err = 0;
+					status = -EAGAIN;
+					break;
+				}
+				last_end = v.end;
+				if (vis->vma && (r = vis->vma(ctx, &v)))
+					break;
+			}
+			if (err || r)
+				break;
+			base += t->nrec;
+			if (t->status != VW_TS_DONE)
+				continue;	/* the rest comes in the next batch */
+			if (!status && gate && tv->sys_has_vsyscall) {
+				tv_make_gate(&v);
+				if (v.start >= last_end && vis->vma)
+					r = vis->vma(ctx, &v);
+			}
+			if (!r && vis->end)
+				r = vis->end(ctx, cur, status ? TASKVMA_RETRY : 0);
+			cur = 0;
+		}
+		if (err)
+			break;
+	}
+	if (!err && !r && cur && vis->end)
+		r = vis->end(ctx, cur, TASKVMA_RETRY);	/* gone before its walk ended */
+	tv_log(tv, TASKVMA_LOG_DEBUG, "lookup pass: %u processes, %u seeks", np, b->lk_seeks);
+	pass_close(&ps);
+	b->lk_mode = 0;
+	return err ? err : r;
+}
+
+int tv_bpf_lookup(struct taskvma *tv, const struct tv_lk_group *g, size_t ng,
+		  const struct taskvma_visitor *vis, void *ctx)
+{
+	struct bpf_state *st = tv->bpf;
+	size_t gi = 0;
+	int err = 0;
+
+	if (!st || !st->lk_addrs || !st->lk_procs)
+		return -EOPNOTSUPP;
+	while (!err && gi < ng) {
+		uint32_t np = 0, na = 0;
+
+		/* as many groups as the tables hold; one larger than the
+		 * address table is left to the caller */
+		for (; gi < ng && np < VW_LK_PROC_CAP; gi++) {
+			if (g[gi].pid <= 0 || g[gi].n > VW_LK_ADDR_CAP || !g[gi].n)
+				continue;
+			if (na + g[gi].n > VW_LK_ADDR_CAP)
+				break;
+			st->lk_procs->p[np] = (struct vw_lk_proc){ .pid = g[gi].pid, .first = na,
+								   .n = g[gi].n };
+			memcpy(st->lk_addrs->a + na, g[gi].addrs, g[gi].n * sizeof(uint64_t));
+			na += g[gi].n;
+			np++;
+		}
+		if (np)
+			err = lk_pass(tv, np, np == 1 ? st->lk_procs->p[0].pid : 0, vis, ctx);
+	}
+	return err;
 }
 
 const struct tv_backend tv_backend_bpf = {

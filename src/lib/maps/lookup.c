@@ -597,12 +597,46 @@ static const struct tv_backend *pick_backend(struct lk_proc *p, size_t n)
 	return p->st->seek_ok > 0 ? tv->fallback : NULL;
 }
 
+static int kernel_lookup(struct lk_proc *proto, const struct lk_item *items, const size_t *gstart,
+			 const pid_t *gpid, size_t ng, uint8_t *done, struct taskvma_addr_info *out,
+			 bool build_ids);
+
+/* One process's addresses answered in the kernel (BPF), in slices of what
+ * the program's tables hold.  1 answered, 0 not (the caller walks), or
+ * -ENOMEM. */
+static int kernel_sweep(struct lk_proc *p, const struct lk_item *items, size_t n,
+			struct taskvma_addr_info *out, bool build_ids)
+{
+	size_t cap = tv_bpf_lookup_cap();
+
+	for (size_t off = 0; off < n; off += cap) {
+		size_t len = n - off < cap ? n - off : cap, gstart[2] = { 0, len };
+		uint8_t done = 0;
+		int err = kernel_lookup(p, items + off, gstart, &p->pid, 1, &done, out, build_ids);
+
+		if (err)
+			return err;
+		if (!done)
+			return 0;
+	}
+	return 1;
+}
+
 static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct taskvma_addr_info *out,
 		 bool build_ids)
 {
 	struct taskvma *tv = p->tv;
 	const struct tv_backend *be = pick_backend(p, n);
 	int err = 0;
+
+	/* BPF: the program seeks to each address (one kernel pass), instead
+	 * of a walk of the map; what it could not answer cleanly (the map
+	 * changed, the process is exiting or not visible) is walked below */
+	if (!be && tv->be == &tv_backend_bpf) {
+		err = kernel_sweep(p, items, n, out, build_ids);
+		if (err)
+			return err < 0 ? err : 0;
+	}
 
 	for (int attempt = 1;; attempt++) {
 		struct taskvma_query q = { .sz = sizeof(q) };
@@ -714,24 +748,58 @@ static int pass_end(void *ctx, pid_t pid, int err)
 	return 0;
 }
 
-/* At least this many processes in a batch make one pass over every
- * process cheaper than one BPF program run per process (docs/PERFORMANCE.md,
- * "Address lookups"). */
+/* At least this many processes in a batch make one BPF pass over every
+ * task (the program answers the listed ones) cheaper than one program run
+ * per process on a link to its pid (docs/PERFORMANCE.md, "Address
+ * lookups"). */
 #define PASS_MIN_PROCS 8
 
-static int one_pass(struct taskvma *tv, struct pass *ps, uint64_t lo, uint64_t hi)
+/* Groups [0, ng) of items (gstart[0] = 0) answered in the kernel (BPF):
+ * done[g] = 1 for those answered; the others are left to the caller.
+ * 0 or -ENOMEM. */
+static int kernel_lookup(struct lk_proc *proto, const struct lk_item *items, const size_t *gstart,
+			 const pid_t *gpid, size_t ng, uint8_t *done, struct taskvma_addr_info *out,
+			 bool build_ids)
 {
 	static const struct taskvma_visitor vis = {
 		.sz = sizeof(vis), .begin = pass_begin, .vma = pass_vma, .end = pass_end,
 	};
-	struct taskvma_query q = { .sz = sizeof(q), .addr_lo = lo, .addr_hi = hi };
+	struct taskvma *tv = proto->tv;
+	size_t n = gstart[ng], cap = tv_bpf_lookup_cap(), k = 0;
+	uint64_t *a = malloc((n ? n : 1) * sizeof(*a));
+	struct tv_lk_group *g = malloc((ng ? ng : 1) * sizeof(*g));
+	struct pass ps = {
+		.p = { .tv = tv, .st = proto->st, .maps_fd = -1, .from = proto->from },
+		.items = items, .gstart = gstart, .gpid = gpid, .done = done, .ng = ng,
+		.g = ng, .out = out, .build_ids = build_ids,
+	};
 	int err;
 
-	err = tv_visit_pass(tv, &q, ps->gpid, ps->ng, &vis, ps);
-	if (ps->p.maps_fd >= 0)
-		close(ps->p.maps_fd);
-	ps->p.maps_fd = -1;
-	return ps->err ? ps->err : err;
+	if (!a || !g) {
+		free(a);
+		free(g);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		a[i] = items[i].addr;
+	for (size_t i = 0; i < ng; i++)
+		if (gpid[i] > 0 && !done[i] && gstart[i + 1] - gstart[i] <= cap)
+			g[k++] = (struct tv_lk_group){ gpid[i], (uint32_t)(gstart[i + 1] - gstart[i]),
+						       a + gstart[i] };
+	err = tv_bpf_lookup(tv, g, k, &vis, &ps);
+	if (ps.p.maps_fd >= 0)
+		close(ps.p.maps_fd);
+	if (ps.err)
+		err = ps.err;
+	if (err && err != -ENOMEM) {
+		tv_log(tv, TASKVMA_LOG_INFO, "lookup: the kernel pass failed (%s); walking instead",
+		       taskvma_strerror(err));
+		tv->err_msg[0] = 0;
+		err = 0;
+	}
+	free(a);
+	free(g);
+	return err;
 }
 
 static struct lk_item *make_items(size_t n)
@@ -880,25 +948,10 @@ int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, s
 		}
 	}
 	gstart[ng] = n;
-	if (tv_has_pass(tv) && ng >= PASS_MIN_PROCS) {
-		struct pass ps = {
-			.p = { .tv = tv, .st = st, .maps_fd = -1, .from = o.build_id_from },
-			.items = items, .gstart = gstart, .gpid = gpid, .done = done, .ng = ng,
-			.g = ng, .out = out, .build_ids = o.build_ids,
-		};
+	if (tv->be == &tv_backend_bpf && ng >= PASS_MIN_PROCS) {
+		struct lk_proc proto = { .tv = tv, .st = st, .maps_fd = -1, .from = o.build_id_from };
 
-		uint64_t lo = items[0].addr;
-
-		for (size_t g = 1; g < ng; g++)
-			if (items[gstart[g]].addr < lo)
-				lo = items[gstart[g]].addr;
-		err = one_pass(tv, &ps, lo, 0);
-		if (err && err != -ENOMEM) {
-			tv_log(tv, TASKVMA_LOG_INFO, "normalize: one pass failed (%s); one process at a time",
-			       taskvma_strerror(err));
-			memset(done, 0, ng);
-			err = 0;
-		}
+		err = kernel_lookup(&proto, items, gstart, gpid, ng, done, out, o.build_ids);
 	}
 	/* processes the pass did not deliver, or no pass: one at a time */
 	for (size_t g = 0; g < ng && !err; g++) {
