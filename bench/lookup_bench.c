@@ -5,7 +5,7 @@
  * (docs/PERFORMANCE.md, "Address lookups").
  *
  *   lookup_bench [-n NVMA] [-a NADDR] [-p NPROC] [-q ADDRS_PER_PROC]
- *                [-m VMAS_PER_PROC] [-r REPS] [-s] [-c]
+ *                [-m VMAS_PER_PROC] [-r REPS] [-s] [-c] [-P big|many]
  *
  * Workloads (made here, children killed on exit):
  *   big   one process with NVMA (10,000) one-page VMAs separated by holes,
@@ -31,6 +31,8 @@
  * -c: CPU time of this process (user + system: the kernel's work in the
  * ioctls, reads and BPF runs is charged to it) instead of wall-clock time,
  * for machines whose other load makes wall-clock figures swing.
+ * -P big|many: only the library's batch (big) or normalize (many) on an
+ * auto handle, REPS times, no alternatives: a loop to run under perf.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -424,12 +426,13 @@ int main(int argc, char **argv)
 {
 	long nvma = 10000, naddr = 10000, nproc = 200, qpp = 100, vpp = 500;
 	int reps = 7, c;
+	const char *profile = NULL;
 	static const enum taskvma_backend backends[] = { TASKVMA_BACKEND_AUTO,
 							 TASKVMA_BACKEND_PROCMAP,
 							 TASKVMA_BACKEND_PROCFS,
 							 TASKVMA_BACKEND_BPF };
 
-	while ((c = getopt(argc, argv, "n:a:p:q:m:r:sc")) != -1) {
+	while ((c = getopt(argc, argv, "n:a:p:q:m:r:scP:")) != -1) {
 		switch (c) {
 		case 'n': nvma = atol(optarg); break;
 		case 'a': naddr = atol(optarg); break;
@@ -439,8 +442,9 @@ int main(int argc, char **argv)
 		case 'r': reps = atoi(optarg); break;
 		case 's': nvma = 500, naddr = 500, nproc = 5, qpp = 20, vpp = 50, reps = 2; break;
 		case 'c': clk = CLOCK_PROCESS_CPUTIME_ID; break;
+		case 'P': profile = optarg; break;
 		default:
-			fprintf(stderr, "usage: lookup_bench [-n NVMA] [-a NADDR] [-p NPROC] [-q ADDRS_PER_PROC] [-m VMAS_PER_PROC] [-r REPS] [-s] [-c]\n");
+			fprintf(stderr, "usage: lookup_bench [-n NVMA] [-a NADDR] [-p NPROC] [-q ADDRS_PER_PROC] [-m VMAS_PER_PROC] [-r REPS] [-s] [-c] [-P big|many]\n");
 			return 2;
 		}
 	}
@@ -490,6 +494,34 @@ int main(int argc, char **argv)
 				break;
 			}
 
+	if (profile) {
+		TASKVMA_OPTS(taskvma_opts, po);
+		TASKVMA_OPTS(taskvma_lookup_opts, plo);
+		struct taskvma *tv;
+		bool many = !strcmp(profile, "many");
+
+		if (taskvma_open(&tv, &po)) {
+			fprintf(stderr, "lookup_bench: taskvma_open failed\n");
+			return 1;
+		}
+		for (int r = 0; r < reps; r++) {
+			double t0 = now();
+
+			if (many)
+				taskvma_normalize(tv, req, nreq, res, &plo);
+			else
+				taskvma_lookup(tv, bpid, ba, (size_t)naddr, res, &plo);
+			t[r] = now() - t0;
+		}
+		printf("%s: median %.2f ms of %d\n", many ? "normalize" : "batch", median(t, reps) * 1e3, reps);
+		taskvma_close(tv);
+		kill(bpid, SIGKILL);
+		for (long p = 0; p < nproc; p++)
+			kill(pids[p], SIGKILL);
+		while (wait(NULL) > 0)
+			;
+		return 0;
+	}
 	printf("# lookup_bench: big = 1 process x %ld VMAs, %ld addresses; many = %ld processes x %ld VMAs, %ld addresses each; %d reps, median %s; %d ELF files\n",
 	       nvma, naddr, nproc, vpp, qpp, reps, clk == CLOCK_MONOTONIC ? "wall-clock" : "CPU time", nfiles);
 	printf("%-9s %-8s %-22s %12s %12s\n", "backend", "workload", "method", "no build ID", "build IDs");

@@ -62,6 +62,8 @@ __u32 lk_mode = 0;		/* 1: answer lk_addrs instead of walking maps */
 __u32 lk_nprocs = 0;		/* entries of lk_procs */
 __u32 resume_idx = 0;		/* lookups: the address index resume_pid resumes at */
 __u32 lk_seeks = 0;		/* iterator starts, for -v -v */
+__u32 lk_steps = 0;		/* _next() calls, for -v -v */
+__u32 lk_walk = 0;		/* VMAs stepped over before a new seek (user space: VW_LK_WALK) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -510,6 +512,7 @@ static __always_inline int lk_task(struct task_struct *task, int pid)
 		}
 		steps = 0;
 		while ((vma = bpf_iter_task_vma_next(&it))) {
+			lk_steps++;
 			j = lk_lower(i, end, vma->vm_start);	/* below it: not mapped */
 			if (j < end && la->a[j & (VW_LK_ADDR_CAP - 1)] < vma->vm_end) {
 				if (emit_vma(vma)) {
@@ -527,7 +530,7 @@ static __always_inline int lk_task(struct task_struct *task, int pid)
 				i = j;
 				steps++;
 			}
-			if (i >= end || steps >= VW_LK_WALK)
+			if (i >= end || steps >= lk_walk)
 				break;
 		}
 		if (!vma)

@@ -1060,6 +1060,8 @@ static int lk_pass(struct taskvma *tv, uint32_t np, pid_t tid, const struct task
 	set_filter(tv, &q, false);
 	b->lk_nprocs = np;
 	b->lk_seeks = 0;
+	b->lk_steps = 0;
+	b->lk_walk = VW_LK_WALK;
 	b->lk_mode = 1;
 	err = pass_open(tv, &ps, tid);
 	if (err) {
@@ -1145,7 +1147,8 @@ static int lk_pass(struct taskvma *tv, uint32_t np, pid_t tid, const struct task
 	}
 	if (!err && !r && cur && vis->end)
 		r = vis->end(ctx, cur, TASKVMA_RETRY);	/* gone before its walk ended */
-	tv_log(tv, TASKVMA_LOG_DEBUG, "lookup pass: %u processes, %u seeks", np, b->lk_seeks);
+	tv_log(tv, TASKVMA_LOG_DEBUG, "lookup pass: %u processes, %u seeks, %u steps", np,
+	       b->lk_seeks, b->lk_steps);
 	pass_close(&ps);
 	b->lk_mode = 0;
 	return err ? err : r;

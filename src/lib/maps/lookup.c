@@ -470,13 +470,58 @@ struct lk_item {
 	size_t idx;
 };
 
-static int cmp_item(const void *a, const void *b)
+static inline bool item_lt(const struct lk_item *x, const struct lk_item *y)
 {
-	const struct lk_item *x = a, *y = b;
+	return x->addr < y->addr || (x->addr == y->addr && x->idx < y->idx);
+}
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+/* Sort by (address, index): a quicksort with the comparison inlined.
+ * qsort() through a callback took a quarter of a 20,000-address normalize
+ * (5 ms of 21, perf). */
+static void sort_items(struct lk_item *a, size_t n)
+{
+	while (n > 16) {
+		struct lk_item pivot, t;
+		size_t i = 0, j = n - 1, m = n / 2;
+
+		/* median of three, as the pivot value */
+		if (item_lt(&a[m], &a[0]))
+			t = a[m], a[m] = a[0], a[0] = t;
+		if (item_lt(&a[j], &a[m])) {
+			t = a[j], a[j] = a[m], a[m] = t;
+			if (item_lt(&a[m], &a[0]))
+				t = a[m], a[m] = a[0], a[0] = t;
+		}
+		pivot = a[m];
+		for (;;) {
+			while (item_lt(&a[i], &pivot))
+				i++;
+			while (item_lt(&pivot, &a[j]))
+				j--;
+			if (i >= j)
+				break;
+			t = a[i], a[i] = a[j], a[j] = t;
+			i++;
+			j--;
+		}
+		/* recurse into the smaller part, loop on the larger */
+		if (j + 1 < n - j - 1) {
+			sort_items(a, j + 1);
+			a += j + 1;
+			n -= j + 1;
+		} else {
+			sort_items(a + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct lk_item t = a[i];
+		size_t j = i;
+
+		for (; j > 0 && item_lt(&t, &a[j - 1]); j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
 }
 
 /* Names are stored as offsets while the pool grows, made pointers at the end. */
@@ -876,8 +921,7 @@ int taskvma_lookup(struct taskvma *tv, pid_t pid, const uint64_t *addrs, size_t 
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		items[i] = (struct lk_item){ addrs[i], i };
-	if (n > 1)
-		qsort(items, n, sizeof(*items), cmp_item);
+	sort_items(items, n);
 	p = (struct lk_proc){ .tv = tv, .st = st, .pid = pid, .maps_fd = -1, .from = o.build_id_from };
 	err = sweep(&p, items, n, out, o.build_ids);
 	if (p.maps_fd >= 0)
@@ -887,21 +931,81 @@ int taskvma_lookup(struct taskvma *tv, pid_t pid, const uint64_t *addrs, size_t 
 	return err;
 }
 
-struct nz_item {
+/* Group the requests by pid without sorting all of them: a hash of the
+ * pids, the distinct pids sorted, the items placed by group (in request
+ * order), then each group sorted by address.  gpid ascending; group g is
+ * items[gstart[g] .. gstart[g + 1]).  0 or -ENOMEM. */
+struct pid_slot {
 	pid_t pid;
-	uint64_t addr;
-	size_t idx;
+	uint32_t used;
+	size_t cnt;		/* requests; then the group's next free item */
 };
 
-static int cmp_nz(const void *a, const void *b)
+static int cmp_pid_slot(const void *a, const void *b)
 {
-	const struct nz_item *x = a, *y = b;
+	pid_t x = ((const struct pid_slot *)a)->pid, y = ((const struct pid_slot *)b)->pid;
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+	return x < y ? -1 : x > y;
+}
+
+static int group_reqs(const struct taskvma_addr_req *reqs, size_t n, struct lk_item *items,
+		      size_t *gstart, pid_t *gpid, size_t *ngp)
+{
+	size_t cap = 16, ng = 0, pos = 0;
+	struct pid_slot *h, *d;
+	uint32_t *sl = malloc(n * sizeof(*sl));
+
+	while (cap < 2 * n)
+		cap *= 2;
+	h = calloc(cap, sizeof(*h));
+	if (!h || !sl) {
+		free(h);
+		free(sl);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = ((uint32_t)reqs[i].pid * 0x9e3779b1u) & (uint32_t)(cap - 1);
+
+		while (h[k].used && h[k].pid != reqs[i].pid)
+			k = (k + 1) & (uint32_t)(cap - 1);
+		if (!h[k].used) {
+			h[k].used = 1;
+			h[k].pid = reqs[i].pid;
+			ng++;
+		}
+		h[k].cnt++;
+		sl[i] = k;
+	}
+	/* the distinct pids, sorted, into the front of a second table; the
+	 * hash's slots then hold where their group's next item goes */
+	d = malloc(ng * sizeof(*d));
+	if (!d) {
+		free(h);
+		free(sl);
+		return -ENOMEM;
+	}
+	for (size_t k = 0, j = 0; k < cap; k++)
+		if (h[k].used) {
+			d[j] = h[k];
+			d[j++].used = (uint32_t)k;	/* its slot */
+		}
+	qsort(d, ng, sizeof(*d), cmp_pid_slot);
+	for (size_t g = 0; g < ng; g++) {
+		gstart[g] = pos;
+		gpid[g] = d[g].pid;
+		h[d[g].used].cnt = pos;
+		pos += d[g].cnt;
+	}
+	gstart[ng] = n;
+	for (size_t i = 0; i < n; i++)
+		items[h[sl[i]].cnt++] = (struct lk_item){ reqs[i].addr, i };
+	for (size_t g = 0; g < ng; g++)
+		sort_items(items + gstart[g], gstart[g + 1] - gstart[g]);
+	*ngp = ng;
+	free(d);
+	free(h);
+	free(sl);
+	return 0;
 }
 
 int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, size_t n,
@@ -909,7 +1013,6 @@ int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, s
 {
 	struct taskvma_lookup_opts o;
 	struct lk_state *st;
-	struct nz_item *nz;
 	struct lk_item *items;
 	int err;
 
@@ -921,33 +1024,15 @@ int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, s
 		init_out(out, i, reqs[i].pid, reqs[i].addr);
 	if (!n)
 		return 0;
-	nz = malloc(n * sizeof(*nz));
 	items = make_items(n);
-	if (!nz || !items) {
-		free(nz);
-		free(items);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		nz[i] = (struct nz_item){ reqs[i].pid, reqs[i].addr, i };
-	qsort(nz, n, sizeof(*nz), cmp_nz);
-	/* groups of one pid */
 	size_t ng = 0, *gstart = malloc((n + 1) * sizeof(*gstart));
 	pid_t *gpid = malloc(n * sizeof(*gpid));
 	uint8_t *done = calloc(n, 1);
 
-	if (!gstart || !gpid || !done) {
+	if (!items || !gstart || !gpid || !done || group_reqs(reqs, n, items, gstart, gpid, &ng)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		items[i] = (struct lk_item){ nz[i].addr, nz[i].idx };
-		if (!i || nz[i].pid != nz[i - 1].pid) {
-			gstart[ng] = i;
-			gpid[ng++] = nz[i].pid;
-		}
-	}
-	gstart[ng] = n;
 	if (tv->be == &tv_backend_bpf && ng >= PASS_MIN_PROCS) {
 		struct lk_proc proto = { .tv = tv, .st = st, .maps_fd = -1, .from = o.build_id_from };
 
@@ -977,7 +1062,6 @@ out:
 	free(gstart);
 	free(gpid);
 	free(done);
-	free(nz);
 	free(items);
 	if (!err)
 		end_batch(st, out, n);
