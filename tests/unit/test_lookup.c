@@ -5,12 +5,21 @@
  * byte (ELF32 big-endian, ELF64 with 8-byte aligned notes, a build ID longer
  * than 20 bytes, a truncated note area), mapped and read through
  * /proc/self/map_files (build_id_from = FILE); and a lookup after the
- * looked-up process has exec'd (procmap keeps its descriptor open). */
+ * looked-up process has exec'd (procmap keeps its descriptor open).
+ * Children with a built layout (one-page VMAs: r--, rw- side by side, then a
+ * hole) are asked about VMA boundaries, holes, addresses past the last VMA
+ * and [vsyscall], many processes in one normalize (BPF: one kernel pass),
+ * more addresses than the BPF program's table holds, a zombie, and
+ * processes killed while a normalize runs: every backend against the
+ * children's /proc/PID/maps, and BPF's records equal procmap's field by
+ * field. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "taskvma.h"
@@ -214,6 +223,315 @@ static void exec_case(void)
 	taskvma_close(tv);
 }
 
+/* ---- children with a known layout ---- */
+
+#define LC_PAGES 96	/* per 3 pages: r-- | rw- | hole */
+#define LC_KIDS 12	/* more than lookup.c's PASS_MIN_PROCS: one kernel pass */
+
+static size_t read_maps_of(pid_t pid, struct line *l, size_t max)
+{
+	char path[64], buf[8192];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	while (f && n < max && fgets(buf, sizeof(buf), f)) {
+		unsigned long long s, e, o, ino;
+
+		if (sscanf(buf, "%llx-%llx %*s %llx %*s %llu", &s, &e, &o, &ino) == 4)
+			l[n++] = (struct line){ s, e, o, ino };
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static pid_t lc_child(void)
+{
+	pid_t c = fork();
+
+	if (c == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	return c;
+}
+
+/* The answer agrees with the /proc lines: the line holding addr, or none. */
+static bool agrees(const struct taskvma_addr_info *r, uint64_t addr, const struct line *l, size_t nl)
+{
+	for (size_t j = 0; j < nl; j++)
+		if (l[j].start <= addr && addr < l[j].end)
+			return r->status != TASKVMA_ADDR_NOT_MAPPED && r->status != TASKVMA_ADDR_GONE &&
+			       r->status != TASKVMA_ADDR_ERROR && r->addr == addr &&
+			       r->vma.start == l[j].start && r->vma.end == l[j].end &&
+			       r->vma.offset == l[j].offset && r->vma.inode == l[j].inode &&
+			       (r->status != TASKVMA_ADDR_FILE ||
+				r->file_offset == addr - l[j].start + l[j].offset);
+	return r->status == TASKVMA_ADDR_NOT_MAPPED && r->addr == addr;
+}
+
+static bool same_info(const struct taskvma_addr_info *x, const struct taskvma_addr_info *y)
+{
+	return x->status == y->status && x->pid == y->pid && x->addr == y->addr &&
+	       x->vma.start == y->vma.start && x->vma.end == y->vma.end &&
+	       x->vma.offset == y->vma.offset && x->vma.inode == y->vma.inode &&
+	       x->vma.dev_major == y->vma.dev_major && x->vma.dev_minor == y->vma.dev_minor &&
+	       x->vma.perms == y->vma.perms && x->vma.kind == y->vma.kind &&
+	       x->vma.name_len == y->vma.name_len && !strcmp(x->vma.name, y->vma.name) &&
+	       x->file_offset == y->file_offset && x->build_id_status == y->build_id_status &&
+	       x->build_id_len == y->build_id_len &&
+	       !memcmp(x->build_id, y->build_id, x->build_id_len);
+}
+
+static size_t lc_addrs(uint64_t reg, size_t pg, uint64_t *a)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < LC_PAGES; k += 3) {
+		uint64_t s = reg + k * pg;
+
+		a[n++] = s;			/* a VMA's first byte */
+		a[n++] = s + 1;
+		a[n++] = s + pg - 1;		/* its last */
+		a[n++] = s + pg;		/* the next VMA's first, no hole between */
+		a[n++] = s + 2 * pg - 1;
+		a[n++] = s + 2 * pg;		/* a hole's first byte */
+		a[n++] = s + 2 * pg + pg / 2;	/* inside the hole */
+		a[n++] = s + pg / 2;		/* the same VMA again */
+	}
+	a[n++] = 0;
+	a[n++] = 4096;
+	a[n++] = reg - 1;
+	a[n++] = reg + LC_PAGES * pg;
+	a[n++] = 0x7fffffffffffull;		/* past the last VMA (the stack) */
+	a[n++] = 0x800000000000ull;
+	a[n++] = 0xffffffffff600010ull;		/* [vsyscall], when the kernel has it */
+	a[n++] = 0xffffffffff601000ull;
+	a[n++] = UINT64_MAX;
+	a[n++] = reg + 3 * pg;			/* duplicates */
+	a[n++] = reg + 3 * pg;
+	return n;
+}
+
+static void layout_case(void)
+{
+	static const enum taskvma_backend bs[] = { TASKVMA_BACKEND_PROCMAP, TASKVMA_BACKEND_PROCFS,
+						   TASKVMA_BACKEND_BPF, TASKVMA_BACKEND_AUTO };
+	TASKVMA_OPTS(taskvma_lookup_opts, lo, .build_ids = 1);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), na, nreq = 0, nl[LC_KIDS];
+	static struct line l[LC_KIDS][1024];
+	static uint64_t a[LC_PAGES * 4 + 32];
+	static struct taskvma_addr_req req[LC_KIDS * (LC_PAGES * 4 + 32)];
+	static struct taskvma_addr_info res[4][LC_KIDS * (LC_PAGES * 4 + 32)];
+	struct taskvma_addr_info *ref = NULL;
+	pid_t kid[LC_KIDS];
+	struct taskvma *tvs[4] = { 0 };	/* open until the comparison: names live in the handle */
+	char name[160];
+	uint8_t *reg;
+	bool have[4] = { 0 };
+
+	reg = mmap(NULL, LC_PAGES * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (reg == MAP_FAILED) {
+		CHECK("layout case: mmap", 0);
+		return;
+	}
+	for (size_t k = 0; k < LC_PAGES; k += 3) {
+		mprotect(reg + k * pg, pg, PROT_READ);
+		munmap(reg + (k + 2) * pg, pg);
+	}
+	for (int i = 0; i < LC_KIDS; i++)
+		kid[i] = lc_child();
+	for (int i = 0; i < LC_KIDS; i++)
+		nl[i] = read_maps_of(kid[i], l[i], 1024);
+	/* the last child exits and is not reaped: a zombie */
+	kill(kid[LC_KIDS - 1], SIGKILL);
+	for (int t = 0; t < 500; t++) {
+		char path[64], st[512] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)kid[LC_KIDS - 1]);
+		f = fopen(path, "r");
+		if (f && fgets(st, sizeof(st), f) && strstr(st, ") Z")) {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		usleep(2000);
+	}
+	na = lc_addrs((uint64_t)(uintptr_t)reg, pg, a);
+	/* one stream, processes interleaved */
+	for (size_t j = 0; j < na; j++)
+		for (int i = 0; i < LC_KIDS; i++)
+			req[nreq++] = (struct taskvma_addr_req){ kid[(i + j) % LC_KIDS], a[(j * 7 + i) % na] };
+
+	for (size_t bi = 0; bi < 4; bi++) {
+		TASKVMA_OPTS(taskvma_opts, o, .backend = bs[bi]);
+		const char *bn = taskvma_backend_name(bs[bi]);
+		struct taskvma *tv;
+		size_t bad = 0, gone = 0;
+
+		if (taskvma_open(&tv, &o)) {
+			printf("# layout case: %s not available here\n", bn);
+			continue;
+		}
+		snprintf(name, sizeof(name), "layout --backend=%s: normalize of %zu addresses of %d processes",
+			 bn, nreq, LC_KIDS);
+		CHECK(name, taskvma_normalize(tv, req, nreq, res[bi], &lo) == 0);
+		for (size_t j = 0; j < nreq; j++) {
+			int i = 0;
+
+			while (kid[i] != req[j].pid)
+				i++;
+			if (i == LC_KIDS - 1)
+				gone += res[bi][j].status == TASKVMA_ADDR_GONE;
+			else
+				bad += !agrees(&res[bi][j], req[j].addr, l[i], nl[i]);
+		}
+		snprintf(name, sizeof(name), "layout --backend=%s: boundaries, holes, past the end, [vsyscall] = /proc/PID/maps", bn);
+		CHECK(name, bad == 0);
+		snprintf(name, sizeof(name), "layout --backend=%s: the zombie's addresses say process-gone", bn);
+		CHECK(name, gone == na);
+		have[bi] = true;
+
+		/* one process at a time: taskvma_lookup */
+		bad = 0;
+		for (int i = 0; i < LC_KIDS - 1; i++) {
+			struct taskvma_addr_info r1[LC_PAGES * 4 + 32];
+
+			if (taskvma_lookup(tv, kid[i], a, na, r1, &lo)) {
+				bad++;
+				continue;
+			}
+			for (size_t j = 0; j < na; j++)
+				bad += !agrees(&r1[j], a[j], l[i], nl[i]);
+		}
+		snprintf(name, sizeof(name), "layout --backend=%s: taskvma_lookup per process = /proc/PID/maps", bn);
+		CHECK(name, bad == 0);
+
+		/* more addresses than the BPF program's table (32,768) */
+		if (bs[bi] != TASKVMA_BACKEND_PROCFS) {
+			size_t nb = 40000;
+			uint64_t *ba = malloc(nb * sizeof(*ba));
+			struct taskvma_addr_info *br = calloc(nb, sizeof(*br));
+			uint64_t x = 88172645463325252ull;
+
+			bad = 0;
+			for (size_t j = 0; ba && j < nb; j++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				ba[j] = (uint64_t)(uintptr_t)reg - pg + x % ((LC_PAGES + 2) * pg);
+			}
+			if (!ba || !br || taskvma_lookup(tv, kid[0], ba, nb, br, &lo))
+				bad++;
+			for (size_t j = 0; !bad && j < nb; j++)
+				bad += !agrees(&br[j], ba[j], l[0], nl[0]);
+			snprintf(name, sizeof(name), "layout --backend=%s: %zu addresses in one taskvma_lookup = /proc/PID/maps", bn, nb);
+			CHECK(name, bad == 0);
+			free(ba);
+			free(br);
+		}
+		/* again, for the comparison below (the lookups replaced its names) */
+		taskvma_normalize(tv, req, nreq, res[bi], &lo);
+		tvs[bi] = tv;
+	}
+	/* BPF's records are procmap's (or procfs's), field by field */
+	ref = have[0] ? res[0] : have[1] ? res[1] : NULL;
+	for (size_t bi = 2; ref && bi < 4; bi++) {
+		size_t bad = 0;
+
+		if (!have[bi])
+			continue;
+		for (size_t j = 0; j < nreq; j++)
+			if (!same_info(&res[bi][j], &ref[j]) && !bad++)
+				printf("# first difference: pid %d addr %llx: status %d/%d %llx-%llx/%llx-%llx [%s]/[%s] bid %d/%d\n",
+				       (int)req[j].pid, (unsigned long long)req[j].addr, res[bi][j].status,
+				       ref[j].status, (unsigned long long)res[bi][j].vma.start,
+				       (unsigned long long)res[bi][j].vma.end, (unsigned long long)ref[j].vma.start,
+				       (unsigned long long)ref[j].vma.end, res[bi][j].vma.name, ref[j].vma.name,
+				       res[bi][j].build_id_status, ref[j].build_id_status);
+		snprintf(name, sizeof(name), "layout --backend=%s: every record = %s's, names and build IDs too",
+			 taskvma_backend_name(bs[bi]), have[0] ? "procmap" : "procfs");
+		CHECK(name, bad == 0);
+	}
+	for (size_t bi = 0; bi < 4; bi++)
+		taskvma_close(tvs[bi]);
+
+	/* processes killed while a normalize runs: each record is right or
+	 * says process-gone, and the call succeeds */
+	for (size_t bi = 0; bi < 4; bi++) {
+		TASKVMA_OPTS(taskvma_opts, o, .backend = bs[bi]);
+		struct taskvma *tv;
+		size_t bad = 0, gone = 0, fails = 0;
+
+		if (bs[bi] == TASKVMA_BACKEND_PROCFS || taskvma_open(&tv, &o))
+			continue;
+		for (int round = 0; round < 8; round++) {
+			pid_t k2[LC_KIDS], killer;
+			size_t m = 0;
+
+			for (int i = 0; i < LC_KIDS; i++)
+				k2[i] = lc_child();
+			for (size_t j = 0; j < LC_PAGES * 3; j++)
+				req[m++] = (struct taskvma_addr_req){
+					k2[j % LC_KIDS], (uint64_t)(uintptr_t)reg + 3 * pg + (j * pg / 3) % ((LC_PAGES - 6) * pg) };
+			killer = fork();
+			if (killer == 0) {
+				for (int i = 0; i < LC_KIDS; i++) {
+					usleep(50 + 40 * round);
+					kill(k2[i], SIGKILL);
+				}
+				_exit(0);
+			}
+			{
+				int e = taskvma_normalize(tv, req, m, res[0], &lo);
+
+				if (e && !fails++)
+					printf("# normalize failed: %d\n", e);
+			}
+			for (size_t j = 0; j < m; j++) {
+				uint64_t off = req[j].addr - (uint64_t)(uintptr_t)reg;
+				size_t page = off / pg;
+				const struct taskvma_addr_info *r = &res[0][j];
+
+				if (r->status == TASKVMA_ADDR_GONE) {
+					gone++;
+					continue;
+				}
+				if (!bad && (page % 3 == 2 ? r->status != TASKVMA_ADDR_NOT_MAPPED :
+					     r->status != TASKVMA_ADDR_ANON || r->vma.start != (uint64_t)(uintptr_t)reg + page * pg))
+					printf("# first wrong record: addr %llx page %zu status %d err %d vma %llx-%llx\n",
+					       (unsigned long long)req[j].addr, page, r->status, r->err,
+					       (unsigned long long)r->vma.start, (unsigned long long)r->vma.end);
+				if (page % 3 == 2)
+					bad += r->status != TASKVMA_ADDR_NOT_MAPPED;
+				else
+					bad += r->status != TASKVMA_ADDR_ANON ||
+					       r->vma.start != (uint64_t)(uintptr_t)reg + page * pg ||
+					       r->vma.end != r->vma.start + pg;
+			}
+			waitpid(killer, NULL, 0);
+			for (int i = 0; i < LC_KIDS; i++) {
+				kill(k2[i], SIGKILL);
+				waitpid(k2[i], NULL, 0);
+			}
+		}
+		printf("# exit mid-batch, %s: %zu of %d records process-gone\n", taskvma_backend_name(bs[bi]),
+		       gone, 8 * LC_PAGES * 3);
+		snprintf(name, sizeof(name), "layout --backend=%s: processes killed during normalize: each record right or process-gone",
+			 taskvma_backend_name(bs[bi]));
+		CHECK(name, bad == 0 && fails == 0);
+		taskvma_close(tv);
+	}
+	for (int i = 0; i < LC_KIDS; i++) {
+		kill(kid[i], SIGKILL);
+		waitpid(kid[i], NULL, 0);
+	}
+	munmap(reg, LC_PAGES * pg);
+}
+
 int main(void)
 {
 	static const enum taskvma_backend bs[] = { TASKVMA_BACKEND_PROCMAP, TASKVMA_BACKEND_PROCFS,
@@ -297,5 +615,6 @@ int main(void)
 		free(r);
 	}
 	exec_case();
+	layout_case();
 	return check_end();
 }

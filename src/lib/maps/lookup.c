@@ -606,13 +606,38 @@ static int answer_vma(struct lk_proc *p, const struct lk_item *items, size_t *pi
 	return 0;
 }
 
+/* The process is on its way out (PF_EXITING in /proc/PID/stat's flags,
+ * field 9): killed, it loses its address space before it is a zombie, and
+ * a lookup then finds no mm (seen killing processes during a normalize). */
+static bool exiting(struct taskvma *tv, pid_t pid)
+{
+	char path[160], buf[512], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", tv->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* state ppid pgrp session tty_nr tpgid flags */
+	return p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x4);
+}
+
 /* The items from i on could not be answered: the process's error. */
 static void fail_rest(struct lk_proc *p, const struct lk_item *items, size_t i, size_t n,
 		      struct taskvma_addr_info *out, int err)
 {
-	/* a zombie has exited: its records say process-gone (taskvma_lookup()
-	 * still returns -ENOENT, no address space) */
-	if (err == -ENOENT && tv_pid_gone(p->tv, p->pid))
+	/* a zombie has exited, and so has a process whose address space is
+	 * already released on its way out: their records say process-gone
+	 * (taskvma_lookup() still returns -ENOENT, no address space) */
+	if (err == -ENOENT && (tv_pid_gone(p->tv, p->pid) || exiting(p->tv, p->pid)))
 		err = -ESRCH;
 	/* what was answered before a mid-batch exit stays answered */
 	for (; i < n; i++)
