@@ -532,6 +532,86 @@ static void layout_case(void)
 	munmap(reg, LC_PAGES * pg);
 }
 
+/* A process with 36,000 one-page VMAs asked about each: more VMAs than the
+ * BPF program's record batch holds (16,384: the walk resumes in the next
+ * batch) and more addresses than its table (32,768: two passes). */
+static void partial_case(void)
+{
+	enum { NV = 36000 };
+	static const enum taskvma_backend bs[] = { TASKVMA_BACKEND_BPF, TASKVMA_BACKEND_PROCMAP };
+	TASKVMA_OPTS(taskvma_lookup_opts, lo, .build_ids = 0);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t *a = malloc(NV * sizeof(*a));
+	struct taskvma_addr_info *r = calloc(NV, sizeof(*r));
+	int go[2];
+	uint64_t reg = 0;
+	pid_t c;
+
+	if (!a || !r || pipe(go) || (c = fork()) < 0) {
+		CHECK("partial case: setup", 0);
+		return;
+	}
+	if (c == 0) {
+		uint8_t *m = mmap(NULL, (NV + 2) * pg, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (size_t k = 1; m != MAP_FAILED && k <= NV; k += 2)
+			mprotect(m + k * pg, pg, PROT_READ);
+		if (m != MAP_FAILED) {	/* the ends: no merging with page NV or 1 */
+			mprotect(m, pg, PROT_NONE);
+			mprotect(m + (NV + 1) * pg, pg, PROT_NONE);
+		}
+		reg = m == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)m;
+		if (write(go[1], &reg, sizeof(reg)) != sizeof(reg))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (read(go[0], &reg, sizeof(reg)) != sizeof(reg) || !reg) {
+		CHECK("partial case: the child's map", 0);
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+		return;
+	}
+	/* page k (1..NV) is a VMA of its own: r-- when k is odd, rw- when even */
+	for (size_t k = 0; k < NV; k++)
+		a[k] = reg + (NV - k) * pg + (k % 3) * 100;	/* descending, off the starts */
+	for (size_t bi = 0; bi < 2; bi++) {
+		TASKVMA_OPTS(taskvma_opts, o, .backend = bs[bi]);
+		struct taskvma *tv;
+		size_t bad = 0;
+		char name[160];
+
+		if (taskvma_open(&tv, &o))
+			continue;
+		if (taskvma_lookup(tv, c, a, NV, r, &lo))
+			bad++;
+		for (size_t k = 0; !bad && k < NV; k++) {
+			uint64_t s = reg + (NV - k) * pg;
+			uint32_t want = (NV - k) % 2 ? TASKVMA_PERM_READ
+						     : TASKVMA_PERM_READ | TASKVMA_PERM_WRITE;
+
+			if (r[k].status != TASKVMA_ADDR_ANON || r[k].vma.start != s ||
+			    r[k].vma.end != s + pg || (r[k].vma.perms & 7) != want) {
+				printf("# %zu: %llx: status %d %llx-%llx perms %u\n", k, (unsigned long long)a[k],
+				       r[k].status, (unsigned long long)r[k].vma.start,
+				       (unsigned long long)r[k].vma.end, r[k].vma.perms);
+				bad++;
+			}
+		}
+		snprintf(name, sizeof(name), "partial --backend=%s: %d addresses, each in a VMA of its own", taskvma_backend_name(bs[bi]), NV);
+		CHECK(name, bad == 0);
+		taskvma_close(tv);
+	}
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	close(go[0]);
+	close(go[1]);
+	free(a);
+	free(r);
+}
+
 int main(void)
 {
 	static const enum taskvma_backend bs[] = { TASKVMA_BACKEND_PROCMAP, TASKVMA_BACKEND_PROCFS,
@@ -616,5 +696,6 @@ int main(void)
 	}
 	exec_case();
 	layout_case();
+	partial_case();
 	return check_end();
 }
