@@ -53,6 +53,14 @@ struct tv_item {
 	struct taskvma_vma v;	/* VMA */
 };
 
+/* One process's addresses for a backend's lookup op (struct tv_backend):
+ * sorted ascending. */
+struct tv_lk_group {
+	pid_t pid;
+	uint32_t n;
+	const uint64_t *addrs;
+};
+
 /* A backend produces the VMAs of one process in address order, one at a
  * time, starting at the query's addr_lo.  Filtering, name escaping, the
  * [vsyscall] gate line and tear detection by address order are done once,
@@ -94,31 +102,30 @@ struct tv_backend {
 	int (*pass_next)(struct taskvma *tv, struct tv_item *it);
 	int (*pass_hold)(struct taskvma *tv);
 	void (*pass_end)(struct taskvma *tv);
+	/* Optional: address lookups answered in the kernel, without walking
+	 * the maps (BPF: the walker seeks to each needed address; vma_walk.h,
+	 * "Address lookups").  Groups sorted by pid, pids unique and > 0, each
+	 * at most lookup_cap addresses.  For each group whose lookup completes
+	 * cleanly: vis->begin, the VMAs that hold at least one of its
+	 * addresses (each once, in address order, the [vsyscall] gate last
+	 * when the process has one), vis->end(pid, 0).  A group that did not
+	 * complete (an error, its map changed, the pass did not see it, it
+	 * exited) gets vis->end(pid, TASKVMA_RETRY) after its begin, or no
+	 * call at all: the caller answers it by walking.  Returns 0, a
+	 * visitor's non-zero return, or -errno.  lookup_many: how many
+	 * processes make one call over all of them cheaper than one call per
+	 * process (BPF: one pass over every task against one program run per
+	 * pid). */
+	int (*lookup)(struct taskvma *tv, const struct tv_lk_group *g, size_t ng,
+		      const struct taskvma_visitor *vis, void *ctx);
+	size_t lookup_cap;
+	size_t lookup_many;
 };
 
 extern const struct tv_backend tv_backend_bpf;
 /* backend_bpf.c: "engine variant NAME (why not a faster one)", or NULL
  * when the handle has no loaded BPF engine. */
 TV_HIDDEN const char *tv_bpf_variant(const struct taskvma *tv);
-/* backend_bpf.c: address lookups answered in the kernel (vma_walk.h,
- * "Address lookups"): the walker seeks to each needed address instead of
- * walking whole maps.  A group is one process's addresses, sorted
- * ascending, at most tv_bpf_lookup_cap() of them; groups sorted by pid,
- * pids unique and > 0.  For each group whose pass completes cleanly:
- * vis->begin, the VMAs that hold at least one of its addresses (each once,
- * in address order, the [vsyscall] gate last when the process has one),
- * vis->end(pid, 0).  A group that did not complete (an error, its map
- * changed, the pass did not see it, it exited) gets vis->end(pid,
- * TASKVMA_RETRY) after its begin, or no call at all: the caller answers it
- * another way.  Returns 0, a visitor's non-zero return, or -errno. */
-struct tv_lk_group {
-	pid_t pid;
-	uint32_t n;
-	const uint64_t *addrs;
-};
-TV_HIDDEN size_t tv_bpf_lookup_cap(void);
-TV_HIDDEN int tv_bpf_lookup(struct taskvma *tv, const struct tv_lk_group *g, size_t ng,
-			    const struct taskvma_visitor *vis, void *ctx);
 extern const struct tv_backend tv_backend_procmap;
 extern const struct tv_backend tv_backend_procfs;
 

@@ -226,7 +226,7 @@ static void exec_case(void)
 /* ---- children with a known layout ---- */
 
 #define LC_PAGES 96	/* per 3 pages: r-- | rw- | hole */
-#define LC_KIDS 12	/* more than lookup.c's PASS_MIN_PROCS: one kernel pass */
+#define LC_KIDS 12	/* more than BPF's lookup_many (8): one kernel pass */
 
 static size_t read_maps_of(pid_t pid, struct line *l, size_t max)
 {

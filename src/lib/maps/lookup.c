@@ -671,13 +671,13 @@ static int kernel_lookup(struct lk_proc *proto, const struct lk_item *items, con
 			 const pid_t *gpid, size_t ng, uint8_t *done, struct taskvma_addr_info *out,
 			 bool build_ids);
 
-/* One process's addresses answered in the kernel (BPF), in slices of what
- * the program's tables hold.  1 answered, 0 not (the caller walks), or
+/* One process's addresses answered in the kernel (the backend's lookup op,
+ * BPF), in slices of lookup_cap.  1 answered, 0 not (the caller walks), or
  * -ENOMEM. */
 static int kernel_sweep(struct lk_proc *p, const struct lk_item *items, size_t n,
 			struct taskvma_addr_info *out, bool build_ids)
 {
-	size_t cap = tv_bpf_lookup_cap();
+	size_t cap = p->tv->be->lookup_cap;
 
 	for (size_t off = 0; off < n; off += cap) {
 		size_t len = n - off < cap ? n - off : cap, gstart[2] = { 0, len };
@@ -699,10 +699,10 @@ static int sweep(struct lk_proc *p, struct lk_item *items, size_t n, struct task
 	const struct tv_backend *be = pick_backend(p, n);
 	int err = 0;
 
-	/* BPF: the program seeks to each address (one kernel pass), instead
-	 * of a walk of the map; what it could not answer cleanly (the map
+	/* a backend with a lookup op (BPF: the program seeks to each address)
+	 * answers without a walk of the map; what it could not answer cleanly (the map
 	 * changed, the process is exiting or not visible) is walked below */
-	if (!be && tv->be == &tv_backend_bpf) {
+	if (!be && tv->be->lookup && tv->be->lookup_cap) {
 		err = kernel_sweep(p, items, n, out, build_ids);
 		if (err)
 			return err < 0 ? err : 0;
@@ -818,13 +818,8 @@ static int pass_end(void *ctx, pid_t pid, int err)
 	return 0;
 }
 
-/* At least this many processes in a batch make one BPF pass over every
- * task (the program answers the listed ones) cheaper than one program run
- * per process on a link to its pid (docs/PERFORMANCE.md, "Address
- * lookups"). */
-#define PASS_MIN_PROCS 8
-
-/* Groups [0, ng) of items (gstart[0] = 0) answered in the kernel (BPF):
+/* Groups [0, ng) of items (gstart[0] = 0) answered in the kernel (the
+ * backend's lookup op; with BPF, lookup_many processes or more in one pass):
  * done[g] = 1 for those answered; the others are left to the caller.
  * 0 or -ENOMEM. */
 static int kernel_lookup(struct lk_proc *proto, const struct lk_item *items, const size_t *gstart,
@@ -835,7 +830,7 @@ static int kernel_lookup(struct lk_proc *proto, const struct lk_item *items, con
 		.sz = sizeof(vis), .begin = pass_begin, .vma = pass_vma, .end = pass_end,
 	};
 	struct taskvma *tv = proto->tv;
-	size_t n = gstart[ng], cap = tv_bpf_lookup_cap(), k = 0;
+	size_t n = gstart[ng], cap = tv->be->lookup_cap, k = 0;
 	uint64_t *a = malloc((n ? n : 1) * sizeof(*a));
 	struct tv_lk_group *g = malloc((ng ? ng : 1) * sizeof(*g));
 	struct pass ps = {
@@ -856,7 +851,7 @@ static int kernel_lookup(struct lk_proc *proto, const struct lk_item *items, con
 		if (gpid[i] > 0 && !done[i] && gstart[i + 1] - gstart[i] <= cap)
 			g[k++] = (struct tv_lk_group){ gpid[i], (uint32_t)(gstart[i + 1] - gstart[i]),
 						       a + gstart[i] };
-	err = tv_bpf_lookup(tv, g, k, &vis, &ps);
+	err = tv->be->lookup(tv, g, k, &vis, &ps);
 	if (ps.p.maps_fd >= 0)
 		close(ps.p.maps_fd);
 	if (ps.err)
@@ -1058,7 +1053,7 @@ int taskvma_normalize(struct taskvma *tv, const struct taskvma_addr_req *reqs, s
 		err = -ENOMEM;
 		goto out;
 	}
-	if (tv->be == &tv_backend_bpf && ng >= PASS_MIN_PROCS) {
+	if (tv->be->lookup && tv->be->lookup_cap && ng >= tv->be->lookup_many) {
 		struct lk_proc proto = { .tv = tv, .st = st, .maps_fd = -1, .from = o.build_id_from };
 
 		err = kernel_lookup(&proto, items, gstart, gpid, ng, done, out, o.build_ids);
