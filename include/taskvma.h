@@ -129,8 +129,22 @@ struct taskvma_opts {
 	int log_level;       /* highest level passed to log */
 	int busy_retries;    /* retries of a walk that met -EBUSY or a changing map; 0 = default (8) */
 	const char *proc_root; /* where procfs is mounted; NULL = "/proc" */
+	/* 1: deliver a map only as an atomic snapshot (TASKVMA_MAP_ATOMIC).
+	 * BPF: as always (the walk is retried while the mm's change counter
+	 * moves).  procmap, procfs: the process is frozen for the read: every
+	 * thread is attached with ptrace (PTRACE_SEIZE, PTRACE_INTERRUPT) and
+	 * waited for in its stop, then let go (PTRACE_DETACH, a pending signal
+	 * handed back).  The process is stopped for the read (about 0.1-3 ms
+	 * for 1,000 VMAs: docs/PERFORMANCE.md), blocking system calls restart
+	 * (a few, as after SIGSTOP/SIGCONT, return EINTR: signal(7)), and the
+	 * calling thread receives SIGCHLD for each stop.  A process that cannot
+	 * be frozen (already traced, ptrace not permitted, the caller itself,
+	 * a thread that does not stop within 1 s) fails with -EAGAIN and the
+	 * cause in taskvma_last_error().  0: fallback walks are read while the
+	 * process runs, and delivered without TASKVMA_MAP_ATOMIC. */
+	int consistent;
 };
-#define taskvma_opts__last_field proc_root
+#define taskvma_opts__last_field consistent
 
 struct taskvma;
 
@@ -197,7 +211,10 @@ TASKVMA_API int taskvma_iter_new(struct taskvma *tv, struct taskvma_iter **it, p
 /* [handle] */
 TASKVMA_API const struct taskvma_vma *taskvma_iter_next(struct taskvma_iter *it);
 /* 0 if the walk so far is complete and clean; -errno otherwise.  -EAGAIN: the
- * map changed during the walk (it may be torn), -ESRCH: the process exited. */
+ * map changed during the walk (it may be torn), -ESRCH: the process exited.
+ * The iterator never freezes a process (taskvma_opts.consistent): on procmap
+ * and procfs, 0 means in address order, not an atomic snapshot (use
+ * taskvma_snapshot() or taskvma_visit() for that). */
 /* [handle] */
 TASKVMA_API int taskvma_iter_err(const struct taskvma_iter *it);
 /* [handle] */
@@ -207,6 +224,13 @@ TASKVMA_API void taskvma_iter_destroy(struct taskvma_iter *it);
 
 /* struct taskvma_map.flags */
 #define TASKVMA_MAP_TORN 0x1u /* the map changed during every attempt: may be torn */
+/* An atomic snapshot: the map as it was at one instant.  Set by the BPF
+ * backend (no change of the mm's sequence count during the walk) and by
+ * procmap/procfs with taskvma_opts.consistent (the process frozen).
+ * Without it, a map from procmap or procfs is complete and in address
+ * order, but a VMA that moved or split during the read (mremap, mprotect)
+ * may be missing or listed twice: these backends cannot see a change. */
+#define TASKVMA_MAP_ATOMIC 0x2u
 
 /* The map of one process.  `vmas` are ordered by address. */
 struct taskvma_map {
@@ -250,6 +274,7 @@ struct taskvma_all_stats {
 	uint64_t kernel_threads;
 	uint64_t denied;     /* permission denied */
 	uint64_t torn;       /* delivered with TASKVMA_MAP_TORN */
+	uint64_t not_atomic; /* maps delivered complete without TASKVMA_MAP_ATOMIC */
 };
 
 /* Snapshot every process (threads are walked once, through their leader;
@@ -289,6 +314,11 @@ struct taskvma_visitor {
 /* [handle] */
 TASKVMA_API int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 			      const struct taskvma_visitor *vis, void *ctx);
+/* Inside an end() callback with err == 0, and after taskvma_visit()
+ * returns: the TASKVMA_MAP_* flags of the process just delivered
+ * (TASKVMA_MAP_ATOMIC when its walk was an atomic snapshot); 0 otherwise. */
+/* [handle] */
+TASKVMA_API uint32_t taskvma_visit_flags(const struct taskvma *tv);
 /* [handle] */
 TASKVMA_API int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 				  const struct taskvma_visitor *vis, void *ctx,

@@ -123,8 +123,12 @@ def cmd_json_proc(args):
         if len(errs) > 5:
             break
     ps = doc.get('processes', [])
-    if ps != [{'pid': pid, 'comm': comm, 'complete': True, 'count': len(proc)}]:
-        errs.append('processes %r' % ps)
+    # "consistent": an atomic snapshot; the BPF backend's always are, the
+    # fallbacks' never without --consistent (docs/json.md)
+    want = [{'pid': pid, 'comm': comm, 'complete': True,
+             'consistent': doc.get('backend') == 'bpf', 'count': len(proc)}]
+    if ps != want:
+        errs.append('processes %r, want %r' % (ps, want))
     if doc.get('errors') != []:
         errs.append('errors %r' % doc.get('errors'))
     if errs:
@@ -142,6 +146,52 @@ def cmd_json_same(args):
                     sys.exit(1)
             print('%s: %d records, %s: %d' % (args[0], len(docs[0]['mappings']), a, len(d['mappings'])))
             sys.exit(1)
+
+def json_text(doc):
+    """The mappings of a maps --json document as /proc's text."""
+    out = b''
+    for m in doc.get('mappings', []):
+        name = bytes.fromhex(m['name_hex']) if 'name_hex' in m else m.get('name', '').encode()
+        out += kernel_line(dict(m, name=name))
+    return out
+
+def cmd_race(args):
+    """race STATE0 STATE1 DIR N: DIR/I.json and DIR/I.rc (I = 1..N) are
+    maps --json reads of a racer (tests/fixtures/racer.c) and their exit
+    codes.  Prints "real_atomic torn_atomic real_plain torn_plain exit6
+    other" (a read is atomic when its process says "consistent": true, real
+    when its records are one of the racer's two states byte for byte), then
+    an example of each kind of failure."""
+    states = [open(a, 'rb').read() for a in args[:2]]
+    d, n = args[2], int(args[3])
+    c = dict(real_atomic=0, torn_atomic=0, real_plain=0, torn_plain=0, exit6=0, other=0)
+    why = {}
+    for i in range(1, n + 1):
+        rc = open('%s/%d.rc' % (d, i)).read().strip()
+        if rc == '6':
+            c['exit6'] += 1
+            continue
+        try:
+            doc = load_json('%s/%d.json' % (d, i))
+            ps = doc['processes']
+            atomic = ps[0]['consistent']
+            if rc != '0' or len(ps) != 1 or type(atomic) is not bool:
+                raise ValueError('exit %s, processes %r' % (rc, ps))
+        except Exception as e:
+            c['other'] += 1
+            why.setdefault('other', 'read %d: %s' % (i, e))
+            continue
+        real = json_text(doc) in states
+        k = ('real_' if real else 'torn_') + ('atomic' if atomic else 'plain')
+        c[k] += 1
+        if not real:
+            got = json_text(doc).splitlines()
+            diff = [l for l in got if l not in states[0].splitlines()][:2] + \
+                   [b'-' + l for l in states[0].splitlines() if l not in got][:2]
+            why.setdefault(k, 'read %d: %r' % (i, diff))
+    print(' '.join(str(c[k]) for k in ('real_atomic', 'torn_atomic', 'real_plain', 'torn_plain',
+                                       'exit6', 'other')),
+          '|', '; '.join('%s %s' % kv for kv in sorted(why.items())))
 
 HDR = re.compile(rb'^==> (\d+) \((.*)\) <==\n$')
 
@@ -1391,7 +1441,8 @@ def cmd_maps_all_json(argv):
     m = int(argv[1])
     n = len(open('/proc/%d/maps' % m, 'rb').read().splitlines())
     p = [x for x in d['processes'] if x['pid'] == m]
-    assert p == [{'pid': m, 'comm': 'mapper', 'complete': True, 'count': n}], p
+    assert p == [{'pid': m, 'comm': 'mapper', 'complete': True,
+                  'consistent': d['backend'] == 'bpf', 'count': n}], p
     assert sum(1 for x in d['mappings'] if x['pid'] == m) == n
     assert all(x['pid'] != 2 for x in d['processes'])
 

@@ -108,6 +108,8 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_exit_code(int err);
 /* Open a library handle per the global options; prints the error itself. */
 int cli_open(const struct cli_global *g, struct taskvma **tv);
+/* The same with taskvma_opts.consistent (maps --consistent). */
+int cli_open_consistent(const struct cli_global *g, bool consistent, struct taskvma **tv);
 /* Strict PID parse: decimal, > 0, fits pid_t.  Returns 0 or -EINVAL. */
 int cli_parse_pid(const char *s, pid_t *out);
 /* Strict hex address ("0x" optional).  Returns 0 or -EINVAL. */

@@ -38,6 +38,8 @@ static const char maps_usage[] =
 	"  -q, --quiet          no \"==> PID (COMM) <==\" headers, no totals, no table header\n"
 	"                       (as pmap -q)\n"
 	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
+	"      --consistent     only atomic snapshots: procmap/procfs stop the process's\n"
+	"                       threads (ptrace) while reading; exit 6 if it cannot\n"
 	"  -v, --verbose        backend choice, retries, skipped processes\n"
 	"\n"
 	"Several PIDs or --all: each block starts with a line \"==> PID (COMM) <==\".\n"
@@ -58,9 +60,12 @@ struct maps_ctx {
 	int verbose;
 	int worst;		/* exit code */
 	bool all;
+	bool consistent;	/* --consistent */
 	uint64_t skipped_denied;
 	bool filtered;		/* a mapping filter: processes without a match are left out */
 	uint64_t no_match;	/* ... counted for -v */
+	uint64_t not_atomic;	/* printed without an atomic snapshot */
+	pid_t not_atomic_pid;	/* the first of them */
 };
 
 /* ??x? -> perm_set / perm_clear */
@@ -130,6 +135,7 @@ static int v_end(void *arg, pid_t pid, int err)
 		c->no_match++;
 		return 0;
 	}
+	c->out.consistent = !err && (taskvma_visit_flags(c->tv) & TASKVMA_MAP_ATOMIC);
 	if (!err && (err = out_proc_commit(&c->out))) {
 		if (cli_out_failed())
 			return 1;	/* stdout is gone: stop; main() says why */
@@ -139,8 +145,11 @@ static int v_end(void *arg, pid_t pid, int err)
 		return 0;
 	}
 	out_proc_discard(&c->out);
-	if (!err)
+	if (!err) {
+		if (!c->out.consistent && !c->not_atomic++)
+			c->not_atomic_pid = pid;
 		return 0;
+	}
 	if (c->all && (err == -EACCES || err == -EPERM)) {
 		c->skipped_denied++;
 		out_skip(&c->out, pid, OUT_SKIP_DENIED);
@@ -154,7 +163,10 @@ static int v_end(void *arg, pid_t pid, int err)
 	}
 	if (err == -EAGAIN)	/* also under "errors", with its message */
 		out_skip(&c->out, pid, OUT_SKIP_TORN);
-	if (c->all || !taskvma_last_error(c->tv)[0])
+	/* --consistent that could not freeze: the library names the cause */
+	if (err == -EAGAIN && c->consistent && taskvma_last_error(c->tv)[0])
+		snprintf(msg, sizeof(msg), "%s", taskvma_last_error(c->tv));
+	else if (c->all || !taskvma_last_error(c->tv)[0])
 		snprintf(msg, sizeof(msg), "pid %d: %s", (int)pid,
 			 err == -EAGAIN ? "map changed during every walk; not printed (incomplete)"
 					: taskvma_strerror(err));
@@ -180,6 +192,29 @@ static const struct taskvma_visitor maps_visitor = {
 	.skip = v_skip,
 };
 
+static void note_not_atomic(const struct maps_ctx *c, bool one)
+{
+	enum taskvma_backend b = taskvma_backend(c->tv);
+	char how[64];
+
+	/* auto with BPF: the processes BPF cannot see were read by a fallback */
+	if (b == TASKVMA_BACKEND_BPF)
+		snprintf(how, sizeof(how), "a fallback backend");
+	else
+		snprintf(how, sizeof(how), "%s", taskvma_backend_name(b));
+	fflush(stdout);
+	if (one && c->not_atomic == 1)
+		fprintf(stderr,
+			"taskvma: note: pid %d read with %s: not an atomic snapshot "
+			"(--consistent freezes the process while reading)\n",
+			(int)c->not_atomic_pid, how);
+	else
+		fprintf(stderr,
+			"taskvma: note: %llu process%s read with %s: not atomic snapshots "
+			"(--consistent freezes each process while reading)\n",
+			(unsigned long long)c->not_atomic, c->not_atomic == 1 ? "" : "es", how);
+}
+
 int cmd_maps(int argc, char **argv, struct cli_global *g)
 {
 	static const struct option longopts[] = {
@@ -198,6 +233,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		{ "summary", no_argument, NULL, 'S' },
 		{ "svg", no_argument, NULL, 'G' },
 		{ "with-pid", no_argument, NULL, 'H' },
+		{ "consistent", no_argument, NULL, 'C' },
 		{},
 	};
 	struct taskvma_query q = { .sz = sizeof(q) };
@@ -208,7 +244,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	int view;
 	pid_t *pids = NULL;
 	size_t npids = 0;
-	bool sel;
+	bool sel, consistent = false;
 	int opt, r, ret = EXIT_OK;
 
 	while ((opt = cli_getopt(argc, argv, "maps", CLI_SEL_SHORTOPTS "aqjP:r:N:sH", longopts, g)) != -1) {
@@ -237,6 +273,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		case 'S': summary = true; break;
 		case 'G': svg_out = true; break;
 		case 'H': with_pid = true; break;
+		case 'C': consistent = true; break;
 		default:	/* '?': cli_getopt() said why */
 			return EXIT_USAGE;
 		}
@@ -288,11 +325,12 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 		npids = g->sel.npids;
 		g->sel.pids = NULL;
 	}
-	if ((r = cli_open(g, &c.tv))) {
+	if ((r = cli_open_consistent(g, consistent, &c.tv))) {
 		free(pids);
 		return r;
 	}
 	c.verbose = g->verbose;
+	c.consistent = consistent;
 	c.filtered = q.perm_set || q.perm_clear || q.kinds || q.addr_lo || q.addr_hi || q.name_glob;
 	if (svg_out) {
 		TASKVMA_OPTS(taskvma_svg_opts, so, .overview = all || sel || npids > 1);
@@ -343,6 +381,10 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 				(unsigned long long)c.skipped_denied, c.skipped_denied == 1 ? "" : "es");
 	}
 	out_end(&c.out);
+	/* text: say once that what was printed is not an atomic snapshot (the
+	 * JSON says it per process: "consistent") */
+	if (!json && c.not_atomic && !cli_out_failed())
+		note_not_atomic(&c, npids == 1 && !all && !sel);
 	ret = c.worst;
 	/* the picture: once every process is in it (nothing when the one PID
 	 * asked for could not be read, as for the text) */

@@ -376,7 +376,12 @@ static void log_cb(enum taskvma_log_level level, const char *msg, void *ctx)
 
 int cli_open(const struct cli_global *g, struct taskvma **tv)
 {
-	TASKVMA_OPTS(taskvma_opts, opts, .backend = g->backend, .log = log_cb,
+	return cli_open_consistent(g, false, tv);
+}
+
+int cli_open_consistent(const struct cli_global *g, bool consistent, struct taskvma **tv)
+{
+	TASKVMA_OPTS(taskvma_opts, opts, .backend = g->backend, .log = log_cb, .consistent = consistent,
 		     .log_level = g->verbose ? (g->verbose > 1 ? TASKVMA_LOG_DEBUG : TASKVMA_LOG_INFO)
 					     : -1);
 	int err;

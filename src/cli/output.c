@@ -332,8 +332,10 @@ int out_proc_commit(struct out *o)
 			memcpy(totals, ",\"totals\":", 10);
 			taskvma_format_totals_json(&o->totals, totals + 10, sizeof(totals) - 10);
 		}
-		snprintf(entry, sizeof(entry), "%s{\"pid\":%d,%s,\"complete\":true,\"count\":%llu%s}",
-			 o->procs_len ? "," : "", (int)o->pid, comm, (unsigned long long)o->count, totals);
+		snprintf(entry, sizeof(entry),
+			 "%s{\"pid\":%d,%s,\"complete\":true,\"consistent\":%s,\"count\":%llu%s}",
+			 o->procs_len ? "," : "", (int)o->pid, comm, o->consistent ? "true" : "false",
+			 (unsigned long long)o->count, totals);
 		append(&o->procs, &o->procs_len, entry);
 	}
 	o->nmaps += o->spooled;

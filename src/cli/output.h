@@ -53,6 +53,8 @@ struct out {
 	FILE *file;		/* overflow, NULL until needed */
 	char line[8192];
 	int err;		/* spool I/O error */
+	bool consistent;	/* the process being committed: an atomic snapshot
+				 * (JSON "consistent"; set before out_proc_commit) */
 };
 
 void out_begin(struct out *o, FILE *f, bool json, bool headers, const char *backend);

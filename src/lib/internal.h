@@ -151,6 +151,13 @@ struct taskvma {
 	 * open + ioctl + close.  pm_pid 0: none. */
 	pid_t pm_pid;
 	int pm_fd;
+	/* TASKVMA_MAP_* of the process whose end() is being called (or that
+	 * taskvma_visit() just returned): taskvma_visit_flags() */
+	uint32_t visit_flags;
+	/* freeze.c: threads seized that never stopped (so could not be
+	 * detached): let go on the next freeze or at close */
+	pid_t *unreleased;
+	size_t n_unreleased, n_unreleased_cap;
 };
 
 /* One walk over one process's VMAs (the iterator and snapshots use it). */
@@ -270,6 +277,23 @@ TV_HIDDEN void tv_vec_free(struct tv_vec *vec);
 TV_HIDDEN bool tv_kernel_has_vsyscall(const char *proc_root);
 /* maps/walk.c: the x86 [vsyscall] gate area, which /proc prints after the last VMA. */
 TV_HIDDEN void tv_make_gate(struct taskvma_vma *v);
+
+/* freeze.c: every thread of a process in a ptrace stop, so that its map
+ * cannot change while a backend without a change counter reads it
+ * (taskvma_opts.consistent).  0 frozen, -ESRCH gone, -EAGAIN (with the cause
+ * in tv->err_msg) it cannot be frozen, -ENOMEM.  tv_thaw() after the read. */
+struct tv_frozen {
+	pid_t tid;
+	int sig;		/* signal to hand back at detach */
+	bool stopped, gone;
+};
+struct tv_freeze {
+	struct tv_frozen *t;
+	size_t n, cap;
+};
+TV_HIDDEN int tv_freeze(struct taskvma *tv, pid_t pid, struct tv_freeze *fz);
+TV_HIDDEN void tv_thaw(struct taskvma *tv, struct tv_freeze *fz);
+TV_HIDDEN void tv_release_pending(struct taskvma *tv);
 
 /* lookup.c: free the handle's lookup state */
 TV_HIDDEN void tv_lookup_close(struct taskvma *tv);

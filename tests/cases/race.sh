@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # run.sh: serial (its racer must get a CPU as often as the reader; other cases beside it change how often reads tear)
-# Torn maps never pass as complete, in the manner of the kernel's
+# Never a torn map called consistent, in the manner of the kernel's
 # proc-maps-race selftest: a child flips its map between two known states
 # without pause (move: one page moved back and forth by mremap to a hole two
 # VMAs higher; split: mprotect splits and merges a VMA; shrink: mremap
-# shrinks and expands one), and every snapshot a backend reports complete
-# (exit 0) must be one of the two states, byte for byte (the child wrote
-# both from its own /proc/self/maps).  Exit 6 (changed during every walk)
-# is allowed.  On every backend available here.  A backend without a
-# change counter (procmap, procfs) can still pass a torn snapshot as complete
-# under this racer: reported as KNOWN-DEFECT lines, not as passing.
+# shrinks and expands one; remap: mmap(MAP_FIXED) replaces a page and puts
+# it back), and taskvma maps --json reads it N times per backend.  The
+# oracle is the child itself: it wrote both states from its own
+# /proc/self/maps.  On every backend available here:
+#   - every read that says "consistent": true is one of the two states,
+#     byte for byte (BPF: its sequence count; exit 6 allowed);
+#   - procmap and procfs without --consistent never say "consistent": true
+#     (they cannot see a change: their torn reads are counted, as INFO);
+#   - with --consistent, procmap and procfs freeze the child for each read:
+#     every read exits 0, says "consistent": true and is a real state;
+#     the child runs on afterwards, untraced.
+# Then --consistent on a child already traced by another process: exit 6,
+# one line naming the tracer, and the child still runs, still traced by it.
 # Runs on its own too: bash tests/cases/race.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-RACER=
+RACER= TRACER=
 cleanup() {
+	[ -n "$TRACER" ] && kill "$TRACER" 2>/dev/null
 	[ -n "$RACER" ] && kill "$RACER" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
@@ -24,45 +32,103 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 [ -x "$TASKVMA" ] || { fail "race: $TASKVMA" "not built"; exit 0; }
 private_copies racer
+py() { python3 "$ROOT/tests/oracle.py" "$@"; }
 
 usable_backends
 if [ "$QUICK" = 1 ]; then N=15; else N=50; fi
+AUTO=$("$TASKVMA" -v maps $$ 2>&1 >/dev/null | sed -n 's/.*using backend \([a-z]*\).*/\1/p' | head -n 1)
 
-for mode in move split shrink; do
-	"$FX/racer" -m "$mode" -o "$TMPD/state" >"$TMPD/racer.out" & RACER=$!
+start_racer() {
+	rm -f "$TMPD/state.0" "$TMPD/state.1"
+	"$FX/racer" -m "$1" -o "$TMPD/state" >"$TMPD/racer.out" & RACER=$!
 	for _ in $(seq 200); do grep -q ready "$TMPD/racer.out" && break; sleep 0.05; done
+}
+
+# the racer runs, untraced (or traced by $2), not stopped, and uses CPU
+still_runs() {
+	local pid=$1 tracer=${2:-0} t0 t1 st tp
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	sleep 0.3
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	st=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$pid/status")
+	tp=$(sed -n 's/^TracerPid:\t//p' "/proc/$pid/status")
+	[ "$st" != T ] && [ "$st" != t ] && [ "$tp" = "$tracer" ] && [ "$t1" -gt "$t0" ] ||
+		{ echo "state $st, TracerPid $tp (want $tracer), CPU ticks $t0 -> $t1"; return 1; }
+}
+
+# read N times into $TMPD/r/I.json, I.rc; prints the oracle's counts line
+reads() {
+	local b=$1; shift
+	rm -rf "$TMPD/r"; mkdir -p "$TMPD/r"
+	for i in $(seq "$N"); do
+		"$TASKVMA" --backend="$b" maps --json "$@" "$RACER" >"$TMPD/r/$i.json" 2>"$TMPD/r/$i.err"
+		echo $? >"$TMPD/r/$i.rc"
+	done
+	py race "$TMPD/state.0" "$TMPD/state.1" "$TMPD/r" "$N"
+}
+
+for mode in move split shrink remap; do
+	start_racer "$mode"
 	check "racer -m $mode: two different states written (oracle sanity)" \
 		test -s "$TMPD/state.0" -a -s "$TMPD/state.1" -a "$(cmp -s "$TMPD/state.0" "$TMPD/state.1"; echo $?)" = 1
 	for b in $BACKENDS; do
-		ok=0 torn=0 incomplete=0 other=0 why=
-		for _ in $(seq "$N"); do
-			"$TASKVMA" --backend="$b" maps "$RACER" >"$TMPD/got" 2>"$TMPD/err"; rc=$?
-			if [ "$rc" = 0 ]; then
-				if cmp -s "$TMPD/got" "$TMPD/state.0" || cmp -s "$TMPD/got" "$TMPD/state.1"; then
-					ok=$((ok + 1))
-				else
-					torn=$((torn + 1))
-					why=$(diff "$TMPD/state.0" "$TMPD/got" | head -n 4 | tr '\n' ' ')
-				fi
-			elif [ "$rc" = 6 ]; then incomplete=$((incomplete + 1))
-			else other=$((other + 1)); why="exit $rc: $(cat "$TMPD/err")"
-			fi
-		done
 		real=$b
-		[ "$b" = auto ] && real=$("$TASKVMA" -v maps $$ 2>&1 >/dev/null | sed -n 's/.*using backend \([a-z]*\).*/\1/p' | head -n 1)
-		if [ "$real" = bpf ] || [ "$torn" = 0 ]; then
-			check_eq "maps --backend=$b of a racer ($mode): every complete snapshot is a real state ($ok real, $incomplete exit 6) $why" \
-				"0 0" "$torn $other"
+		[ "$b" = auto ] && real=$AUTO
+		# plain reads
+		read -r ra ta rp tp e6 other _ why < <(reads "$b")
+		check_eq "maps --backend=$b of a racer ($mode): every read said consistent is a real state, no other failure ($ra real, $e6 exit 6) $why" \
+			"0 0" "$ta $other"
+		if [ "$real" = bpf ]; then
+			check_eq "maps --backend=$b of a racer ($mode): BPF reads are all consistent" "0" "$((rp + tp))"
 		else
-			# A backend without a change counter cannot tell every
-			# tear: two walks that agree are evidence, not proof, and
-			# this racer flips between two states so fast that two
-			# walks often tear the same way (docs/design.md).  Known,
-			# said on every run, not counted as passing: issue 10.
-			echo "KNOWN-DEFECT maps --backend=$b of a racer ($mode): $torn of $N snapshots reported complete were torn ($ok real, $incomplete exit 6) $why"
-			check_eq "maps --backend=$b of a racer ($mode): no failure other than a torn snapshot" "0" "$other"
+			check_eq "maps --backend=$b of a racer ($mode): without --consistent, never consistent" \
+				"0" "$ra"
+			echo "INFO maps --backend=$b of a racer ($mode): $tp of $N plain reads torn (consistent:false)"
 		fi
+		# --consistent (auto is the backend it chose: read above already)
+		[ "$b" = auto ] && continue
+		read -r ra ta rp tp e6 other _ why < <(reads "$b" --consistent)
+		if [ "$real" = bpf ]; then
+			check_eq "maps --consistent --backend=$b of a racer ($mode): consistent and real, or exit 6 ($ra real, $e6 exit 6) $why" \
+				"0 0 0 0" "$ta $rp $tp $other"
+		else
+			check_eq "maps --consistent --backend=$b of a racer ($mode): every read consistent and a real state $why" \
+				"$N" "$ra"
+		fi
+		check "maps --consistent --backend=$b: the racer ($mode) runs on, untraced" still_runs "$RACER"
 	done
 	kill "$RACER"; wait "$RACER" 2>/dev/null; RACER=
 done
+
+# the text note: once, on stderr, when a map was printed without an atomic snapshot
+start_racer move
+for b in procmap procfs; do
+	case " $BACKENDS " in *" $b "*) ;; *) continue ;; esac
+	"$TASKVMA" --backend="$b" maps "$RACER" >/dev/null 2>"$TMPD/note"
+	check "maps --backend=$b: the stderr note says the map is not an atomic snapshot" \
+		grep -qx "taskvma: note: pid $RACER read with $b: not an atomic snapshot (--consistent freezes the process while reading)" "$TMPD/note"
+	"$TASKVMA" --backend="$b" maps --consistent "$RACER" >/dev/null 2>"$TMPD/note"
+	check_eq "maps --consistent --backend=$b: no note" "" "$(cat "$TMPD/note")"
+done
+
+# already traced: a process that seized the racer (it keeps running)
+python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(0x4206, int(sys.argv[1]), None, None):  # PTRACE_SEIZE
+    sys.exit("seize: errno %d" % ctypes.get_errno())
+print("seized", flush=True)
+time.sleep(120)' "$RACER" >"$TMPD/tracer.out" 2>&1 & TRACER=$!
+for _ in $(seq 100); do grep -q seized "$TMPD/tracer.out" && break; sleep 0.05; done
+check_eq "a tracer seized the racer (test sanity)" "$TRACER" "$(sed -n 's/^TracerPid:\t//p' "/proc/$RACER/status")"
+for b in procmap procfs; do
+	case " $BACKENDS " in *" $b "*) ;; *) continue ;; esac
+	expect_fail "maps --consistent --backend=$b of a traced process: exit 6 naming the tracer" 6 \
+		"^taskvma: pid $RACER: cannot freeze it for a consistent read: thread $RACER is already traced by pid $TRACER" \
+		"$TASKVMA" --backend="$b" maps --consistent "$RACER"
+	check "maps --consistent --backend=$b of a traced process: it runs on, still traced" \
+		still_runs "$RACER" "$TRACER"
+done
+kill "$TRACER"; wait "$TRACER" 2>/dev/null; TRACER=
+kill "$RACER"; wait "$RACER" 2>/dev/null; RACER=
 end_case

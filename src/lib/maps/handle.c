@@ -223,6 +223,7 @@ void taskvma_close(struct taskvma *tv)
 	if (!tv)
 		return;
 	tv_lookup_close(tv);
+	tv_release_pending(tv);
 	if (tv->pm_pid)
 		close(tv->pm_fd);
 	if (tv->be && tv->be->close)

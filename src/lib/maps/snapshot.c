@@ -280,10 +280,12 @@ void taskvma_map_free(struct taskvma_map *map)
 
 /* A visitor that collects a map: what snapshots are made of. */
 struct collect {
+	struct taskvma *tv;
 	struct tv_vec vec;
 	char comm[16];
 	int attempts;
 	int err;
+	uint32_t flags;		/* TASKVMA_MAP_ATOMIC of the walk delivered */
 	bool done;
 };
 
@@ -312,6 +314,7 @@ static int collect_end(void *ctx, pid_t pid, int err)
 	if (err == TASKVMA_RETRY)
 		return 0;
 	c->err = err;
+	c->flags = err ? 0 : taskvma_visit_flags(c->tv);
 	c->done = true;
 	return 0;
 }
@@ -338,6 +341,7 @@ static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, stru
 		    tv_vec_to_map(&c->vec, pid, c->comm, out))
 		return -ENOMEM;
 	(*out)->attempts = c->attempts;
+	(*out)->flags |= c->flags;
 	if (err) {
 		(*out)->flags |= TASKVMA_MAP_TORN;
 		tv_error(tv, err, "pid %d: map changed during each of %d walks; not complete", pid,
@@ -348,7 +352,7 @@ static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, stru
 int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		     struct taskvma_map **out)
 {
-	struct collect c = {};
+	struct collect c = { .tv = tv };
 	char msg[sizeof(tv->err_msg)];
 	int err;
 
@@ -390,6 +394,7 @@ static int snap_end(void *ctx, pid_t pid, int err)
 	if (err == TASKVMA_RETRY)
 		return 0;
 	s->c.err = err;
+	s->c.flags = err ? 0 : taskvma_visit_flags(s->tv);
 	err = collect_to_map(s->tv, &s->c, pid, &s->arena, &m);
 	r = s->cb(s->ctx, pid, err, m);
 	if (r == TASKVMA_KEEP && m)
@@ -411,7 +416,7 @@ int taskvma_snapshot_all(struct taskvma *tv, const struct taskvma_query *q, task
 		.vma = snap_vma,
 		.end = snap_end,
 	};
-	struct snap_all s = { .cb = cb, .ctx = ctx, .tv = tv };
+	struct snap_all s = { .c = { .tv = tv }, .cb = cb, .ctx = ctx, .tv = tv };
 	int err = taskvma_visit_all(tv, q, &vis, &s, stats);
 
 	tv_vec_free(&s.c.vec);

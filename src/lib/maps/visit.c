@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Visits: one process with retries while its map changes (and the
- * two-walk agreement of backends without a change counter), every process
+ * Visits: one process with retries while its map changes (frozen for a
+ * consistent read on backends without a change counter), every process
  * of /proc in pid order, and the one-pass drive of backends that read all
  * processes at once.
  */
@@ -16,82 +16,70 @@
 #include <unistd.h>
 #include "internal.h"
 
-/* FNV-1a over what a walk delivered: two walks that agree hash alike. */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static uint64_t hash_vma(uint64_t h, const struct taskvma_vma *v)
-{
-	uint64_t f[6] = { v->start, v->end, v->offset, v->inode,
-			  (uint64_t)v->dev_major << 32 | v->dev_minor,
-			  (uint64_t)v->perms << 32 | v->name_len };
-
-	h = hash_bytes(h, f, sizeof(f));
-	return hash_bytes(h, v->name, v->name_len);
-}
-
 /*
  * One process, with retries while the map changes under the walk.
  * begin() always comes first, even for a process that is not there.
  *
  * Consistency.  The BPF backend sees the mm's change counter (mm_lock_seq)
- * and knows a clean walk from a torn one.  PROCMAP_QUERY (one ioctl per VMA)
- * and the /proc text (per-VMA locks since 6.17, a page of text per lock
- * before) have no such counter, and a walk that crossed a change (a VMA
- * moved by mremap, split by mprotect) can miss it or show it twice while
- * every address is still in order.  Their walks are accepted only when two
- * consecutive walks agree (same records, hashed): the first walk is only
- * hashed, the next ones are delivered and compared with the one before.
- * The cost is a second read of each map (measured in make bench).  Two
- * agreeing walks are evidence, not proof (docs/design.md).
+ * and knows a clean walk from a torn one: its clean walks are atomic
+ * snapshots.  PROCMAP_QUERY (one ioctl per VMA) and the /proc text (a page
+ * per read, each under its own lock hold) have no such counter, and a walk
+ * that crossed a change (a VMA moved by mremap, split by mprotect) can miss
+ * it or show it twice while every address is still in order: nothing read
+ * from user space tells (two walks that agree do not: an ABA move tears two
+ * walks alike, 15 of 50 in tests/cases/race.sh).  So their walks are
+ * delivered as they are, without TASKVMA_MAP_ATOMIC, unless the caller asked
+ * for consistency (taskvma_opts.consistent): then the process is frozen for
+ * the walk (freeze.c).  With BPF and consistency, a map that changed during
+ * every walk is read once more with the process frozen.
  */
 int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 		  const struct taskvma_visitor *vis, void *ctx)
 {
 	const struct tv_backend *be = tv_pick(tv, q);
-	/* Our own map changes with our own allocations between two walks (the
-	 * sanitizers' allocator maps memory for every few allocations: every
-	 * pair of walks of ourselves disagreed), and no other process changes
-	 * it: one walk of ourselves is taken as it is. */
-	bool verify = !be->change_counter && pid != getpid(), have_prev = false;
-	uint64_t prev = 0;
+	bool force_freeze = false;
 	int err = 0, r;
 
 	tv->err_msg[0] = 0;
+	tv->visit_flags = 0;
 	if (!vis || !TV_OPTS_VALID(vis, taskvma_visitor))
 		return tv_error(tv, -EINVAL, "taskvma_visitor: NULL, or unknown fields set");
 	for (int attempt = 1;; attempt++) {
 		struct tv_walk w;
+		struct tv_freeze fz = { 0 };
 		const struct taskvma_vma *v;
 		bool last = attempt >= tv->opts.busy_retries;
-		/* the first walk of a backend without a change counter: hashed only */
-		bool silent = verify && !have_prev;
-		uint64_t h = 0xcbf29ce484222325ull;
+		bool freeze = tv->opts.consistent && (!be->change_counter || force_freeze);
 
+		if (freeze && (err = tv_freeze(tv, pid, &fz))) {
+			/* gone: as a walk would have found it; else the cause is
+			 * in err_msg (exit 6 in the CLI) */
+			char comm[16] = "";
+
+			tv_read_comm(tv, pid, comm);
+			if ((r = vis->begin ? vis->begin(ctx, pid, comm) : 0))
+				return r;
+			if (err == -ESRCH)
+				tv_error(tv, err, "pid %d: %s", pid, taskvma_strerror(err));
+			return vis->end ? vis->end(ctx, pid, err) : 0;
+		}
 		err = tv_walk_init(tv, &w, pid, q, be);
-		r = !silent && vis->begin ? vis->begin(ctx, pid, w.comm) : 0;
+		r = vis->begin ? vis->begin(ctx, pid, w.comm) : 0;
 		while (!err && !r && (err = tv_walk_next(&w, &v)) > 0) {
 			err = 0;
-			if (verify)
-				h = hash_vma(h, v);
-			r = !silent && vis->vma ? vis->vma(ctx, v) : 0;
+			r = vis->vma ? vis->vma(ctx, v) : 0;
 		}
 		if (!err && w.torn)
 			err = -EAGAIN;
 		if (!r && tv_cannot_see(&w, err)) {
 			tv_walk_fini(&w);
+			if (freeze)
+				tv_thaw(tv, &fz);
 			if (tv->opts.backend == TASKVMA_BACKEND_AUTO && tv_get_fallback(tv)) {
 				tv_log(tv, TASKVMA_LOG_INFO,
 				       "pid %d: not visible to backend %s; using %s", pid, w.be->name,
 				       tv->fallback->name);
 				be = tv->fallback;
-				verify = true;
 				tv->err_msg[0] = 0;
 				attempt--;
 				if (vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
@@ -103,31 +91,25 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 			return vis->end ? vis->end(ctx, pid, -ESRCH) : 0;
 		}
 		tv_walk_fini(&w);
+		if (freeze)
+			tv_thaw(tv, &fz);
 		if (r)
 			return r;
-		if (verify && !err && (!have_prev || h != prev)) {
-			/* not confirmed yet: walk again and compare */
-			bool first = !have_prev;
-
-			prev = h;
-			have_prev = true;
-			if (!first || last)
-				tv_log(tv, TASKVMA_LOG_INFO, "pid %d: two walks disagree, retrying (%d)",
+		if ((err == -EAGAIN || err == -EBUSY) &&
+		    (!last || (err == -EAGAIN && tv->opts.consistent && !freeze))) {
+			if (last) {
+				/* consistency asked, every walk torn: once more, frozen */
+				tv_log(tv, TASKVMA_LOG_INFO,
+				       "pid %d: map changed during each of %d walks; reading it frozen",
 				       pid, attempt);
-			if (!last) {
-				if (!silent && vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
-					return r;
-				continue;
+				force_freeze = true;
+			} else {
+				tv_log(tv, TASKVMA_LOG_INFO, "pid %d: %s, retrying (%d)", pid,
+				       err == -EBUSY ? "address space busy" : "map changed during the walk",
+				       attempt);
 			}
-			err = -EAGAIN;
-		}
-		if ((err == -EAGAIN || err == -EBUSY) && !last) {
-			tv_log(tv, TASKVMA_LOG_INFO, "pid %d: %s, retrying (%d)", pid,
-			       err == -EBUSY ? "address space busy" : "map changed during the walk",
-			       attempt);
-			if (!silent && vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
+			if (vis->end && (r = vis->end(ctx, pid, TASKVMA_RETRY)))
 				return r;
-			have_prev = false;	/* a torn walk confirms nothing */
 			if (err == -EBUSY)
 				usleep(1000 * attempt);
 			continue;
@@ -137,12 +119,17 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				 pid, attempt);
 		else if (err && !tv->err_msg[0])
 			tv_error(tv, err, "pid %d: %s", pid, taskvma_strerror(err));
-		/* a failure in the hashed-only walk: begin() was not said yet */
-		if (silent && vis->begin && (r = vis->begin(ctx, pid, w.comm)))
-			return r;
+		if (!err && (be->change_counter || freeze))
+			tv->visit_flags = TASKVMA_MAP_ATOMIC;
 		return vis->end ? vis->end(ctx, pid, err) : 0;
 	}
 }
+
+uint32_t taskvma_visit_flags(const struct taskvma *tv)
+{
+	return tv ? tv->visit_flags : 0;
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -211,6 +198,7 @@ bool tv_count(struct taskvma_all_stats *st, int err)
 /* Wraps the caller's visitor: counts, and hides what must not be delivered
  * (begin() of a process that then turns out vanished is held back). */
 struct all_ctx {
+	struct taskvma *tv;
 	const struct taskvma_visitor *vis;
 	void *ctx;
 	struct taskvma_all_stats *st;
@@ -271,6 +259,8 @@ static int all_end(void *ctx, pid_t pid, int err)
 	if (!err) {
 		a->st->processes++;
 		a->st->vmas += a->nvma;
+		if (!(taskvma_visit_flags(a->tv) & TASKVMA_MAP_ATOMIC))
+			a->st->not_atomic++;
 	}
 	if ((r = all_flush_begin(a)))
 		return r;
@@ -360,6 +350,8 @@ int tv_visit_pass(struct taskvma *tv, const struct taskvma_query *query, const p
 			}
 			if (!status && tv_gate(&w, &gate) && vis->vma)
 				r = vis->vma(ctx, &gate);
+			/* a pass backend has the change counter: a clean walk is atomic */
+			tv->visit_flags = !status && tv->be->change_counter ? TASKVMA_MAP_ATOMIC : 0;
 			if (!r && vis->end)
 				r = vis->end(ctx, w.pid, status);
 			break;
@@ -378,7 +370,7 @@ int taskvma_visit_all(struct taskvma *tv, const struct taskvma_query *q,
 		      const struct taskvma_visitor *vis, void *ctx, struct taskvma_all_stats *stats)
 {
 	struct taskvma_all_stats st = { .sz = sizeof(st) };
-	struct all_ctx a = { .vis = vis, .ctx = ctx, .st = &st };
+	struct all_ctx a = { .tv = tv, .vis = vis, .ctx = ctx, .st = &st };
 	static const struct taskvma_visitor wrap = {
 		.sz = sizeof(struct taskvma_visitor),
 		.begin = all_begin,
