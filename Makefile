@@ -62,7 +62,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 # skeletons and BPF objects are intermediate files make would otherwise delete
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(LSKELS) $(O)/vmlinux.h
 
-.PHONY: all lib cli examples tests bench-bins test test-long test-san fuzz bench bench-trace bench-watch bench-lookup install uninstall clean setup vmtest
+.PHONY: all lib cli examples tests bench-bins test test-long test-san fuzz bench bench-trace bench-watch bench-lookup bench-consistent install uninstall clean setup vmtest
 all: cli lib examples tests
 
 lib: $(O)/libtaskvma.a $(O)/libtaskvma.so.$(VERSION) $(O)/libtaskvma.so.0 $(O)/libtaskvma.so $(O)/taskvma.pc
@@ -191,6 +191,11 @@ bench: all
 	$(O)/bench/trace_overhead
 	$(O)/bench/lookup_bench
 	$(O)/bench/watch_bench
+	$(O)/bench/consistent_bench
+
+# just the cost of consistent reads (docs/PERFORMANCE.md, "Consistent reads")
+bench-consistent: all
+	$(O)/bench/consistent_bench
 
 # just the address lookup benchmark (docs/PERFORMANCE.md, "Address lookups")
 bench-lookup: all

@@ -54,7 +54,7 @@ _taskvma() {
 	fi
 	local opts=
 	case $cmd in
-	maps) opts="--all --quiet -q --json --perms --file --anon --range --name --sizes --bytes --summary --svg --with-pid $sel -a -j -P -r -N -s -H" ;;
+	maps) opts="--all --quiet -q --json --perms --file --anon --range --name --sizes --bytes --summary --svg --with-pid --consistent $sel -a -j -P -r -N -s -H" ;;
 	lookup) opts="--json --hex --no-build-id --build-id-from $sel -j" ;;
 	normalize) opts="--json --hex --no-build-id --build-id-from -j" ;;
 	scan) opts="--rules --json $sel -R -j" ;;

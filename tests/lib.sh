@@ -128,6 +128,12 @@ run_cmp() {
 	cat "/proc/$pid/maps" >"$ref2"
 	if [ "$rc" -ne 0 ]; then fail "$name" "exit $rc: $(head -c 300 "$TMPD/err")"; return; fi
 	if ! cmp -s "$ref" "$ref2"; then fail "$name" "the fixture's map changed between two reads"; return; fi
+	# procmap and procfs say on stderr that their read is not an atomic
+	# snapshot (docs/cli.md "Consistent snapshots"): that line only
+	case " $* " in
+	*" --backend=bpf "*) ;;
+	*) sed -i "/^taskvma: note: pid $pid read with [a-z ]*: not an atomic snapshot (--consistent freezes the process while reading)\$/d" "$TMPD/err" ;;
+	esac
 	if [ -s "$TMPD/err" ]; then fail "$name" "stderr: $(head -c 300 "$TMPD/err")"; return; fi
 	check_files_eq "$name" "$ref" "$out"
 }

@@ -318,11 +318,18 @@ def check_all(path, order):
 
 def cmd_trace_json(args):
     """trace-json OUT PROCFILE PID: `taskvma trace --json --count 1` of a
-    system call: one object, complete, every mapping as /proc prints it."""
+    system call: one object, complete, every mapping as /proc prints it,
+    then the summary record: 1 capture, nothing skipped."""
     objs = open(args[0], 'rb').read().splitlines()
-    if len(objs) != 1:
-        raise SystemExit('%d lines, want 1' % len(objs))
+    if len(objs) != 2:
+        raise SystemExit('%d lines, want 2 (a capture, the summary)' % len(objs))
     o = json.loads(objs[0].decode('utf-8'))
+    sm = json.loads(objs[1].decode('utf-8'))
+    want = {'schema': 'taskvma.trace/1', 'event': 'summary', 'captures': 1, 'incomplete': 0,
+            'without_map': 0, 'processes': 1, 'skipped': {'lost': 0, 'not_captured': 0},
+            'stopped_by': 'end'}
+    if sm != want:
+        raise SystemExit('summary %r, want %r' % (sm, want))
     proc = lines(args[1])
     if not (o['pid'] == int(args[2]) and o['event'] == 'syscall' and o['syscall'] == 'getuid'):
         raise SystemExit('header %r' % {k: v for k, v in o.items() if k != 'mappings'})

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "reserve.h"	/* tv_reserve(): growing arrays, as the library does */
+#include "output.h"
 
 static const char lookup_usage[] =
 	"Usage: taskvma lookup [OPTIONS] PID [ADDR...|-]\n"
@@ -156,6 +157,7 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 	};
 	TASKVMA_OPTS(taskvma_lookup_opts, lo, .build_ids = 1);
 	struct taskvma *tv = NULL;
+	struct out skips = { .json = true };	/* "skipped": only its list is used */
 	struct taskvma_addr_info *res = NULL;
 	struct input *ins = NULL;
 	uint64_t *addrs = NULL;
@@ -245,7 +247,11 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 			printf("{\"schema\":\"taskvma.lookup/1\",\"backend\":\"%s\",\"pid\":%d,\"results\":[],\"errors\":[{\"pid\":%d,\"error\":",
 			       taskvma_backend_name(taskvma_backend(tv)), (int)pid, (int)pid);
 			cli_json_text(stdout, msg, strlen(msg));
-			fputs("}]}\n", stdout);
+			fputs("}]", stdout);
+			/* the process not read, and why: maps' "skipped" object */
+			out_skip(&skips, pid, out_skip_reason(err));
+			out_skipped_json(&skips, stdout);
+			fputs("}\n", stdout);
 		}
 		ret = cli_exit_code(err);
 		if (ret == EXIT_OK || ret == EXIT_USAGE)
@@ -269,12 +275,16 @@ int cmd_lookup(int argc, char **argv, struct cli_global *g)
 			put_text(stdout, &ins[i], ri);
 		}
 	}
-	if (json)
-		fputs("\n],\"errors\":[]}\n", stdout);
+	if (json) {
+		fputs("\n],\"errors\":[]", stdout);
+		out_skipped_json(&skips, stdout);
+		fputs("}\n", stdout);
+	}
 	ret = malformed ? EXIT_USAGE : unmapped ? EXIT_FAIL : EXIT_OK;
 	if ((r = cli_finish_output(stdout)))
 		ret = r;
 out:
+	free(skips.skips);
 	taskvma_close(tv);
 	for (size_t i = 0; i < nin; i++)
 		free(ins[i].text);

@@ -572,6 +572,19 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 	if (st.skipped)
 		fprintf(stderr, "taskvma: %llu events seen but not captured (kernel table full, "
 			"or no BPF task work for a handled signal)\n", (unsigned long long)st.skipped);
+	/* JSON never hides a skip: the same counts as the last record, with
+	 * what the stream does not show (lost captures, events not captured) */
+	if (c.json && !c.out_err) {
+		printf("{\"schema\":\"taskvma.trace/1\",\"event\":\"summary\",\"captures\":%llu,"
+		       "\"incomplete\":%llu,\"without_map\":%llu,\"processes\":%llu,"
+		       "\"skipped\":{\"lost\":%llu,\"not_captured\":%llu},\"stopped_by\":\"%s\"}\n",
+		       (unsigned long long)st.captured, (unsigned long long)st.incomplete,
+		       (unsigned long long)st.failed, (unsigned long long)st.processes,
+		       (unsigned long long)st.lost, (unsigned long long)st.skipped,
+		       stop_sig == SIGINT ? "SIGINT" : stop_sig == SIGTERM ? "SIGTERM" : "end");
+		if (fflush(stdout) || ferror(stdout))
+			c.out_err = errno ? errno : EIO;
+	}
 	if (c.out_err)
 		cli_out_handled();	/* said below, or EPIPE: the reader left */
 	if (c.out_err && c.out_err != EPIPE) {

@@ -2,7 +2,9 @@
 # run.sh: serial (its oracle lists the processes of the machine: processes that other cases start and end would come and go between the two)
 # JSON never hides a skip: `maps --all --json` and `scan --json` list every
 # process they did not print, with the reason (denied, gone,
-# no_address_space, torn) and counts, checked against /proc: as nobody,
+# no_address_space, torn) and counts, and `lookup --json` the process it
+# could not read (trace --json's summary record: tests/cases/trace.sh),
+# checked against /proc: as nobody,
 # each process listed as denied is one nobody cannot open /proc/PID/maps of;
 # as root, each one without an address space is a kernel thread or a zombie
 # (or gone since).  On every backend available here.
@@ -38,5 +40,48 @@ for b in procmap procfs auto; do
 	check_skips "scan --json --backend=$b as nobody: every denied process listed, with the count" "$TMPD/j" nobody
 	"${NOBODY[@]}" "$TASKVMA" --backend="$b" maps --all --json >"$TMPD/j" 2>/dev/null
 	check_skips "maps --all --json --backend=$b as nobody: every denied process listed, with the count" "$TMPD/j" nobody
+done
+# lookup --json: the one process, when it cannot be read, under "skipped"
+# with its reason (the same object); nothing when it was read
+# check_lookup NAME FILE PID REASON|-
+check_lookup() {
+	check "$1" python3 - "$2" "$3" "$4" <<'PY'
+import json, os, subprocess, sys
+d = json.load(open(sys.argv[1]))
+pid, why = int(sys.argv[2]), sys.argv[3]
+sk = d['skipped']
+reasons = ('denied', 'gone', 'no_address_space', 'torn')
+assert set(sk) == set(reasons) | {'processes'}, sk.keys()
+if why == '-':
+    assert all(sk[r] == 0 for r in reasons) and sk['processes'] == [] and d['results'], d
+    sys.exit(0)
+assert sk['processes'] == [{'pid': pid, 'reason': why}], sk
+assert all(sk[r] == (r == why) for r in reasons), sk
+assert d['results'] == [] and [e['pid'] for e in d['errors']] == [pid], d
+path = '/proc/%d' % pid
+if why == 'gone':
+    assert not os.path.exists(path), path
+elif why == 'no_address_space':
+    st = open(path + '/stat').read()
+    assert int(st[st.rindex(')') + 2:].split()[6]) & 0x200000, st
+elif why == 'denied':
+    r = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                        'head', '-c1', path + '/maps'], capture_output=True)
+    assert r.returncode != 0, 'nobody can read %s/maps' % path
+PY
+}
+sleep 0 & GONE=$!; wait "$GONE"
+for b in $BACKENDS; do
+	"$TASKVMA" --backend="$b" lookup --json "$$" 0x1000 >"$TMPD/j" 2>/dev/null
+	check_lookup "lookup --json --backend=$b of a readable process: nothing skipped" "$TMPD/j" "$$" -
+	"$TASKVMA" --backend="$b" lookup --json 2 0x1000 >"$TMPD/j" 2>/dev/null
+	check_lookup "lookup --json --backend=$b of a kernel thread: skipped, no_address_space" "$TMPD/j" 2 no_address_space
+	"$TASKVMA" --backend="$b" lookup --json "$GONE" 0x1000 >"$TMPD/j" 2>/dev/null
+	check_lookup "lookup --json --backend=$b of an exited process: skipped, gone" "$TMPD/j" "$GONE" gone
+done
+for b in procmap procfs auto; do
+	case " $BACKENDS " in *" $b "*) ;; *) continue ;; esac
+	"${NOBODY[@]}" "$TASKVMA" --backend="$b" lookup --json 1 0x1000 >"$TMPD/j" 2>/dev/null
+	check_lookup "lookup --json --backend=$b as nobody of pid 1: skipped, denied" "$TMPD/j" 1 denied
 done
 end_case

@@ -238,11 +238,13 @@ static int wait_stops(struct taskvma *tv, pid_t pid, struct tv_freeze *fz, uint6
 							(int)pid, (int)fz->t[i].tid, FREEZE_TIMEOUT_MS);
 			return 0;
 		}
-		/* most threads stop within microseconds: yield first, then sleep */
-		if (spin < 64) {
+		/* most threads stop within microseconds: yield a few times, then
+		 * sleep (a yield on a loaded machine may give the CPU away for a
+		 * whole time slice; a short sleep wakes on time) */
+		if (spin < 8) {
 			sched_yield();
 		} else {
-			struct timespec ts = { 0, 100 * 1000 };
+			struct timespec ts = { 0, (spin < 100 ? 20 : 200) * 1000 };
 
 			nanosleep(&ts, NULL);
 		}
