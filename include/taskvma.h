@@ -245,7 +245,9 @@ struct taskvma_map {
 /* Snapshot one process (q may be NULL).  A map is only returned complete:
  * when every attempt saw the map change, the last one is returned with
  * TASKVMA_MAP_TORN set, and the call returns -EAGAIN.  Other errors return no
- * map. */
+ * map; so does -EAGAIN for a process that could not be frozen
+ * (taskvma_opts.consistent; taskvma_last_error() says why).  A map from
+ * procmap or procfs is atomic (TASKVMA_MAP_ATOMIC) only with that option. */
 /* [handle] */
 TASKVMA_API int taskvma_snapshot(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				 struct taskvma_map **map);

@@ -36,7 +36,7 @@ static const char maps_usage[] =
 	"  -H, --with-pid       \"PID (COMM) \" before every line instead of headers (for grep)\n"
 	"  -j, --json           one JSON document (docs/json.md)\n"
 	"  -q, --quiet          no \"==> PID (COMM) <==\" headers, no totals, no table header\n"
-	"                       (as pmap -q)\n"
+	"                       (as pmap -q), no note that a map is not an atomic snapshot\n"
 	"      --backend=NAME   auto (default), bpf, procmap, procfs\n"
 	"      --consistent     only atomic snapshots: procmap/procfs stop the process's\n"
 	"                       threads (ptrace) while reading, bpf when the map changed\n"
@@ -384,7 +384,7 @@ int cmd_maps(int argc, char **argv, struct cli_global *g)
 	out_end(&c.out);
 	/* text: say once that what was printed is not an atomic snapshot (the
 	 * JSON says it per process: "consistent") */
-	if (!json && c.not_atomic && !cli_out_failed())
+	if (!json && !quiet && c.not_atomic && !cli_out_failed())
 		note_not_atomic(&c, npids == 1 && !all && !sel);
 	ret = c.worst;
 	/* the picture: once every process is in it (nothing when the one PID

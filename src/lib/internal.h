@@ -154,6 +154,9 @@ struct taskvma {
 	/* TASKVMA_MAP_* of the process whose end() is being called (or that
 	 * taskvma_visit() just returned): taskvma_visit_flags() */
 	uint32_t visit_flags;
+	/* the last visit's -EAGAIN is a process that could not be frozen
+	 * (taskvma_opts.consistent), not a torn map: no map to return */
+	bool freeze_failed;
 	/* freeze.c: threads seized that never stopped (so could not be
 	 * detached): let go on the next freeze or at close */
 	pid_t *unreleased;

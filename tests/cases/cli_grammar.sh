@@ -7,6 +7,8 @@
 # Oracles: the kernel's /proc/PID/maps of a fixture (procfs and procmap
 # backends), pgrep, the fixture's cgroup.procs, the header's version.
 # Runs on its own too: bash tests/cases/cli_grammar.sh
+# (maps with procfs and 2>&1: --consistent, so that the stderr note "not an
+# atomic snapshot" of a plain procfs read is not part of the output compared)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -62,9 +64,9 @@ check_files_eq "maps -p PID = /proc/PID/maps" "$TMPD/ref" "$TMPD/o"
 check_files_eq "maps --pid=PID = /proc/PID/maps" "$TMPD/ref" "$TMPD/o"
 # the same letters: -P perms, -N name, -r range
 grep ' r-xp ' "$TMPD/ref" >"$TMPD/want"
-"$T" --backend=procfs maps -P r-xp "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent -P r-xp "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps -P r-xp = /proc's r-xp lines" "$TMPD/want" "$TMPD/o"
-"$T" --backend=procfs maps "$M" --perms r-xp >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent "$M" --perms r-xp >"$TMPD/o" 2>&1
 check_files_eq "maps --perms r-xp (separate value) = /proc's r-xp lines" "$TMPD/want" "$TMPD/o"
 # `taskvma --version` -> was exit 2
 want=$(sed -n 's/^#define TASKVMA_VERSION_STRING "\(.*\)"/\1/p' "$ROOT/include/taskvma.h")
@@ -88,23 +90,23 @@ expect_fail "--json=1: takes no value" 2 "option '--json' takes no value" "$T" m
 expect_fail "unknown short option" 2 "unknown option '-Z'" "$T" maps -Z "$M"
 # "--" ends the options: "-5" after it is an operand (an invalid PID)
 expect_fail "maps -- -5: an operand, not an option" 2 "invalid PID '-5'" "$T" maps -- -5
-"$T" --backend=procfs maps -- "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent -- "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps -- PID = /proc" "$TMPD/ref" "$TMPD/o"
 
 # ---- --name: the base name of a file matches, "[heap]" needs no escaping ------
 grep '/offset\.dat$' "$TMPD/ref" >"$TMPD/want"
-"$T" --backend=procfs maps -N offset.dat "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent -N offset.dat "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps --name=offset.dat: the base name matches (was: nothing)" "$TMPD/want" "$TMPD/o"
-"$T" --backend=procfs maps --name 'offset.*' "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent --name 'offset.*' "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps --name='offset.*': a pattern on the base name" "$TMPD/want" "$TMPD/o"
 grep ' \[heap\]$' "$TMPD/ref" >"$TMPD/want"
-"$T" --backend=procfs maps --name='[heap]' "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent --name='[heap]' "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps --name='[heap]' without escaping = /proc's [heap] line" "$TMPD/want" "$TMPD/o"
 check "the fixture has a [heap] line (the check above can fail)" test -s "$TMPD/want"
-"$T" --backend=procfs maps --name='*/d/*' "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent --name='*/d/*' "$M" >"$TMPD/o" 2>&1
 check_eq "maps --name with '/': the whole path only" "$(grep -c '/d/' "$TMPD/ref")" "$(wc -l <"$TMPD/o")"
 
-"$T" --backend=procfs maps -q "$M" -p "$M" >"$TMPD/o" 2>&1
+"$T" --backend=procfs maps --consistent -q "$M" -p "$M" >"$TMPD/o" 2>&1
 check_files_eq "maps -q PID PID: no headers, /proc's lines twice" <(cat "$TMPD/ref" "$TMPD/ref") "$TMPD/o"
 
 # ---- --all with a mapping filter: only the processes that have a match ----------

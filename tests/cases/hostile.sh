@@ -70,7 +70,7 @@ cat "/proc/$E/maps" >"$TMPD/empty.proc"
 check "empty address space: /proc shows at most the [vsyscall] line (oracle sanity)" \
 	test "$(grep -vc vsyscall "$TMPD/empty.proc")" -eq 0
 for b in $BACKENDS; do
-	"$TASKVMA" --backend="$b" maps "$E" >"$TMPD/empty.got" 2>"$TMPD/err"
+	"$TASKVMA" --backend="$b" maps -q "$E" >"$TMPD/empty.got" 2>"$TMPD/err"
 	check_eq "maps --backend=$b of a process with no VMA: exit 0, no error" "0:" "$?:$(cat "$TMPD/err")"
 	check_files_eq "maps --backend=$b of a process with no VMA: equals /proc" "$TMPD/empty.proc" "$TMPD/empty.got"
 done
@@ -83,7 +83,7 @@ cat "/proc/$L/maps" >"$TMPD/long.proc"
 check "long path: /proc prints a name longer than 4096 bytes (oracle sanity)" \
 	test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMPD/long.proc")" -gt 4096
 for b in $BACKENDS; do
-	"$TASKVMA" --backend="$b" maps "$L" >"$TMPD/long.got" 2>"$TMPD/err"
+	"$TASKVMA" --backend="$b" maps -q "$L" >"$TMPD/long.got" 2>"$TMPD/err"
 	check_eq "maps --backend=$b, a path longer than PATH_MAX: exit 0" "0:" "$?:$(cat "$TMPD/err")"
 	check_files_eq "maps --backend=$b, a path longer than PATH_MAX: equals /proc" "$TMPD/long.proc" "$TMPD/long.got"
 	"$TASKVMA" --backend="$b" scan "$L" >"$TMPD/scan.got" 2>"$TMPD/err"

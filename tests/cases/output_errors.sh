@@ -99,7 +99,7 @@ kill "$TOGGLE" "$C" 2>/dev/null
 # A filter that leaves a process empty: nothing printed, exit 0 (UBSan:
 # fwrite of a NULL spool with length 0).
 for b in $BACKENDS; do
-	out=$("$TASKVMA" --backend="$b" maps --name='zzz-no-such-name*' "$M" 2>"$TMPD/err"); rc=$?
+	out=$("$TASKVMA" --backend="$b" maps -q --name='zzz-no-such-name*' "$M" 2>"$TMPD/err"); rc=$?
 	check_eq "maps --name matching nothing --backend=$b: exit 0, no output, no error" "0::" \
 		"$rc:$out:$(cat "$TMPD/err")"
 	out=$("$TASKVMA" --backend="$b" maps --name='zzz-no-such-name*' "$M" $$ 2>"$TMPD/err"); rc=$?
@@ -121,7 +121,7 @@ if mount -t tmpfs -o size=1m tvspool "$MNT" 2>"$TMPD/err"; then
 		check "maps --json, full spool --backend=$b: valid JSON, the pid under errors and not under processes, the other pid complete" \
 			python3 "$ROOT/tests/oracle.py" output-spool-full "$TMPD/j" "$BIG" $$
 		# with room (the default $TMPDIR), the same process is complete
-		"$TASKVMA" --backend="$b" maps "$BIG" >"$TMPD/t" 2>"$TMPD/err"
+		"$TASKVMA" --backend="$b" maps -q "$BIG" >"$TMPD/t" 2>"$TMPD/err"
 		check_eq "maps of the same process, spool with room --backend=$b: exit 0" "0:" "$?:$(cat "$TMPD/err")"
 		cat "/proc/$BIG/maps" >"$TMPD/p"
 		check_files_eq "maps of the same process, spool with room --backend=$b: equals /proc" \

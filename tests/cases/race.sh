@@ -104,6 +104,11 @@ for b in procmap procfs; do
 		grep -qx "taskvma: note: pid $RACER read with $b: not an atomic snapshot (--consistent freezes the process while reading)" "$TMPD/note"
 	"$TASKVMA" --backend="$b" maps --consistent "$RACER" >/dev/null 2>"$TMPD/note"
 	check_eq "maps --consistent --backend=$b: no note" "" "$(cat "$TMPD/note")"
+	"$TASKVMA" --backend="$b" maps -q "$RACER" >/dev/null 2>"$TMPD/note"
+	check_eq "maps -q --backend=$b: no note (quiet)" "" "$(cat "$TMPD/note")"
+	"$TASKVMA" --backend="$b" maps "$RACER" $$ >/dev/null 2>"$TMPD/note"
+	check "maps --backend=$b of two processes: one summary note with their count" \
+		grep -qx "taskvma: note: 2 processes read with $b: not atomic snapshots (--consistent freezes each process while reading)" "$TMPD/note"
 done
 
 # already traced: a process that seized the racer (it keeps running)

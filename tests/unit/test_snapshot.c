@@ -5,11 +5,18 @@
  * its own mappings, idle) must still equal their /proc/PID/maps byte for
  * byte, on every backend.  Under ASan this also checks that a kept map
  * outlives the pass and everything the library freed meanwhile.
+ * Atomic snapshots: every BPF map carries TASKVMA_MAP_ATOMIC, no plain
+ * procmap/procfs map does (stats.not_atomic counts them), and with
+ * taskvma_opts.consistent each child's map is atomic, equals /proc, and the
+ * child is left running, untraced; our own process cannot be frozen.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +126,61 @@ static pid_t spawn(int k)
 	return pid;
 }
 
+/* not stopped, not traced */
+static bool runs_untraced(pid_t pid)
+{
+	char path[64], *st;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	st = slurp(path);
+	ok = st && strstr(st, "\nTracerPid:\t0\n") && !strstr(st, "State:\tT") &&
+	     !strstr(st, "State:\tt");
+	free(st);
+	return ok;
+}
+
+static void consistent_reads(enum taskvma_backend b, const char *bn, const pid_t *kids)
+{
+	TASKVMA_OPTS(taskvma_opts, o, .backend = b, .consistent = 1);
+	struct taskvma *tv;
+	struct taskvma_map *m = NULL;
+	char name[200];
+	int err = taskvma_open(&tv, &o);
+
+	if (err)
+		return;
+	for (int i = 0; i < NCHILD - 1; i++) {
+		char path[64], *want, *got = NULL;
+
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)kids[i]);
+		err = taskvma_snapshot(tv, kids[i], NULL, &m);
+		want = slurp(path);
+		if (!err)
+			got = format(m);
+		snprintf(name, sizeof(name),
+			 "consistent snapshot --backend=%s of child %d: atomic, equals /proc (%d %s)", bn,
+			 i, err, taskvma_last_error(tv));
+		CHECK(name, !err && (m->flags & TASKVMA_MAP_ATOMIC) && want && got && !strcmp(want, got));
+		snprintf(name, sizeof(name), "consistent snapshot --backend=%s: child %d runs on, untraced",
+			 bn, i);
+		CHECK(name, runs_untraced(kids[i]));
+		taskvma_map_free(m);
+		m = NULL;
+		free(want);
+		free(got);
+	}
+	if (b != TASKVMA_BACKEND_BPF) {
+		err = taskvma_snapshot(tv, getpid(), NULL, &m);
+		snprintf(name, sizeof(name),
+			 "consistent snapshot --backend=%s of ourselves: -EAGAIN, no map, says why (%d: %s)",
+			 bn, err, taskvma_last_error(tv));
+		CHECK(name, err == -EAGAIN && !m && strstr(taskvma_last_error(tv), "this process"));
+		taskvma_map_free(m);
+	}
+	taskvma_close(tv);
+}
+
 int main(void)
 {
 	static const enum taskvma_backend backends[] = {
@@ -141,9 +203,22 @@ int main(void)
 		if (err)
 			continue;
 		memset(&k, 0, sizeof(k));
-		err = taskvma_snapshot_all(tv, NULL, keep, &k, NULL);
+		struct taskvma_all_stats st = { .sz = sizeof(st) };
+
+		err = taskvma_snapshot_all(tv, NULL, keep, &k, &st);
 		snprintf(name, sizeof(name), "snapshot_all --backend=%s + TASKVMA_KEEP: returns 0 (%d)", bn, err);
 		CHECK(name, err == 0);
+		{
+			size_t atomic = 0;
+
+			for (size_t j = 0; j < k.n; j++)
+				atomic += !!(k.maps[j]->flags & TASKVMA_MAP_ATOMIC);
+			snprintf(name, sizeof(name),
+				 "snapshot_all --backend=%s: %s maps atomic (%zu of %zu), stats.not_atomic %llu",
+				 bn, b ? "no" : "all", atomic, k.n, (unsigned long long)st.not_atomic);
+			CHECK(name, b ? atomic == 0 && st.not_atomic == st.processes
+				      : atomic == k.n && st.not_atomic == 0);
+		}
 		snprintf(name, sizeof(name), "snapshot_all --backend=%s: more than %d maps kept (%zu)", bn, NCHILD, k.n);
 		CHECK(name, k.n > NCHILD);
 		taskvma_close(tv);	/* kept maps must outlive the handle too */
@@ -172,6 +247,7 @@ int main(void)
 		}
 		for (size_t j = 0; j < k.n; j++)
 			taskvma_map_free(k.maps[j]);
+		consistent_reads(backends[b], bn, kids);
 	}
 	for (int i = 0; i < NCHILD; i++) {
 		if (kids[i] > 0) {

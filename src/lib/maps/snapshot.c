@@ -332,7 +332,8 @@ static int collect_to_map(struct taskvma *tv, struct collect *c, pid_t pid, stru
 	int err = c->err;
 
 	*out = NULL;
-	if (err && err != -EAGAIN)
+	/* a process that could not be frozen: nothing was read */
+	if (err && (err != -EAGAIN || tv->freeze_failed))
 		return err;
 	/* a large map keeps the vector's own buffers: copying it would cost
 	 * more than its page faults */

@@ -42,6 +42,7 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 
 	tv->err_msg[0] = 0;
 	tv->visit_flags = 0;
+	tv->freeze_failed = false;
 	if (!vis || !TV_OPTS_VALID(vis, taskvma_visitor))
 		return tv_error(tv, -EINVAL, "taskvma_visitor: NULL, or unknown fields set");
 	for (int attempt = 1;; attempt++) {
@@ -61,6 +62,7 @@ int taskvma_visit(struct taskvma *tv, pid_t pid, const struct taskvma_query *q,
 				return r;
 			if (err == -ESRCH)
 				tv_error(tv, err, "pid %d: %s", pid, taskvma_strerror(err));
+			tv->freeze_failed = err == -EAGAIN;
 			return vis->end ? vis->end(ctx, pid, err) : 0;
 		}
 		err = tv_walk_init(tv, &w, pid, q, be);
