@@ -193,6 +193,17 @@ def cmd_race(args):
                                        'exit6', 'other')),
           '|', '; '.join('%s %s' % kv for kv in sorted(why.items())))
 
+def cmd_race_seizer(argv):
+    """race-seizer PID: a Python fixture for race.sh: attach to PID with
+    PTRACE_SEIZE (it keeps running), say "seized", hold it 120 s (or until
+    killed: the kernel detaches then)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.ptrace(0x4206, int(argv[0]), None, None):  # PTRACE_SEIZE
+        raise SystemExit('seize: errno %d' % ctypes.get_errno())
+    print('seized', flush=True)
+    time.sleep(120)
+
 HDR = re.compile(rb'^==> (\d+) \((.*)\) <==\n$')
 
 def blocks(path):
@@ -1430,6 +1441,33 @@ def cmd_skips_check(argv):
 
 # ---- maps (tests/cases/maps_backends.sh) ----------------------------
 # `taskvma maps` documents against /proc.
+
+def cmd_skips_lookup(argv):
+    """skips-lookup JSON PID REASON|-: lookup --json of one process: when it
+    could not be read (REASON), "skipped" lists it with that reason and the
+    counts agree, results are empty, errors name it, and the reason holds in
+    /proc; '-': nothing skipped and results given."""
+    d = json.load(open(argv[0]))
+    pid, why = int(argv[1]), argv[2]
+    sk = d['skipped']
+    reasons = ('denied', 'gone', 'no_address_space', 'torn')
+    assert set(sk) == set(reasons) | {'processes'}, sk.keys()
+    if why == '-':
+        assert all(sk[r] == 0 for r in reasons) and sk['processes'] == [] and d['results'], d
+        return
+    assert sk['processes'] == [{'pid': pid, 'reason': why}], sk
+    assert all(sk[r] == (r == why) for r in reasons), sk
+    assert d['results'] == [] and [e['pid'] for e in d['errors']] == [pid], d
+    path = '/proc/%d' % pid
+    if why == 'gone':
+        assert not os.path.exists(path), path
+    elif why == 'no_address_space':
+        st = open(path + '/stat').read()
+        assert int(st[st.rindex(')') + 2:].split()[6]) & 0x200000, st
+    elif why == 'denied':
+        r = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                            'head', '-c1', path + '/maps'], capture_output=True)
+        assert r.returncode != 0, 'nobody can read %s/maps' % path
 
 def cmd_maps_two_pids(argv):
     """maps-two-pids JSON PID1 PID2: both processes listed with /proc's counts, all their records, no error."""

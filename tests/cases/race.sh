@@ -112,13 +112,7 @@ for b in procmap procfs; do
 done
 
 # already traced: a process that seized the racer (it keeps running)
-python3 -c '
-import ctypes, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.ptrace(0x4206, int(sys.argv[1]), None, None):  # PTRACE_SEIZE
-    sys.exit("seize: errno %d" % ctypes.get_errno())
-print("seized", flush=True)
-time.sleep(120)' "$RACER" >"$TMPD/tracer.out" 2>&1 & TRACER=$!
+python3 "$ROOT/tests/oracle.py" race-seizer "$RACER" >"$TMPD/tracer.out" 2>&1 & TRACER=$!
 for _ in $(seq 100); do grep -q seized "$TMPD/tracer.out" && break; sleep 0.05; done
 check_eq "a tracer seized the racer (test sanity)" "$TRACER" "$(sed -n 's/^TracerPid:\t//p' "/proc/$RACER/status")"
 for b in procmap procfs; do
