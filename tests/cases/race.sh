@@ -88,8 +88,16 @@ for mode in move split shrink remap; do
 		# --consistent (auto is the backend it chose: read above already)
 		[ "$b" = auto ] && continue
 		read -r ra ta rp tp e6 other _ why < <(reads "$b" --consistent)
-		check_eq "maps --consistent --backend=$b of a racer ($mode): every read consistent and a real state ($e6 exit 6) $why" \
-			"$N" "$ra"
+		# exit 6 only as documented: a thread not stopped within the
+		# timeout (1-2 in 50 at load 15, beside a build); with BPF also a
+		# change counter that moved during every walk, the frozen one too
+		# (khugepaged takes the mmap write lock of a frozen process)
+		ok6="did not stop within"
+		[ "$real" = bpf ] && ok6="$ok6\|map changed during each of"
+		slow=$(grep -l "$ok6" "$TMPD"/r/*.err 2>/dev/null | wc -l)
+		why6=$(grep -hv "$ok6" "$TMPD"/r/*.err 2>/dev/null | head -n 1)
+		check_eq "maps --consistent --backend=$b of a racer ($mode): every read consistent and a real state, or exit 6 for a thread slow to stop ($slow) $why $why6" \
+			"$N 0" "$((ra + slow)) $ta"
 		check "maps --consistent --backend=$b: the racer ($mode) runs on, untraced" still_runs "$RACER"
 	done
 	kill "$RACER"; wait "$RACER" 2>/dev/null; RACER=
