@@ -38,9 +38,12 @@ pyc() {
 	if out=$(py "$@" 2>&1); then pass "$name ($out)"; else fail "$name" "$(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"; fi
 }
 # run NAME OUTFILE ARGS...: taskvma ARGS exits 0 with nothing on stderr
+# (but procmap's and procfs's note that a map is not an atomic snapshot:
+# docs/cli.md "Consistent snapshots")
 run() {
 	local name=$1 out=$2 rc; shift 2
 	"$T" "$@" >"$out" 2>"$TMPD/err"; rc=$?
+	sed -i '/^taskvma: note: .* not an\{0,1\} atomic snapshots\{0,1\} (--consistent freezes /d' "$TMPD/err"
 	if [ "$rc" -ne 0 ] || [ -s "$TMPD/err" ]; then
 		fail "$name" "exit $rc: $(head -c 300 "$TMPD/err")"; return 1
 	fi
@@ -135,7 +138,8 @@ run_all() {
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 6 ]; then
 		fail "$name" "exit $rc: $(head -c 300 "$TMPD/err")"; return 1
 	fi
-	if grep -v -e 'skipped [0-9]* process' -e 'map changed during every walk' "$TMPD/err" | grep -q .; then
+	if grep -v -e 'skipped [0-9]* process' -e 'map changed during every walk' \
+		-e '^taskvma: note: .* not atomic snapshots (--consistent freezes ' "$TMPD/err" | grep -q .; then
 		fail "$name" "stderr: $(head -c 300 "$TMPD/err")"; return 1
 	fi
 }
