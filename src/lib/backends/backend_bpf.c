@@ -55,6 +55,7 @@ struct name_table {
 struct bpf_state {
 	struct vma_walk_lbpf *skel;
 	unsigned name_mode;	/* VW_NAMES_* the loaded program uses */
+	bool lk_loaded;		/* loaded with the lookup code (lk_enabled) */
 	char variant_why[200];	/* which variant, and why not a faster one */
 	bool nested;		/* a walk during a pass's hold: keep its name ids */
 	struct all_pass *pass;	/* the pass of every process, while one runs */
@@ -497,12 +498,8 @@ static int calibrate(struct taskvma *tv)
 	return 0;
 }
 
-static void bpf_close(struct taskvma *tv)
+static void unmap_all(struct bpf_state *st)
 {
-	struct bpf_state *st = tv->bpf;
-
-	if (!st)
-		return;
 	if (st->recs)
 		munmap(st->recs, st->recs_sz);
 	if (st->tasks)
@@ -513,6 +510,33 @@ static void bpf_close(struct taskvma *tv)
 		munmap(st->lk_addrs, st->lk_addrs_sz);
 	if (st->lk_procs)
 		munmap(st->lk_procs, st->lk_procs_sz);
+	st->recs = NULL, st->tasks = NULL, st->names = NULL;
+	st->lk_addrs = NULL, st->lk_procs = NULL;
+}
+
+/* The loaded walker's maps, in our address space; -1 and errno on failure
+ * (what was mapped stays for unmap_all()). */
+static int map_all(struct bpf_state *st)
+{
+	st->recs = map_mmap(st->skel->maps.recs.map_fd, sizeof(struct vw_rec), VW_REC_CAP,
+			    &st->recs_sz);
+	st->tasks = map_mmap(st->skel->maps.tasks.map_fd, sizeof(struct vw_task), VW_TASK_CAP,
+			     &st->tasks_sz);
+	st->names = map_mmap(st->skel->maps.names.map_fd, VW_NAME_BUF, 1, &st->names_sz);
+	st->lk_addrs = map_mmap_prot(st->skel->maps.lk_addrs.map_fd, sizeof(struct vw_lk_addrs), 1,
+				     &st->lk_addrs_sz, PROT_READ | PROT_WRITE);
+	st->lk_procs = map_mmap_prot(st->skel->maps.lk_procs.map_fd, sizeof(struct vw_lk_procs), 1,
+				     &st->lk_procs_sz, PROT_READ | PROT_WRITE);
+	return st->recs && st->tasks && st->names && st->lk_addrs && st->lk_procs ? 0 : -1;
+}
+
+static void bpf_close(struct taskvma *tv)
+{
+	struct bpf_state *st = tv->bpf;
+
+	if (!st)
+		return;
+	unmap_all(st);
 	vma_walk_lbpf__destroy(st->skel);
 	bc_free(&st->bc);
 	nt_free(&st->nt);
@@ -530,7 +554,8 @@ static const char *const mode_names[] = {
 };
 
 /* Open and load the walker with files named the given way. */
-static int load_variant(struct vma_walk_lbpf **out, unsigned mode, char *log, size_t log_sz)
+static int load_variant(struct vma_walk_lbpf **out, unsigned mode, bool lk, char *log,
+			size_t log_sz)
 {
 	struct vma_walk_lbpf *skel = vma_walk_lbpf__open();
 	int err;
@@ -540,6 +565,7 @@ static int load_variant(struct vma_walk_lbpf **out, unsigned mode, char *log, si
 		return -errno ?: -ENOMEM;
 	skel->rodata->fmode_backing = tv_fmode_backing();
 	skel->rodata->name_mode = mode;
+	skel->rodata->lk_enabled = lk;
 	if (log) {
 		skel->ctx.log_level = 1;
 		skel->ctx.log_size = (__u32)log_sz;
@@ -567,7 +593,7 @@ static void log_verifier(struct taskvma *tv, unsigned mode)
 	buf = calloc(1, sz);
 	if (!buf)
 		return;
-	if (!load_variant(&skel, mode, buf, sz))
+	if (!load_variant(&skel, mode, false, buf, sz))
 		vma_walk_lbpf__destroy(skel);
 	/* whole, not through tv_log(): its lines are short */
 	tv_log(tv, TASKVMA_LOG_DEBUG, "verifier log of the VMA walker, variant %s:", mode_names[mode]);
@@ -599,7 +625,7 @@ static int load_walker(struct taskvma *tv, struct bpf_state *st)
 		first = last = mode;
 	}
 	for (mode = first; mode <= last; mode++) {
-		err = load_variant(&st->skel, mode, NULL, 0);
+		err = load_variant(&st->skel, mode, false, NULL, 0);
 		if (!err)
 			break;
 		/* the verifier's refusal: try the next variant; anything else
@@ -652,16 +678,7 @@ static int bpf_open(struct taskvma *tv)
 		bpf_close(tv);
 		return err;
 	}
-	st->recs = map_mmap(st->skel->maps.recs.map_fd, sizeof(struct vw_rec), VW_REC_CAP,
-			    &st->recs_sz);
-	st->tasks = map_mmap(st->skel->maps.tasks.map_fd, sizeof(struct vw_task), VW_TASK_CAP,
-			     &st->tasks_sz);
-	st->names = map_mmap(st->skel->maps.names.map_fd, VW_NAME_BUF, 1, &st->names_sz);
-	st->lk_addrs = map_mmap_prot(st->skel->maps.lk_addrs.map_fd, sizeof(struct vw_lk_addrs), 1,
-				     &st->lk_addrs_sz, PROT_READ | PROT_WRITE);
-	st->lk_procs = map_mmap_prot(st->skel->maps.lk_procs.map_fd, sizeof(struct vw_lk_procs), 1,
-				     &st->lk_procs_sz, PROT_READ | PROT_WRITE);
-	if (!st->recs || !st->tasks || !st->names || !st->lk_addrs || !st->lk_procs) {
+	if (map_all(st)) {
 		err = -errno;
 		bpf_close(tv);
 		return tv_error(tv, err, "mmap BPF maps: %s", strerror(-err));
@@ -1149,6 +1166,47 @@ static int lk_pass(struct taskvma *tv, uint32_t np, pid_t tid, const struct task
 	return err ? err : r;
 }
 
+/* The walker with its lookup code, at a handle's first lookup: the same
+ * variant loaded again with lk_enabled (a handle that never looks up pays
+ * ~1,600 verified instructions at open instead of ~80,000).  What the old
+ * program learnt carries over: the calibrated special-mapping address and
+ * the pass generation (name ids).  Not during a pass, whose batches live
+ * in the old maps.  On failure the old program stays and the caller
+ * answers another way. */
+static int lk_upgrade(struct taskvma *tv)
+{
+	struct bpf_state *st = tv->bpf;
+	struct vma_walk_lbpf *old = st->skel, *skel;
+	int err;
+
+	if (st->lk_loaded)
+		return 0;
+	if (st->pass || st->nested)
+		return -EBUSY;
+	err = load_variant(&skel, st->name_mode, true, NULL, 0);
+	if (err) {
+		tv_log(tv, TASKVMA_LOG_INFO, "lookup code of the VMA walker not loaded (%s): "
+		       "lookups walk the maps", strerror(-err));
+		return err;
+	}
+	skel->bss->special_mapping_name_addr = old->bss->special_mapping_name_addr;
+	skel->bss->pass_gen = old->bss->pass_gen;
+	unmap_all(st);
+	st->skel = skel;
+	if (map_all(st)) {
+		err = -errno;
+		unmap_all(st);
+		st->skel = old;
+		vma_walk_lbpf__destroy(skel);
+		if (map_all(st))
+			return tv_error(tv, -errno, "mmap BPF maps: %s", strerror(errno));
+		return err;
+	}
+	vma_walk_lbpf__destroy(old);
+	st->lk_loaded = true;
+	return 0;
+}
+
 static int bpf_lookup(struct taskvma *tv, const struct tv_lk_group *g, size_t ng,
 		      const struct taskvma_visitor *vis, void *ctx)
 {
@@ -1156,7 +1214,7 @@ static int bpf_lookup(struct taskvma *tv, const struct tv_lk_group *g, size_t ng
 	size_t gi = 0;
 	int err = 0;
 
-	if (!st || !st->lk_addrs || !st->lk_procs)
+	if (!st || lk_upgrade(tv) || !st->lk_addrs || !st->lk_procs)
 		return -EOPNOTSUPP;
 	while (!err && gi < ng) {
 		uint32_t np = 0, na = 0;
