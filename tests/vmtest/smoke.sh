@@ -150,6 +150,60 @@ else
 	info variant "-"
 fi
 
+# ---- never wrong (issue 10), on each backend that is exact here --------------------
+# - a file path longer than PATH_MAX and a process with no VMA (the kernel's
+#   proc-empty-vm case): byte for byte with /proc;
+# - only the BPF engine calls a map an atomic snapshot ("consistent":true);
+#   the fallbacks say false, and with --consistent they freeze the process
+#   (ptrace) and the read is exact and consistent;
+# - a write error on stdout is exit 1 with the errno, never exit 0;
+# - a hostile comm (newline, ESC, 0xff) reaches no output raw, and JSON stays valid
+mkfifo hostile.fifo
+"$FXD/hostile" -d "$WORK" -l -e -c 0a1b5b33316dff >hostile.fifo 2>hostile.err &
+HPID=$!
+ECHILD=
+while read -r line; do
+	case $line in
+	"child "*) ECHILD=${line#child } ;;
+	ready) break ;;
+	esac
+done <hostile.fifo
+if [ -n "$ECHILD" ] && [ -r "/proc/$HPID/maps" ]; then pass "hostile fixture started (long path, empty child $ECHILD)"
+else fail "hostile fixture started" "$(oneline hostile.err)"; fi
+cat "/proc/$HPID/maps" >hwant.maps
+cat "/proc/$ECHILD/maps" >ewant.maps
+for b in $(echo "$OKB" | tr , ' '); do
+	timeout $TO "$TV" --backend=$b maps -q "$HPID" >hgot.$b 2>herr.$b
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s hwant.maps hgot.$b && grep -q "$(printf '%0150d' 0 | tr 0 d)" hgot.$b; then pass "never wrong $b: a path longer than PATH_MAX == /proc"
+	else fail "never wrong $b: a path longer than PATH_MAX == /proc" "exit $rc: $(oneline herr.$b)"; fi
+	timeout $TO "$TV" --backend=$b maps -q "$ECHILD" >egot.$b 2>eerr.$b
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s ewant.maps egot.$b; then pass "never wrong $b: a process with no VMA == /proc ($(wc -l <ewant.maps) line)"
+	else fail "never wrong $b: a process with no VMA == /proc" "exit $rc: $(oneline eerr.$b) $(oneline egot.$b)"; fi
+	timeout $TO "$TV" --backend=$b maps --json "$MPID" >cj.$b 2>/dev/null
+	if [ $b = bpf ]; then want_c=true; else want_c=false; fi
+	if grep -q "\"consistent\":$want_c" cj.$b; then pass "never wrong $b: \"consistent\":$want_c"
+	else fail "never wrong $b: \"consistent\":$want_c" "$(grep -o '"consistent":[a-z]*' cj.$b)"; fi
+	timeout $TO "$TV" --backend=$b maps -q --consistent "$MPID" >cgot.$b 2>cerr.$b
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s want.maps cgot.$b; then pass "never wrong $b: maps --consistent == /proc"
+	else fail "never wrong $b: maps --consistent == /proc" "exit $rc: $(oneline cerr.$b)"; fi
+	if [ -e /dev/full ]; then
+		timeout $TO "$TV" --backend=$b maps -q "$MPID" >/dev/full 2>ferr.$b
+		rc=$?
+		if [ $rc -eq 1 ] && grep -q 'No space left on device' ferr.$b; then pass "never wrong $b: stdout on /dev/full is exit 1, ENOSPC named"
+		else fail "never wrong $b: stdout on /dev/full is exit 1, ENOSPC named" "exit $rc: $(oneline ferr.$b)"; fi
+	fi
+done
+timeout $TO "$TV" maps --all >hall.out 2>/dev/null
+timeout $TO "$TV" maps -q --all --json >hall.json 2>/dev/null
+if grep -q "^==> $HPID (\\\\012\\\\033\[31m\\\\377) <==\$" hall.out && ! grep -q "$(printf '\033')" hall.out &&
+	"$FXD/jsoncheck" hall.json 2>hall.chk; then pass "never wrong: a hostile comm escaped in text (\\012\\033[31m\\377), valid JSON"
+else fail "never wrong: a hostile comm escaped in text, valid JSON" "$(grep -a "^==> $HPID " hall.out | od -c | head -n 2 | tr '\n' ' ') $(oneline hall.chk)"; fi
+kill "$HPID"
+wait "$HPID" 2>/dev/null
+
 # ---- --all, --json, lookup, scan, watch --------------------------------------------
 # --all: exit 0, or 6 when some other process changed its map under every
 # walk (documented; seen on the busy host, never in a guest) -- then

@@ -135,7 +135,11 @@ static int procfs_walk_next(struct tv_walk *w, struct taskvma_vma *v)
 						w->pid);
 			return 0;
 		}
-		/* Nothing at all: a kernel thread, a zombie, or gone. */
+		/* Nothing at all: an address space without a VMA (the kernel's
+		 * proc-empty-vm case, on a kernel without [vsyscall]: /proc
+		 * shows nothing either), else a kernel thread, a zombie, gone */
+		if (!tv_mm_ident(w->tv, w->pid, &now) && tv_mm_same(&p->mm, &now))
+			return 0;
 		return tv_explain_nomm(w->tv, w->pid);
 	}
 	line = p->buf + p->pos;
