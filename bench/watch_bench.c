@@ -370,9 +370,9 @@ static uint64_t bpf_run_ns(void)
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    (!strcmp(info.name, "on_released") || !strcmp(info.name, "on_unmapped_are") ||
-		     !strcmp(info.name, "on_exec") || !strcmp(info.name, "on_fork") ||
-		     !strcmp(info.name, "on_exit")))
+		    (!strcmp(info.name, "wt_released") || !strcmp(info.name, "wt_unmapped_are") ||
+		     !strcmp(info.name, "wt_exec") || !strcmp(info.name, "wt_fork") ||
+		     !strcmp(info.name, "wt_exit")))
 			total += info.run_time_ns;
 		close(fd);
 	}

@@ -225,8 +225,11 @@ static __always_inline void fill_args(struct wt_event *e, struct task_struct *t)
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wunused-parameter"
 
+/* Program names: wt_*, so that bpftool prog show tells them from the
+ * trace programs (on_exec, on_exit...; tests/cases/trace_teardown.sh counts
+ * those by name and saw a watcher's as left over). */
 SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(on_released, struct mm_struct *mm, bool write)
+int BPF_PROG(wt_released, struct mm_struct *mm, bool write)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	bool local = BPF_CORE_READ(t, mm) == mm;
@@ -296,7 +299,7 @@ int BPF_PROG(on_released, struct mm_struct *mm, bool write)
 }
 
 SEC("tp_btf/vm_unmapped_area")
-int BPF_PROG(on_unmapped_area, unsigned long addr, struct vm_unmapped_area_info *info)
+int BPF_PROG(wt_unmapped_area, unsigned long addr, struct vm_unmapped_area_info *info)
 {
 	__s32 tgid = (__s32)(bpf_get_current_pid_tgid() >> 32);
 	__s32 tid = (__s32)bpf_get_current_pid_tgid();
@@ -321,7 +324,7 @@ int BPF_PROG(on_unmapped_area, unsigned long addr, struct vm_unmapped_area_info 
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+int BPF_PROG(wt_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__s32 tgid = (__s32)(bpf_get_current_pid_tgid() >> 32);
 	struct wt_event *e;
@@ -339,7 +342,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 }
 
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+int BPF_PROG(wt_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__s32 ptgid = BPF_CORE_READ(parent, tgid);
 	__s32 ctgid = BPF_CORE_READ(child, tgid);
@@ -368,7 +371,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
  * load on 6.12).  The last thread is found the same way on both: do_exit()
  * decrements signal->live before the tracepoint on every version. */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p)
+int BPF_PROG(wt_exit, struct task_struct *p)
 {
 	__s32 tgid = (__s32)(bpf_get_current_pid_tgid() >> 32);
 	struct wt_event *e;

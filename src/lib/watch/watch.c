@@ -1460,11 +1460,11 @@ static int start_events(struct taskvma_watch *w)
 		snprintf(w->reason, sizeof(w->reason), "BPF open failed: %s", strerror(-err));
 		goto out;
 	}
-	progs[0] = skel->progs.on_released;
-	progs[1] = skel->progs.on_unmapped_area;
-	progs[2] = skel->progs.on_exec;
-	progs[3] = skel->progs.on_fork;
-	progs[4] = skel->progs.on_exit;
+	progs[0] = skel->progs.wt_released;
+	progs[1] = skel->progs.wt_unmapped_area;
+	progs[2] = skel->progs.wt_exec;
+	progs[3] = skel->progs.wt_fork;
+	progs[4] = skel->progs.wt_exit;
 	for (size_t i = 0; i < 5; i++)
 		if (!has_tracepoint(btf, tps[i].tp))
 			bpf_program__set_autoload(progs[i], false);
