@@ -237,6 +237,7 @@ struct tv_mm_ident {
 	char state;
 	uint64_t v[6];
 	uint64_t start_ticks;	/* field 22, starttime: which process has this pid */
+	unsigned long flags;	/* field 9, PF_*: PF_EXITING 0x4, PF_KTHREAD 0x00200000 */
 };
 TV_HIDDEN int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id);
 /* b (taken after a read) is a live process with the address space of a */

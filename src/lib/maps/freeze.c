@@ -97,24 +97,11 @@ static long tracer_of(const struct taskvma *tv, pid_t pid, pid_t tid)
 /* A kernel thread (ptrace refuses those) or a zombie: no map to freeze. */
 static bool no_mm(const struct taskvma *tv, pid_t pid)
 {
-	char path[160], buf[1024], *p, state;
-	unsigned long flags = 0;
-	ssize_t n;
-	int fd;
+	struct tv_mm_ident id;
 
-	snprintf(path, sizeof(path), "%s/%d/stat", tv->proc_root, (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (tv_mm_ident(tv, pid, &id))
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
-		return false;
-	return (flags & 0x00200000 /* PF_KTHREAD */) || state == 'Z' || state == 'X';
+	return (id.flags & 0x00200000 /* PF_KTHREAD */) || id.state == 'Z' || id.state == 'X';
 }
 
 /* Seize every thread of /proc/PID/task not yet ours.  Returns the number

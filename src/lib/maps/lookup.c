@@ -611,23 +611,9 @@ static int answer_vma(struct lk_proc *p, const struct lk_item *items, size_t *pi
  * a lookup then finds no mm (seen killing processes during a normalize). */
 static bool exiting(struct taskvma *tv, pid_t pid)
 {
-	char path[160], buf[512], *p;
-	unsigned long flags = 0;
-	ssize_t n;
-	int fd;
+	struct tv_mm_ident id;
 
-	snprintf(path, sizeof(path), "%s/%d/stat", tv->proc_root, pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* state ppid pgrp session tty_nr tpgid flags */
-	return p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x4);
+	return !tv_mm_ident(tv, pid, &id) && (id.flags & 0x4 /* PF_EXITING */);
 }
 
 /* The items from i on could not be answered: the process's error. */

@@ -134,6 +134,7 @@ int tv_mm_ident(const struct taskvma *tv, pid_t pid, struct tv_mm_ident *id)
 	for (tok = strtok_r(p + 1, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
 		switch (field) {
 		case 3: id->state = tok[0]; break;
+		case 9: id->flags = strtoul(tok, NULL, 10); break;
 		case 22: id->start_ticks = strtoull(tok, NULL, 10); break;
 		case 26: id->v[0] = strtoull(tok, NULL, 10); break;
 		case 27: id->v[1] = strtoull(tok, NULL, 10); break;
@@ -161,26 +162,16 @@ bool tv_mm_same(const struct tv_mm_ident *a, const struct tv_mm_ident *b)
  * kernel thread. */
 int tv_explain_nomm(struct taskvma *tv, pid_t pid)
 {
-	char path[160], buf[1024], *p, state;
-	unsigned long flags = 0;
-	ssize_t n;
-	int fd;
+	struct tv_mm_ident id;
+	int err = tv_mm_ident(tv, pid, &id);
 
-	snprintf(path, sizeof(path), "%s/%d/stat", tv->proc_root, pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (err == -ESRCH)
 		return tv_error(tv, -ESRCH, "pid %d: no such process", pid);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return tv_error(tv, -ESRCH, "pid %d: no such process", pid);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+	if (err)
 		return tv_error(tv, -ENOENT, "pid %d: no address space", pid);
-	if (flags & 0x00200000 /* PF_KTHREAD */)
+	if (id.flags & 0x00200000 /* PF_KTHREAD */)
 		return tv_error(tv, -ENOENT, "pid %d: kernel thread (no address space)", pid);
-	if (state == 'Z' || state == 'X')
+	if (id.state == 'Z' || id.state == 'X')
 		return tv_error(tv, -ENOENT, "pid %d: zombie (no address space)", pid);
 	return tv_error(tv, -ENOENT, "pid %d: exiting, no address space", pid);
 }
