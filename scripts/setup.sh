@@ -4,8 +4,8 @@
 set -euo pipefail
 PKGS=(make gcc pkg-config clang-19 llvm-19 libclang-rt-19-dev libbpf-dev bpftool
       libelf-dev zlib1g-dev procps python3 python3-jsonschema util-linux man-db groff-base
-      librsvg2-bin
-      qemu-system-x86 busybox-static cpio lz4)   # librsvg2-bin: rsvg-convert for pmap_view.sh; the last four: make vmtest
+      librsvg2-bin rsyslog
+      qemu-system-x86 busybox-static cpio lz4)   # librsvg2-bin: rsvg-convert for pmap_view.sh; rsyslog: watch_shipper.sh; the last four: make vmtest
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

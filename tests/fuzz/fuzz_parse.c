@@ -6,7 +6,10 @@
  *    kind is one of enum taskvma_kind;
  *  - format(parse(x)) is one line ending in "\n" whose length is what the
  *    formatter announced, and it parses back to the same record (with and
- *    without its "\n"), and formatting that again gives the same text. */
+ *    without its "\n"), and formatting that again gives the same text;
+ *  - its JSON object has the length the sizing call announced, and a buffer
+ *    one byte short holds the same text less its last byte (a sizing call
+ *    once looped forever on a name that is not UTF-8). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -56,6 +59,23 @@ static char *format(const struct taskvma_vma *v, size_t *len)
 	return buf;
 }
 
+static void json(const struct taskvma_vma *v)
+{
+	size_t need = taskvma_format_json(v, 1, "fuzz", NULL, 0), got;
+	char *buf = malloc(need + 1), *shortb = malloc(need);
+
+	if (!buf || !shortb)
+		abort();
+	got = taskvma_format_json(v, 1, "fuzz", buf, need + 1);
+	if (got != need || strlen(buf) != need || buf[0] != '{' || buf[need - 1] != '}')
+		FUZZ_FAIL("json: announced %zu, returned %zu, strlen %zu", need, got, strlen(buf));
+	if (taskvma_format_json(v, 1, "fuzz", shortb, need) != need || strlen(shortb) != need - 1 ||
+	    memcmp(shortb, buf, need - 1))
+		FUZZ_FAIL("json: a buffer one short is not the prefix: [%s]", shortb);
+	free(shortb);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Parse from an exact-size copy: no NUL after the input. */
@@ -83,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v.kind > TASKVMA_KIND_ANON_NAMED)
 		FUZZ_FAIL("kind %u out of range", v.kind);
 
+	json(&v);
 	/* format(parse(x)) parses back to the same record. */
 	text = format(&v, &tl);
 	copy = malloc(tl);

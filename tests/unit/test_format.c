@@ -357,6 +357,70 @@ static void test_format_size(void)
 						 strlen("00000000-00001000 ---p 00000000 00:00 0 \n"));
 }
 
+/* taskvma_format_json() and _json_string() size like snprintf: a NULL/0
+ * call returns the length, and any shorter buffer holds that many bytes'
+ * prefix, NUL-terminated, whatever the name holds (the sizing call once
+ * looped forever on a byte that is not UTF-8). */
+static void json_sizes(const char *what, const struct taskvma_vma *v, pid_t pid, const char *comm)
+{
+	char name[160];
+	size_t need = taskvma_format_json(v, pid, comm, NULL, 0), r;
+	char *full = malloc(need + 1), *buf = malloc(need + 2);
+	int ok = 1;
+
+	if (!full || !buf)
+		abort();
+	r = taskvma_format_json(v, pid, comm, full, need + 1);
+	snprintf(name, sizeof(name), "json size %s: NULL/0 and a fitting buffer agree", what);
+	CHECK(name, r == need && strlen(full) == need && full[0] == '{' && full[need - 1] == '}');
+	for (size_t len = 1; len <= need; len++) {
+		memset(buf, 'Q', need + 2);
+		r = taskvma_format_json(v, pid, comm, buf, len);
+		if (r != need || buf[len - 1] || memcmp(buf, full, len - 1) || buf[len] != 'Q')
+			ok = 0;
+	}
+	snprintf(name, sizeof(name), "json size %s: every short buffer holds a prefix", what);
+	CHECK(name, ok);
+
+	/* this one counts the NUL in what it returns (include/taskvma.h) */
+	size_t slen = v->name_len, sneed = taskvma_format_json_string(v->name, slen, NULL, 0, NULL);
+	char *sfull = malloc(sneed), *sbuf = malloc(sneed + 1);
+	int lossy = -1;
+
+	if (!sfull || !sbuf)
+		abort();
+	ok = taskvma_format_json_string(v->name, slen, sfull, sneed, &lossy) == sneed &&
+	     strlen(sfull) + 1 == sneed && strstr(full, sfull) && lossy == !!strstr(full, "\"name_hex\":");
+	for (size_t len = 1; len < sneed; len++) {
+		memset(sbuf, 'Q', sneed + 1);
+		r = taskvma_format_json_string(v->name, slen, sbuf, len, NULL);
+		if (r != sneed || sbuf[len - 1] || memcmp(sbuf, sfull, len - 1) || sbuf[len] != 'Q')
+			ok = 0;
+	}
+	snprintf(name, sizeof(name), "json size %s: the name string alone too", what);
+	CHECK(name, ok);
+	free(sbuf);
+	free(sfull);
+	free(buf);
+	free(full);
+}
+
+static void test_json_sizes(void)
+{
+	struct taskvma_vma v = mk(0x400000, 0x452000, P_R | P_X, 0, 8, 2, 173521, "/usr/bin/dbus-daemon");
+
+	json_sizes("plain", &v, 0, NULL);
+	json_sizes("with pid and comm", &v, 42, "dbus-daemon");
+	v = mk(0x1000, 0x2000, P_R | P_S, 0x2000, 8, 2, 7, "/tmp/d \"q\" \\ \xc3\xa9 \xff\x01/churn.dat");
+	json_sizes("quotes, control and non-UTF-8 bytes", &v, 0, NULL);
+	json_sizes("non-UTF-8 name and comm", &v, 7, "a\xff\xc3");
+	v = mk(0x1000, 0x2000, P_R, 0, 8, 2, 7, "\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf\xe2\x82");
+	json_sizes("surrogate, > U+10FFFF, overlong, cut sequence", &v, 0, NULL);
+	CHECK("json: a byte that is not UTF-8 is U+FFFD, its bytes in name_hex",
+	      ({ char b[512]; taskvma_format_json(&v, 0, NULL, b, sizeof(b));
+		 strstr(b, "\"name\":\"\\ufffd") && strstr(b, "\"name_hex\":\"eda080f4908080c0afe282\""); }));
+}
+
 /* ---- parsing ---------------------------------------------------------- */
 
 static void test_parse_fixed(void)
@@ -1049,6 +1113,7 @@ int main(void)
 	test_kind_names();
 	test_format_fixed();
 	test_format_size();
+	test_json_sizes();
 	test_parse_fixed();
 	test_parse_kinds();
 	test_parse_rejects();

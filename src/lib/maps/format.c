@@ -177,7 +177,10 @@ static size_t json_str(char *out, size_t room, const char *s, size_t len, bool *
 {
 	size_t n = 0;
 
-#define PUT(c) do { if (n < room) out[n] = (c); n++; } while (0)
+/* c is evaluated once, whether or not it is stored: a sizing call (room 0)
+ * must walk the same path (a PUT(*rep++) that skipped its increment when
+ * out was full hung `watch --json` on a non-UTF-8 file name) */
+#define PUT(c) do { char c_ = (char)(c); if (n < room) out[n] = c_; n++; } while (0)
 	PUT('"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
@@ -186,8 +189,8 @@ static size_t json_str(char *out, size_t room, const char *s, size_t len, bool *
 		if (!k) {
 			const char *rep = "\\ufffd";
 
-			while (*rep)
-				PUT(*rep++);
+			for (; *rep; rep++)
+				PUT(*rep);
 			*lossy = true;
 			i++;
 			continue;
@@ -217,7 +220,7 @@ size_t taskvma_escape_comm(const char *s, char *buf, size_t len)
 {
 	size_t n = 0, slen = strlen(s);
 
-#define PUT(c) do { if (n < len) buf[n] = (c); n++; } while (0)
+#define PUT(c) do { char c_ = (char)(c); if (n < len) buf[n] = c_; n++; } while (0)
 	for (size_t i = 0; i < slen;) {
 		const unsigned char *u = (const unsigned char *)s + i;
 		size_t k = utf8_len(u, slen - i);
@@ -255,16 +258,17 @@ static size_t put_hex_field(char *buf, size_t len, size_t n, const char *key, co
 	int k = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, ",\"%s_hex\":\"", key);
 
 	n += (size_t)k;
+	/* byte by byte, like PUT: a short buffer holds a prefix of the whole */
 	for (size_t i = 0; i < slen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (n + 2 < len) {
+		if (n < len)
 			buf[n] = hexdig[c >> 4];
+		if (n + 1 < len)
 			buf[n + 1] = hexdig[c & 0xf];
-		}
 		n += 2;
 	}
-	if (n + 1 < len)
+	if (n < len)
 		buf[n] = '"';
 	return n + 1;
 }
