@@ -63,6 +63,49 @@ done
 ocheck_run
 kill "$H"
 
+# ---- a mapping name that is not UTF-8, in every JSON writer -----------------------
+# A memfd named 0xff 'A' '"' '\' 0x01, mapped r-x (a memfd-exec finding).  The
+# sizing call of the JSON formatter once looped forever on such a name
+# (watch --json, scan --json hung); each command runs under a timeout, and
+# its name_hex must be the bytes /proc prints for the mapping.
+start_hostile "$TMPD/h4" -m ff41225c01 || fail "hostile: start -m" "$(cat "$TMPD/h4")"
+M=$HPID
+mf_hex=$(grep -a '/memfd:' "/proc/$M/maps" | sed 's|^[^/]*||' | tr -d '\n' | od -An -tx1 | tr -d ' \n')
+check "memfd: /proc names it /memfd:<bytes> (deleted) (oracle sanity)" \
+	test "$mf_hex" = "$(printf '/memfd:\377A"\\\001 (deleted)' | od -An -tx1 | tr -d ' \n')"
+mf_addr=$(grep -a '/memfd:' "/proc/$M/maps" | cut -d- -f1)
+for b in $BACKENDS; do
+	for cmd in "scan --json $M" "maps --json $M" "watch --json --duration=1ms $M" "lookup --json $M 0x$mf_addr"; do
+		j=$TMPD/m.$b.${cmd%% *}
+		# shellcheck disable=SC2086
+		timeout -s KILL 20 "$TASKVMA" --backend="$b" $cmd >"$j" 2>"$TMPD/err"
+		rc=$?
+		out=$(python3 - "$j" "$mf_hex" 2>&1 <<'PYEOF'
+import json, sys
+text = open(sys.argv[1], 'rb').read().decode('utf-8')   # strict UTF-8
+docs = [json.loads(l) for l in text.splitlines() if l.strip()] if '"schema":"taskvma.watch/' in text else [json.loads(text)]
+def walk(o):
+    if isinstance(o, dict):
+        if 'name_hex' in o and o.get('name', '').startswith('/memfd:'):
+            yield o
+        for v in o.values():
+            yield from walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from walk(v)
+found = [m for d in docs for m in walk(d)]
+assert found, 'no memfd mapping with name_hex'
+assert all(m['name_hex'] == sys.argv[2] for m in found), found[0]['name_hex']
+assert all(m['name'] == '/memfd:\ufffdA"\\\u0001 (deleted)' for m in found), found[0]['name']
+print(len(found))
+PYEOF
+)
+		check_eq "$cmd --backend=$b: ends, exit 0, name U+FFFD-escaped, name_hex the bytes /proc prints" \
+			"0:ok" "$rc:$( [[ $out =~ ^[0-9]+$ ]] && echo ok || echo "$out" | tail -n 1)"
+	done
+done
+kill "$M"
+
 # ---- no VMA at all ------------------------------------------------------------
 start_hostile "$TMPD/h2" -e || fail "hostile: start -e" "$(cat "$TMPD/h2")"
 E=$(sed -n 's/^child //p' "$TMPD/h2")
