@@ -25,6 +25,37 @@ if [ -n "$TV_PYTHON" ] && [ -x "$TV_PYTHON" ]; then
 		PATH=$TMPD/.python:$PATH
 fi
 
+# A case's exit: cleanup_case kills and reaps the processes in KILL, runs the
+# commands in AT_EXIT (strings, eval'd: removing a directory, unmounting),
+# and removes TMPD when the case made its own.  Cases with nothing else to
+# undo call `trap_cleanup` once instead of writing their own trap.
+KILL=()
+AT_EXIT=()
+cleanup_case() {
+	local p c
+	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for c in "${AT_EXIT[@]}"; do eval "$c"; done
+	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
+}
+trap_cleanup() {
+	trap cleanup_case EXIT
+	trap 'exit 1' INT TERM
+}
+
+# wait_until SECONDS COMMAND...: run the command every 20 ms until it
+# succeeds (0) or SECONDS pass (1).
+wait_until() {
+	local t=$(($1 * 50)); shift
+	while ! "$@" 2>/dev/null; do
+		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
+		sleep 0.02
+	done
+}
+# running PID: alive and not a zombie (kill -0 succeeds on a zombie).
+running() { kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
+not_running() { ! running "$1"; }
+
 pass() { echo "PASS $1"; }
 # end_case: the last line of every case script.  tests/run.sh counts a case
 # that does not print "END <its file name>" as failed: it stopped early (an

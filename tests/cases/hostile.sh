@@ -14,14 +14,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-KILL=()
-cleanup() {
-	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap_cleanup
 [ -x "$TASKVMA" ] || { fail "hostile: $TASKVMA" "not built"; exit 0; }
 private_copies mapper hostile
 

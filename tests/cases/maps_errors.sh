@@ -9,16 +9,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-KILL=()
 PUB=
-cleanup() {
-	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$PUB" ] && rm -rf "$PUB"
-	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+AT_EXIT+=('[ -n "$PUB" ] && rm -rf "$PUB"')
+trap_cleanup
 [ -x "$TASKVMA" ] || { fail "maps_errors: $TASKVMA" "not built"; exit 0; }
 
 private_copies mapper
@@ -26,14 +19,6 @@ private_copies mapper
 BACKENDS="bpf procmap procfs auto"
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-# wait_until SECONDS COMMAND...: poll until the command succeeds.
-wait_until() {
-	local t=$(($1 * 20)); shift
-	while ! "$@" 2>/dev/null; do
-		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
 state_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
 is_zombie() { [ "$(state_of "$1")" = Z ]; }
 uid_of_is() { [ "$(stat -c %u "/proc/$1" 2>/dev/null)" = "$2" ]; }

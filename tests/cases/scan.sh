@@ -10,16 +10,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 BACKENDS="bpf procmap procfs auto"
-KILL=()
 PUB=
-cleanup() {
-	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$PUB" ] && rm -rf "$PUB"
-	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+AT_EXIT+=('[ -n "$PUB" ] && rm -rf "$PUB"')
+trap_cleanup
 
 [ -x "$TASKVMA" ] || { fail "scan: $TASKVMA" "not built"; exit 0; }
 [ -x "$BUILD/tests/fixtures/suspect" ] || { fail "scan: suspect fixture" "not built"; exit 0; }

@@ -14,29 +14,12 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 BACKENDS="bpf procmap procfs"
-KILL=()
-cleanup() {
-	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap_cleanup
 
 [ -x "$TASKVMA" ] || { fail "watch: $TASKVMA" "not built"; exit 0; }
 [ -x "$BUILD/tests/fixtures/churner" ] || { fail "watch: churner fixture" "not built"; exit 0; }
 private_copies churner
 
-# wait_until SECONDS COMMAND...: poll until the command succeeds.
-wait_until() {
-	local t=$(($1 * 50)); shift
-	while ! "$@" 2>/dev/null; do
-		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
-		sleep 0.02
-	done
-}
-running() { kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
-not_running() { ! running "$1"; }
 
 # start_churner ARGS...: sets CPID, and CFD: the fixture's acknowledgements.
 start_churner() {

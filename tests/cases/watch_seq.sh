@@ -14,27 +14,13 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-KILL=()
-cleanup() {
-	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap_cleanup
 
 [ -x "$BUILD/tests/fixtures/watch_seq" ] || { fail "watch_seq: fixture" "not built"; exit 0; }
 private_copies watch_seq
 
 PY=$ROOT/tests/oracle.py
 
-wait_until() {
-	local t=$(($1 * 20)); shift
-	while ! "$@" 2>/dev/null; do
-		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
 HOST=$(hostname)
 BOOT=$(cat /proc/sys/kernel/random/boot_id)
 

@@ -14,14 +14,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-KILL=()
-cleanup() {
-	for p in "${KILL[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$OWN_TMPD" ] && rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap_cleanup
 
 [ -x "$TASKVMA" ] || { fail "watch_shipper: $TASKVMA" "not built"; end_case; exit 0; }
 [ -x "$BUILD/tests/fixtures/churner" ] || { fail "watch_shipper: churner fixture" "not built"; end_case; exit 0; }
@@ -34,13 +27,6 @@ for m in imfile imtcp mmjsonparse omfwd; do
 done
 private_copies churner
 
-wait_until() {
-	local t=$(($1 * 20)); shift
-	while ! "$@" 2>/dev/null; do
-		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
 
 S=$TMPD/ship
 mkdir -p "$S/agent/log" "$S/agent/spool" "$S/central/log" "$S/central/spool"
@@ -99,8 +85,7 @@ done
 [ "$ok" = 1 ] && pass "watch_shipper: the churner mapped and unmapped its file three times" ||
 	fail "watch_shipper: churner acknowledgements" "$line"
 kill "$CPID"
-not_running_pid() { ! kill -0 "$1" 2>/dev/null; }
-wait_until 20 not_running_pid "$WP" || fail "watch_shipper: watch ends when its process exits" "still running"
+wait_until 20 not_running "$WP" || fail "watch_shipper: watch ends when its process exits" "still running"
 wait "$WP"; rc=$?
 [ "$rc" = 0 ] && pass "watch_shipper: watch exit 0 when its process exits" ||
 	fail "watch_shipper: watch exit status" "$rc: $(tr '\n' ' ' <<<"$(cat "$S/watch.err")")"
