@@ -436,6 +436,54 @@ __noinline int lk_find(int pid)
  * header (struct vw_task) is as in a walk, except: tgid is the listed pid,
  * first_addr the first address looked up, and seq_end differs from
  * seq_begin when the map (or the mm: exec) changed between two seeks. */
+/* The next record of the tasks array, for tgid's walk from first_addr.
+ * 1: the array is full (the caller saves where to resume: the next pass
+ * starts there); -1: no walk (a kernel thread is reported with -ENOENT, not
+ * walked: user space counts what it was shown); 0: *out is ready. */
+static __always_inline int task_slot(struct task_struct *task, __s32 tgid, __u64 first_addr,
+				     struct vw_task **out)
+{
+	__u32 ti = ntask;
+	struct vw_task *t;
+
+	*out = NULL;
+	if (ti >= VW_TASK_CAP)
+		return 1;
+	t = bpf_map_lookup_elem(&tasks, &ti);
+	if (!t)
+		return -1;
+	ntask = ti + 1;
+	t->tgid = tgid;
+	t->err = 0;
+	t->status = VW_TS_DONE;
+	t->nrec = 0;
+	t->first_addr = first_addr;
+	t->resume_addr = 0;
+	t->has_vsyscall = 0;
+	t->seq_begin = t->seq_end = 0;
+	t->seq_kind = TV_SEQ_NONE;
+	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
+	if (task->flags & PF_KTHREAD) {
+		t->err = -2; /* -ENOENT */
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+/* What a walk notes of the mm before its first VMA: the heap and stack
+ * bounds that name [heap] and [stack], [vsyscall], the tree's sequence. */
+static __always_inline void mm_begin(struct vw_task *t, struct mm_struct *mm)
+{
+	wc.brk = mm->brk;
+	wc.start_brk = mm->start_brk;
+	wc.start_stack = mm->start_stack;
+	wc.last_file = 0;
+	t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
+	t->seq_kind = tv_mm_seq_kind();
+	t->seq_begin = tv_mm_seq(mm);
+}
+
 static __always_inline int lk_task(struct task_struct *task, int pid)
 {
 	struct bpf_iter_task_vma it;
@@ -445,8 +493,8 @@ static __always_inline int lk_task(struct task_struct *task, int pid)
 	struct vw_lk_addrs *la;
 	struct vw_task *t;
 	struct mm_struct *mm = NULL, *m2;
-	__u32 zero = 0, ti, n0, i, j, end, steps, s;
-	int k, err, ret = 0, torn = 0, first = 1;
+	__u32 zero = 0, n0, i, j, end, steps, s;
+	int k, err, ret = 0, torn = 0, first = 1, slot;
 
 	k = lk_find(pid);
 	if (k < 0)
@@ -464,30 +512,14 @@ static __always_inline int lk_task(struct task_struct *task, int pid)
 	if (resume_pid == pid)
 		i = resume_idx;
 
-	ti = ntask;
-	if (ti >= VW_TASK_CAP) {
+	slot = task_slot(task, pid, la->a[i & (VW_LK_ADDR_CAP - 1)], &t);
+	if (slot > 0) {
 		resume_pid = pid;
 		resume_idx = i;
 		return 1;
 	}
-	t = bpf_map_lookup_elem(&tasks, &ti);
-	if (!t)
+	if (slot < 0 || !t)
 		return 0;
-	ntask = ti + 1;
-	t->tgid = pid;
-	t->err = 0;
-	t->status = VW_TS_DONE;
-	t->nrec = 0;
-	t->first_addr = la->a[i & (VW_LK_ADDR_CAP - 1)];
-	t->resume_addr = 0;
-	t->has_vsyscall = 0;
-	t->seq_begin = t->seq_end = 0;
-	t->seq_kind = TV_SEQ_NONE;
-	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
-	if (task->flags & PF_KTHREAD) {
-		t->err = -2; /* -ENOENT */
-		return 0;
-	}
 	n0 = nrec;
 
 	/* one round per seek; rounds <= addresses */
@@ -503,14 +535,7 @@ static __always_inline int lk_task(struct task_struct *task, int pid)
 		m2 = untrusted(struct task_struct, task)->mm;
 		if (first) {
 			mm = m2;
-			wc.brk = mm->brk;
-			wc.start_brk = mm->start_brk;
-			wc.start_stack = mm->start_stack;
-			wc.last_file = 0;
-			t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >>
-					   MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
-			t->seq_kind = tv_mm_seq_kind();
-			t->seq_begin = tv_mm_seq(mm);
+			mm_begin(t, mm);
 			first = 0;
 		} else if (m2 != mm || tv_mm_seq(mm) != t->seq_begin) {
 			torn = 1;
@@ -563,9 +588,9 @@ int walk(struct bpf_iter__task *ctx)
 	struct vm_area_struct *vma;
 	struct vw_task *t;
 	struct mm_struct *mm;
-	__u32 ti, n0;
+	__u32 n0;
 	__u64 addr;
-	int err, ret = 0, pid;
+	int err, ret = 0, pid, slot;
 
 	if (!task)
 		return 0;
@@ -585,31 +610,14 @@ int walk(struct bpf_iter__task *ctx)
 	if (resume_pid == pid)
 		addr = resume_addr;
 
-	ti = ntask;
-	if (ti >= VW_TASK_CAP) {
+	slot = task_slot(task, task->tgid, addr, &t);
+	if (slot > 0) {
 		resume_pid = pid;
 		resume_addr = addr;
 		return 1;
 	}
-	t = bpf_map_lookup_elem(&tasks, &ti);
-	if (!t)
+	if (slot < 0 || !t)
 		return 0;
-	ntask = ti + 1;
-	t->tgid = task->tgid;
-	t->err = 0;
-	t->status = VW_TS_DONE;
-	t->nrec = 0;
-	t->first_addr = addr;
-	t->resume_addr = 0;
-	t->has_vsyscall = 0;
-	t->seq_begin = t->seq_end = 0;
-	t->seq_kind = TV_SEQ_NONE;
-	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
-	if (task->flags & PF_KTHREAD) {
-		/* reported, not walked: user space counts what it was shown */
-		t->err = -2; /* -ENOENT */
-		return 0;
-	}
 
 	/* new() is called directly, not through bpf_for_each, to keep its
 	 * error: -ENOENT (no mm), -EBUSY, -EOPNOTSUPP must reach the user. */
@@ -620,13 +628,7 @@ int walk(struct bpf_iter__task *ctx)
 	}
 
 	mm = untrusted(struct task_struct, task)->mm;
-	wc.brk = mm->brk;
-	wc.start_brk = mm->start_brk;
-	wc.start_stack = mm->start_stack;
-	wc.last_file = 0;
-	t->has_vsyscall = (BPF_CORE_READ(mm, context.flags) >> MM_CONTEXT_HAS_VSYSCALL_BIT) & 1;
-	t->seq_kind = tv_mm_seq_kind();
-	t->seq_begin = tv_mm_seq(mm);
+	mm_begin(t, mm);
 	n0 = nrec;
 
 	while ((vma = bpf_iter_task_vma_next(&it))) {
