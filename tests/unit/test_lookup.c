@@ -460,7 +460,14 @@ static void layout_case(void)
 		taskvma_close(tvs[bi]);
 
 	/* processes killed while a normalize runs: each record is right or
-	 * says process-gone, and the call succeeds */
+	 * says process-gone, and the call succeeds.  "Right" is the child's
+	 * own /proc/PID/maps, read before the killer starts (it inherits this
+	 * process's map, which is not the layout alone: a BPF map that the
+	 * bpf backend mmaps can land in one of reg's holes; seen in CI under
+	 * ASan, a 1-page bpf-map mapping at page 92) */
+	static struct line l2[LC_KIDS][1024];
+	size_t nl2[LC_KIDS];
+
 	for (size_t bi = 0; bi < 4; bi++) {
 		TASKVMA_OPTS(taskvma_opts, o, .backend = bs[bi]);
 		struct taskvma *tv;
@@ -474,6 +481,8 @@ static void layout_case(void)
 
 			for (int i = 0; i < LC_KIDS; i++)
 				k2[i] = lc_child();
+			for (int i = 0; i < LC_KIDS; i++)
+				nl2[i] = read_maps_of(k2[i], l2[i], 1024);
 			for (size_t j = 0; j < LC_PAGES * 3; j++)
 				req[m++] = (struct taskvma_addr_req){
 					k2[j % LC_KIDS], (uint64_t)(uintptr_t)reg + 3 * pg + (j * pg / 3) % ((LC_PAGES - 6) * pg) };
@@ -500,17 +509,12 @@ static void layout_case(void)
 					gone++;
 					continue;
 				}
-				if (!bad && (page % 3 == 2 ? r->status != TASKVMA_ADDR_NOT_MAPPED :
-					     r->status != TASKVMA_ADDR_ANON || r->vma.start != (uint64_t)(uintptr_t)reg + page * pg))
+				if (agrees(r, req[j].addr, l2[j % LC_KIDS], nl2[j % LC_KIDS]))
+					continue;
+				if (!bad++)
 					printf("# first wrong record: addr %llx page %zu status %d err %d vma %llx-%llx\n",
 					       (unsigned long long)req[j].addr, page, r->status, r->err,
 					       (unsigned long long)r->vma.start, (unsigned long long)r->vma.end);
-				if (page % 3 == 2)
-					bad += r->status != TASKVMA_ADDR_NOT_MAPPED;
-				else
-					bad += r->status != TASKVMA_ADDR_ANON ||
-					       r->vma.start != (uint64_t)(uintptr_t)reg + page * pg ||
-					       r->vma.end != r->vma.start + pg;
 			}
 			waitpid(killer, NULL, 0);
 			for (int i = 0; i < LC_KIDS; i++) {
