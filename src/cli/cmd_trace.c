@@ -70,6 +70,7 @@ struct trace_ctx {
 	char *line;
 	size_t line_cap;
 	int out_err;		/* stdout failed (closed pipe...) */
+	int oom;		/* no memory for a capture's lines: stopped before it */
 };
 
 static int parse_size(const char *s, size_t *out)
@@ -176,12 +177,7 @@ static void print_text(struct trace_ctx *c, const struct taskvma_trace_info *in,
 	for (size_t i = 0; i < n; i++) {
 		size_t len = taskvma_format_maps_line(&v[i], c->line, c->line_cap);
 
-		if (len >= c->line_cap) {
-			if (!fit(c, len + 256))
-				continue;
-			len = taskvma_format_maps_line(&v[i], c->line, c->line_cap);
-		}
-		fwrite(c->line, 1, len, stdout);
+		fwrite(c->line, 1, len, stdout);	/* fits: on_capture() made room */
 	}
 }
 
@@ -241,11 +237,6 @@ static void print_json(struct trace_ctx *c, const struct taskvma_trace_info *in,
 	for (size_t i = 0; i < n; i++) {
 		size_t len = taskvma_format_json(&v[i], 0, NULL, c->line, c->line_cap);
 
-		if (len >= c->line_cap) {
-			if (!fit(c, len + 256))
-				continue;
-			len = taskvma_format_json(&v[i], 0, NULL, c->line, c->line_cap);
-		}
 		if (i)
 			putchar(',');
 		fwrite(c->line, 1, len, stdout);
@@ -257,7 +248,22 @@ static int on_capture(void *arg, const struct taskvma_trace_info *in, const stru
 		      size_t n)
 {
 	struct trace_ctx *c = arg;
+	size_t need = 0;
 
+	/* room for the longest line first: a capture is printed whole or not
+	 * at all (a mapping skipped for want of memory would be a map printed
+	 * as complete that is not) */
+	for (size_t i = 0; i < n; i++) {
+		size_t len = c->json ? taskvma_format_json(&v[i], 0, NULL, NULL, 0)
+				     : taskvma_format_maps_line(&v[i], NULL, 0);
+
+		if (len > need)
+			need = len;
+	}
+	if (!fit(c, need + 1)) {
+		c->oom = 1;
+		return 1;
+	}
 	if (c->json)
 		print_json(c, in, v, n);
 	else
@@ -574,7 +580,7 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 			"or no BPF task work for a handled signal)\n", (unsigned long long)st.skipped);
 	/* JSON never hides a skip: the same counts as the last record, with
 	 * what the stream does not show (lost captures, events not captured) */
-	if (c.json && !c.out_err) {
+	if (c.json && !c.out_err && !c.oom) {
 		printf("{\"schema\":\"taskvma.trace/1\",\"event\":\"summary\",\"captures\":%llu,"
 		       "\"incomplete\":%llu,\"without_map\":%llu,\"processes\":%llu,"
 		       "\"skipped\":{\"lost\":%llu,\"not_captured\":%llu},\"stopped_by\":\"%s\"}\n",
@@ -587,6 +593,10 @@ int cmd_trace(int argc, char **argv, struct cli_global *g)
 	}
 	if (c.out_err)
 		cli_out_handled();	/* said below, or EPIPE: the reader left */
+	if (c.oom) {
+		cli_err("trace: out of memory for a capture's lines: stopped before printing it");
+		rc = EXIT_FAIL;
+	}
 	if (c.out_err && c.out_err != EPIPE) {
 		cli_err("writing the output: %s", strerror(c.out_err));
 		rc = EXIT_FAIL;
