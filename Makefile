@@ -55,7 +55,8 @@ EX_SRCS   := $(wildcard examples/*/*.bpf.c)
 EX_BINS   := $(patsubst examples/%.bpf.c,$(O)/examples/%,$(EX_SRCS)) \
 	$(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
 TEST_C    := $(wildcard tests/unit/*.c tests/fixtures/*.c tests/runner/*.c)
-TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C))
+TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_C)) \
+	$(patsubst tests/preload/%.c,$(O)/tests/preload/%.so,$(wildcard tests/preload/*.c))
 BENCH_C   := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_C))
 
@@ -80,7 +81,7 @@ $(O)/vmlinux.h: | $(O)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 endif
 
-$(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixtures $(O)/tests/runner $(O)/bench:
+$(O) $(O)/bpf $(O)/lib $(O)/cli $(O)/examples $(O)/tests/unit $(O)/tests/fixtures $(O)/tests/runner $(O)/tests/preload $(O)/bench:
 	mkdir -p $@
 
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard src/bpf/*.h) | $(O)/bpf
@@ -155,6 +156,11 @@ $(O)/examples/%: examples/%.c $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/examples
 
 $(O)/tests/%: tests/%.c $(wildcard tests/fixtures/*.h tests/unit/*.h) $(O)/libtaskvma.a $(FLAGS_STAMP) | $(O)/tests/unit $(O)/tests/fixtures $(O)/tests/runner
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread
+
+# tests/preload/NAME.c: LD_PRELOAD fault injection (no sanitizer: it is
+# loaded before the sanitizer's runtime; cases set verify_asan_link_order=0)
+$(O)/tests/preload/%.so: tests/preload/%.c | $(O)/tests/preload
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 -fPIC -shared -o $@ $< -ldl
 
 $(O)/bench/%: bench/%.c $(O)/libtaskvma.a $(SKELS) $(FLAGS_STAMP) | $(O)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libtaskvma.a $(LDLIBS) -lpthread

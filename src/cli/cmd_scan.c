@@ -288,6 +288,14 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 		for (size_t i = 0; i < npids && !cli_out_failed(); i++)
 			taskvma_visit(c.tv, pids[i], &q, &vis, &c);
 	}
+	/* the pass itself failed (the process listing, the kernel walk): in
+	 * "errors" as pid 0, so that the document does not read as a clean
+	 * scan of what it did see; on stderr once */
+	if (err && !cli_out_failed()) {
+		out_error(&c.errs, 0, taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv)
+								 : taskvma_strerror(err));
+		c.worst = cli_exit_code(err);
+	}
 	if (c.json) {
 		fclose(c.procs_f);
 		c.procs_f = NULL;
@@ -298,13 +306,9 @@ int cmd_scan(int argc, char **argv, struct cli_global *g)
 		fputs("}\n", stdout);
 	}
 	fflush(stdout);
-	if (err && !cli_out_failed()) {
-		cli_err("%s", taskvma_last_error(c.tv)[0] ? taskvma_last_error(c.tv) : taskvma_strerror(err));
-		c.worst = cli_exit_code(err);
-	}
 	/* a summary of findings that did not reach the output would mislead:
-	 * main() reports the failed write instead */
-	if (!cli_out_failed())
+	 * main() reports the failed write instead; nor after a failed pass */
+	if (!cli_out_failed() && !err)
 		fprintf(stderr, "taskvma: scanned %llu process%s: %llu finding%s%s\n",
 			(unsigned long long)c.procs, c.procs == 1 ? "" : "es",
 			(unsigned long long)c.findings, c.findings == 1 ? "" : "s",

@@ -233,13 +233,21 @@ int cli_sel_resolve(struct cli_sel *s, pid_t **out, size_t *n)
 			cli_err("/proc: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
-		while ((de = readdir(d))) {
+		/* errno tells the listing's end from its failure (a process
+		 * missed would be missing from "every process") */
+		while ((errno = 0, de = readdir(d))) {
 			if (cli_parse_pid(de->d_name, &pid) || !sel_match(s, pid))
 				continue;
 			if (add_pid(&r, pid)) {
 				closedir(d);
 				goto oom;
 			}
+		}
+		if (errno) {
+			cli_err("/proc: listing processes: %s", strerror(errno));
+			closedir(d);
+			free(r.pids);
+			return EXIT_FAIL;
 		}
 		closedir(d);
 	}

@@ -239,4 +239,57 @@ for b in bpf procmap procfs; do
 		"$nrun" "$nok${why:+ ($why)}"
 done
 kill "${churners[@]}" 2>/dev/null
+# ---- a listing that fails is an error, not a shorter list ------------------
+# tests/preload/fail_readdir.so makes readdir() fail with EIO after 3
+# entries of the directories named by TV_FAIL_READDIR, as a getdents64()
+# failure would: /proc (every process, a selection) and /proc/PID/task (the
+# threads maps --consistent stops).  Each must exit 1 with the cause on one
+# stderr line and print nothing: a map or scan of "every process" that missed
+# some would be wrong without saying so.
+SO=$BUILD/tests/preload/fail_readdir.so
+if [ ! -f "$SO" ]; then
+	fail "fault injection: $SO" "not built"
+else
+	# (the sanitizer tree: the shim is loaded before ASan's runtime)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	for b in bpf procmap procfs; do
+		expect_fail "maps --all --backend=$b, /proc listing fails: exit 1, no output" 1 \
+			'^taskvma: /proc: listing processes: Input/output error$' \
+			env TV_FAIL_READDIR=/proc LD_PRELOAD="$SO" "$TASKVMA" --backend="$b" maps --all
+		expect_fail "maps --comm --backend=$b, /proc listing fails: exit 1, no output" 1 \
+			'^taskvma: /proc: listing processes: Input/output error$' \
+			env TV_FAIL_READDIR=/proc LD_PRELOAD="$SO" "$TASKVMA" --backend="$b" maps --comm=sleep
+	done
+	expect_fail "scan --backend=procfs, /proc listing fails: exit 1, no summary line" 1 \
+		'^taskvma: /proc: listing processes: Input/output error$' \
+		env TV_FAIL_READDIR=/proc LD_PRELOAD="$SO" "$TASKVMA" --backend=procfs scan
+	env TV_FAIL_READDIR=/proc LD_PRELOAD="$SO" "$TASKVMA" --backend=procfs scan --json \
+		>"$TMPD/scanfail.json" 2>/dev/null
+	rc=$?
+	check_eq "scan --json, /proc listing fails: exit 1, the failure under errors as pid 0" \
+		"1:[{'pid': 0, 'error': '/proc: listing processes: Input/output error'}]" \
+		"$rc:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["errors"])' "$TMPD/scanfail.json" 2>&1)"
+	start_mapper || fail "fault injection: mapper" "did not start"
+	KILL+=("$MAPPER_PID")
+	for b in procmap procfs; do
+		expect_fail "maps --consistent --backend=$b, /proc/PID/task listing fails: exit 1, no output" 1 \
+			"^taskvma: pid $MAPPER_PID: /proc/$MAPPER_PID/task: Input/output error\$" \
+			env TV_FAIL_READDIR='/proc/[0-9]*/task' TV_FAIL_READDIR_AFTER=1 LD_PRELOAD="$SO" \
+			"$TASKVMA" --backend="$b" maps --consistent "$MAPPER_PID"
+	done
+	# the oracle for the shim: the same commands without it succeed
+	# (exit 6 too: a process that changed while read, on a busy machine)
+	env TV_FAIL_READDIR=/nonexistent LD_PRELOAD="$SO" "$TASKVMA" --backend=procfs maps --all \
+		>"$TMPD/all.out" 2>/dev/null
+	rc=$?
+	n=$(grep -c '^==> ' "$TMPD/all.out")
+	if { [ "$rc" = 0 ] || [ "$rc" = 6 ]; } && [ "$n" -gt 1 ]; then
+		pass "fault injection: the shim loaded but matching nothing, maps --all: exit $rc, $n processes"
+	else
+		fail "fault injection: the shim loaded but matching nothing, maps --all" "exit $rc, $n processes"
+	fi
+	check "fault injection: the same maps --consistent without the shim: exit 0" \
+		"$TASKVMA" --backend=procfs maps --consistent -q "$MAPPER_PID"
+fi
+
 end_case

@@ -119,7 +119,9 @@ static int seize_listed(struct taskvma *tv, pid_t pid, struct tv_freeze *fz)
 	if (!d)
 		return errno == ENOENT ? -ESRCH : tv_error(tv, -errno, "pid %d: %s: %s", (int)pid,
 							       path, strerror(errno));
-	while (!err && (de = readdir(d))) {
+	/* errno tells readdir()'s end from its failure: a thread missed here
+	 * would run on during a read said to be consistent */
+	while (!err && (errno = 0, de = readdir(d))) {
 		char *end;
 		long tid = strtol(de->d_name, &end, 10);
 		long who;
@@ -166,6 +168,8 @@ static int seize_listed(struct taskvma *tv, pid_t pid, struct tv_freeze *fz)
 				       "pid %d: cannot freeze it for a consistent read: ptrace of thread %ld: %s",
 				       (int)pid, tid, strerror(e));
 	}
+	if (!err && !de && errno)
+		err = tv_error(tv, -errno, "pid %d: %s: %s", (int)pid, path, strerror(errno));
 	closedir(d);
 	return err ? err : added;
 }

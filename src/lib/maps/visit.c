@@ -149,7 +149,9 @@ static int list_pids(struct taskvma *tv, pid_t **out, size_t *n)
 
 	if (!d)
 		return tv_error(tv, -errno, "%s: %s", tv->proc_root, strerror(errno));
-	while ((de = readdir(d))) {
+	/* errno tells the end of the listing from a failure: a process missed
+	 * here would be missing from a pass that says it saw every one */
+	while ((errno = 0, de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
@@ -167,8 +169,16 @@ static int list_pids(struct taskvma *tv, pid_t **out, size_t *n)
 		}
 		v[cnt++] = (pid_t)pid;
 	}
+	if (errno) {
+		int e = errno;
+
+		free(v);
+		closedir(d);
+		return tv_error(tv, -e, "%s: listing processes: %s", tv->proc_root, strerror(e));
+	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_pid);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_pid);
 	*out = v;
 	*n = cnt;
 	return 0;
