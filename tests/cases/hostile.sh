@@ -122,6 +122,13 @@ for b in $BACKENDS; do
 	"$TASKVMA" --backend="$b" maps -q "$L" >"$TMPD/long.got" 2>"$TMPD/err"
 	check_eq "maps --backend=$b, a path longer than PATH_MAX: exit 0" "0:" "$?:$(cat "$TMPD/err")"
 	check_files_eq "maps --backend=$b, a path longer than PATH_MAX: equals /proc" "$TMPD/long.proc" "$TMPD/long.got"
+	# watch's snapshot ("= LINE") too: the mirror holds names of any length
+	timeout -s KILL 20 "$TASKVMA" --backend="$b" watch --duration=1ms "$L" >"$TMPD/watch.got" 2>"$TMPD/err"
+	rc=$?
+	sed -n 's/^= //p' "$TMPD/watch.got" >"$TMPD/watch.lines"
+	check_eq "watch --backend=$b, a path longer than PATH_MAX: exit 0" "0:" "$rc:$(grep -v '^taskvma: watching' "$TMPD/err")"
+	check_files_eq "watch --backend=$b, a path longer than PATH_MAX: the snapshot equals /proc" \
+		"$TMPD/long.proc" "$TMPD/watch.lines"
 	"$TASKVMA" --backend="$b" scan "$L" >"$TMPD/scan.got" 2>"$TMPD/err"
 	check_eq "scan --backend=$b of that process: exit 0, 1 process, its finding" \
 		"0:taskvma: scanned 1 process: 1 finding:1" \
