@@ -62,11 +62,12 @@ enum taskvma_watch_cause {
 	TASKVMA_CAUSE_FORK = 9,
 	TASKVMA_CAUSE_EXIT = 10,
 	TASKVMA_CAUSE_SYSCALL = 11, /* another system call: event.syscall */
-	TASKVMA_CAUSE_OTHER = 12,   /* no system call of the process: a page fault growing
-				     * the stack, another process, a kernel thread */
+	TASKVMA_CAUSE_OTHER = 12,   /* no system call of the process: another process,
+				     * a kernel thread */
 	TASKVMA_CAUSE_LOST = 13,    /* events were lost: re-read in full (flags RESYNC) */
 	TASKVMA_CAUSE_POLL = 14,    /* polling mode: found by re-reading */
 	TASKVMA_CAUSE_CHECK = 15,   /* taskvma_watch_check() */
+	TASKVMA_CAUSE_STACK = 16,   /* the main stack grew (a page fault below it) */
 };
 
 /* taskvma_watch_event.flags */

@@ -932,7 +932,7 @@ def cmd_watch_busy(a):
 # Checks of `taskvma watch` output against the fixture's /proc copies.
 
 WATCH_SEQ_HDR = re.compile(r'^@ (\S+) pid (\d+) \((.*)\) seq (\d+) (\S+?)( resync)?(?:: (.*))?$')
-WATCH_SEQ_STEPS = ['mmap', 'mprotect', 'mremap', 'munmap', 'brk']
+WATCH_SEQ_STEPS = ['mmap', 'mprotect', 'mremap', 'munmap', 'brk', 'stack']
 
 def watch_seq_start(l):
     return int(l.split('-', 1)[0], 16)
@@ -1044,7 +1044,7 @@ def cmd_watch_seq_text(a):
         print('step %d %s: %d records = the /proc difference' % (k, cause, len(want)))
     g = gs[len(WATCH_SEQ_STEPS) + 1]
     if g['cause'] != 'exec' or g['what'] is not None or g['recs']:
-        raise SystemExit('after brk: %r, want the exec record' % g)
+        raise SystemExit('after the stack: %r, want the exec record' % g)
     for g in gs[len(WATCH_SEQ_STEPS) + 2:]:
         watch_seq_apply(st, g['recs'])
     if watch_seq_text(st) != ''.join(watch_seq_maps(final)):

@@ -6,7 +6,8 @@
  *
  * Every change to a VMA tree is made with the mmap lock held for writing,
  * and the mmap_lock tracepoints fire around it:
- *   tp_btf/mmap_lock_released (mm, write)   write == true: the tree may have
+ *   tp_btf/mmap_lock_released (mm, write), on 6.1-6.12 (mm, memcg_path,
+ *       write): see wt_released_memcg.  write == true: the tree may have
  *       changed.  munmap(), brk() and mremap() may downgrade the lock to a
  *       read lock once the VMAs are detached (mmap_write_downgrade()); they
  *       then release it as a read lock: a read release inside one of those
@@ -90,6 +91,24 @@ struct {
 	__type(key, __s32);
 	__type(value, __u8);
 } lost SEC(".maps");
+
+/* tgid -> the start of its [stack] VMA as the mirror has it (user space
+ * keeps it current).  The main stack grows in a page fault below that start
+ * (also one taken by the kernel copying to user memory in a system call),
+ * and since Linux 6.5 that fault takes the mmap lock for writing only to
+ * downgrade it (lock_mm_and_find_vma(): mmap_write_downgrade()), so no write
+ * release marks it; before 6.5 it grew under the read lock.  Either way the
+ * fault ends with a read release while the user stack pointer is below the
+ * old start (a red zone of 128 bytes below it on x86-64): that release is
+ * the event.  Watch saw none of these before (--check: drift of [stack]
+ * under a compiler run, 2026-12-02). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);	/* processes; past that, a stack's growth
+					 * shows at the process's next re-read */
+	__type(key, __s32);
+	__type(value, __u64);
+} stack_floor SEC(".maps");
 
 /* tid -> where get_unmapped_area() put something while that thread held the
  * lock (union of all such ranges since the lock was taken). */
@@ -206,6 +225,33 @@ static __always_inline long current_syscall(struct task_struct *t)
 #endif
 }
 
+/* The current task's user stack pointer is below (or within the red zone
+ * of) its process's mirrored [stack] start: *lo, where the stack may now
+ * begin.  Only for the main thread's stack: a thread's stack is a plain
+ * mapping that does not grow. */
+static __always_inline bool stack_grew(struct task_struct *t, __s32 tgid, __u64 *lo, __u64 *floor)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs;
+	__u64 *f = bpf_map_lookup_elem(&stack_floor, &tgid), sp;
+
+	if (!f || !*f)
+		return false;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	if (!regs)
+		return false;
+	sp = BPF_CORE_READ(regs, sp);
+	/* 256: the red zone (128) with room; 1 GiB: sp is on this stack */
+	if (sp - 256 >= *f || sp + (1ull << 30) < *f)
+		return false;
+	*lo = (sp - 256) & ~4095ull;
+	*floor = *f;
+	return true;
+#else
+	return false;
+#endif
+}
+
 static __always_inline void fill_args(struct wt_event *e, struct task_struct *t)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
@@ -228,8 +274,7 @@ static __always_inline void fill_args(struct wt_event *e, struct task_struct *t)
 /* Program names: wt_*, so that bpftool prog show tells them from the
  * trace programs (on_exec, on_exit...; tests/cases/trace_teardown.sh counts
  * those by name and saw a watcher's as left over). */
-SEC("tp_btf/mmap_lock_released")
-int BPF_PROG(wt_released, struct mm_struct *mm, bool write)
+static __always_inline int released(struct mm_struct *mm, bool write)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	bool local = BPF_CORE_READ(t, mm) == mm;
@@ -238,19 +283,24 @@ int BPF_PROG(wt_released, struct mm_struct *mm, bool write)
 	long nr = -1;
 	struct uarea *ua;
 	struct wt_event *e;
+	__u64 stack_lo = 0, stack_hi = 0;
 
 	/* exit_mmap() of a dying process: its exit record says it all */
 	if (local && (tflags & PF_EXITING))
 		return 0;
 	if (!write) {
 		/* a read release: a change only after a downgrade, which only
-		 * these system calls do, on their own mm */
+		 * these system calls do, on their own mm, or after the stack
+		 * grew (stack_floor) */
 		if (!local)
 			return 0;
 		nr = current_syscall(t);
-		if (nr < 0 || (nr != nr_munmap && nr != nr_brk && nr != nr_mremap))
+		if (stack_grew(t, (__s32)(bpf_get_current_pid_tgid() >> 32), &stack_lo, &stack_hi))
+			flags |= WT_F_STACK;
+		else if (nr < 0 || (nr != nr_munmap && nr != nr_brk && nr != nr_mremap))
 			return 0;
-		flags |= WT_F_DOWNGRADE;
+		else
+			flags |= WT_F_DOWNGRADE;
 	}
 	if (local) {
 		tgid = (__s32)(bpf_get_current_pid_tgid() >> 32);
@@ -284,18 +334,42 @@ int BPF_PROG(wt_released, struct mm_struct *mm, bool write)
 	} else {
 		flags |= WT_F_NO_REGS;
 	}
-	if (ua) {
+	if (flags & WT_F_STACK) {
+		/* the stack's new start lies in [lo, old start] */
+		e->ua_lo = stack_lo;
+		e->ua_hi = stack_hi + 4096;
+	} else if (ua) {
 		e->ua_lo = ua->lo;
 		e->ua_hi = ua->hi;
 		flags |= WT_F_UAREA;
-		bpf_map_delete_elem(&uareas, &tid);
 	}
+	if (ua)
+		bpf_map_delete_elem(&uareas, &tid);
 	e->brk_start = BPF_CORE_READ(mm, start_brk);
 	e->brk = BPF_CORE_READ(mm, brk);
 	e->flags = flags;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	submit(e);
 	return 0;
+}
+
+/* The tracepoint's arguments changed: Linux 6.1-6.12 pass (mm, const char
+ * *memcg_path, bool write), later kernels (mm, bool write) (the memcg path
+ * became an id, kept in the event record only).  One program each; user
+ * space loads the one the kernel's BTF prototype matches (watch.c,
+ * released_prototype()).  Reading the old prototype's second argument as
+ * `write` took the path pointer for it: every release, read ones too, was a
+ * change (6.12 guest: 25 whole re-reads for a 6-step sequence). */
+SEC("tp_btf/mmap_lock_released")
+int BPF_PROG(wt_released, struct mm_struct *mm, bool write)
+{
+	return released(mm, write);
+}
+
+SEC("tp_btf/mmap_lock_released")
+int BPF_PROG(wt_released_memcg, struct mm_struct *mm, const char *memcg_path, bool write)
+{
+	return released(mm, write);
 }
 
 SEC("tp_btf/vm_unmapped_area")

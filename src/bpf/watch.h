@@ -28,6 +28,7 @@
 #define WT_F_UAREA	0x2u	/* ua_lo/ua_hi: what get_unmapped_area() chose while locked */
 #define WT_F_DOWNGRADE	0x4u	/* released as a read lock after mmap_write_downgrade() */
 #define WT_F_NO_REGS	0x8u	/* no syscall registers: nr and args unknown */
+#define WT_F_STACK	0x10u	/* the main stack grew: ua_lo/ua_hi (see stack_floor) */
 
 struct wt_event {
 	__u32 type;		/* WT_EV_* */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: serial (two watchers follow a scripted child step by step: timing-sensitive beside other cases)
 # `taskvma watch` on a scripted sequence (tests/fixtures/watch_seq.c): mmap,
-# mprotect that splits a mapping, mremap that moves one, munmap, brk, exec.
+# mprotect that splits a mapping, mremap that moves one, munmap, brk, the
+# stack growing (a page fault), exec.
 # The fixture copies /proc/self/maps after each step; the oracle is those
 # copies: the stream starts with a snapshot equal to the first, then has one
 # group per step, in order, with that step's cause, whose records are exactly
@@ -47,7 +48,7 @@ run_backend() {
 		kill "$fx" "$wt" "$wj" 2>/dev/null; exec {IN}>&-
 		return
 	fi
-	for s in 1 2 3 4 5 6; do
+	for s in 1 2 3 4 5 6 7; do
 		echo go >&$IN
 		if ! wait_until 10 grep -q "^done $s " "$d/acks"; then
 			fail "watch_seq $b: step $s" "$(tail -n 2 "$d/acks")"
@@ -55,7 +56,7 @@ run_backend() {
 			return
 		fi
 		# one step at a time: its records are out before the next starts
-		[ "$s" -lt 6 ] && { wait_until 10 grep -q " seq [0-9]* $(sed -n "$((s + 1))p" "$d/acks" | cut -d' ' -f3): " "$d/text" || true; }
+		[ "$s" -lt 7 ] && { wait_until 10 grep -q " seq [0-9]* $(sed -n "$((s + 1))p" "$d/acks" | cut -d' ' -f3): " "$d/text" || true; }
 	done
 	cp "/proc/$fx/maps" "$d/final.maps"
 	# generous: under the sanitizers, beside other cases, a watcher that
@@ -68,7 +69,7 @@ run_backend() {
 	wait "$wt"; local rt=$?
 	wait "$wj"; local rj=$?
 	check_eq "watch_seq $b: SIGTERM ends both watchers, exit 0" "0 0" "$rt $rj"
-	check "watch_seq $b: snapshot, mmap, mprotect (split), mremap (move), munmap, brk, exec: each group = the /proc difference, replay = /proc" \
+	check "watch_seq $b: snapshot, mmap, mprotect (split), mremap (move), munmap, brk, stack, exec: each group = the /proc difference, replay = /proc" \
 		python3 "$PY" watch-seq-text "$d/text" "$d" "$d/final.maps" "$fx"
 	check "watch_seq $b --json: schema, host, boot id, seq 1,2,..., same records as text" \
 		python3 "$PY" watch-seq-json "$d/json" "$d/text" "$fx" "$HOST" "$BOOT" "$d/final.maps"

@@ -35,7 +35,7 @@ for b in qemu-system-x86_64 busybox cpio gzip; do
 done
 FX=$BUILD/tests/fixtures
 SEED=$BUILD/examples/seed_task_vma/seed_task_vma
-for f in "$BUILD/taskvma" "$FX/mapper" "$FX/trace_child" "$FX/jsoncheck" "$FX/hostile" "$SEED"; do
+for f in "$BUILD/taskvma" "$FX/mapper" "$FX/trace_child" "$FX/jsoncheck" "$FX/hostile" "$FX/watch_seq" "$SEED"; do
 	[ -x "$f" ] || { echo "FAIL vmtest/setup: $f not built (make)"; echo "0 passed, 1 failed"; exit 1; }
 done
 
@@ -54,7 +54,7 @@ cp tests/vmtest/init "$R/init"
 cp tests/vmtest/smoke.sh "$R/vm/smoke.sh"
 cp "$BUILD/taskvma" "$R/vm/"
 cp "$SEED" "$R/vm/"
-cp "$FX/mapper" "$FX/trace_child" "$FX/jsoncheck" "$FX/hostile" "$R/vm/fx/"
+cp "$FX/mapper" "$FX/trace_child" "$FX/jsoncheck" "$FX/hostile" "$FX/watch_seq" "$R/vm/fx/"
 for f in "$R"/vm/taskvma "$R"/vm/seed_task_vma "$R"/vm/fx/*; do
 	ldd "$f" | awk '/=> \// { print $3 } /^\t\/[^ ]*ld-linux/ { print $1 }'
 done | sort -u | while read -r lib; do

@@ -301,6 +301,38 @@ if [ $rc -eq 0 ] && echo "$mode" | grep -q '^kernel events' && grep -q "pid $MPI
 	grep -q "pid $MPID .* exit$" watch.out && [ "${nev:-0}" -ge 1 ]; then pass "watch from kernel events: the exit came as one ($nev events)"
 else fail "watch from kernel events" "exit $rc, mode [$mode], events [$nev]: $(oneline watch.err)"; fi
 
+# watch: the main stack growing (a page fault, no system call) is a record
+# with cause stack: the read release after it (before 6.5 the stack grew
+# under the read lock; since, the fault write-locks and downgrades) is the
+# event.  tests/fixtures/watch_seq's steps 1-6; step 6 grows the stack.
+rm -rf ws ws.in && mkdir ws && mkfifo ws.in
+"$FXD/watch_seq" "$PWD/ws" <ws.in >ws.acks &
+WSPID=$!
+exec 4>ws.in
+for _ in $(seq 1 100); do grep -q '^ready' ws.acks && break; sleep 0.1; done
+"$TV" -v watch "$WSPID" >ws.out 2>ws.err &
+WWPID=$!
+for _ in $(seq 1 100); do grep -q "watching pid $WSPID" ws.err && break; sleep 0.1; done
+for st in 1 2 3 4 5 6; do
+	echo go >&4
+	for _ in $(seq 1 100); do grep -q "^done $st " ws.acks && break; sleep 0.1; done
+	for _ in $(seq 1 50); do [ "$(grep -c '^@ ' ws.out)" -gt "$st" ] && break; sleep 0.1; done
+done
+new_stack=$(grep '\[stack\]$' ws/step6.maps)
+kill "$WWPID"; wait "$WWPID" 2>/dev/null
+exec 4>&-
+kill "$WSPID" 2>/dev/null; wait "$WSPID" 2>/dev/null
+# and only the changes are events: 6 steps are 6 range re-reads (a kernel
+# whose mmap_lock_released prototype was misread took every read release
+# for a change: 25 whole re-reads on 6.12)
+whole=$(sed -n 's/.* range reads, \([0-9]*\) whole reads.*/\1/p' ws.err)
+info watch_seq_reads "$(sed -n 's/^taskvma: \([0-9]* kernel events.*\)/\1/p' ws.err)"
+if [ -n "$whole" ] && [ "$whole" -le 2 ]; then pass "watch: 6 steps, $whole whole re-reads (<= 2)"
+else fail "watch: 6 steps, at most 2 whole re-reads" "$(grep 'kernel events' ws.err | oneline /dev/stdin)"; fi
+if grep -q "^@ .* pid $WSPID (watch_seq) seq [0-9]* stack: " ws.out && grep -qxF "+ $new_stack" ws.out; then
+	pass "watch: the stack growing is a record (cause stack), its new line = /proc"
+else fail "watch: the stack growing is a record" "want + $new_stack; got: $(grep -v '^= ' ws.out | tail -n 8 | tr '\n' ' ') acks: $(oneline ws.acks)"; fi
+
 # ---- trace: every --on event, --count 1, the capture against /proc ------------------
 # tc_start [ARGS]: a trace_child with stdin on a fifo we hold open (fd 3,
 # read-write: that open never blocks, even when the child died at once)

@@ -67,6 +67,7 @@ struct mproc {
 	bool cov_whole;
 	struct taskvma_vma *v;	/* the mirror, by address; names owned */
 	size_t n, cap;
+	uint64_t floor;		/* its [stack] start as given to the kernel (stack_floor); 0: none */
 };
 
 struct taskvma_watch {
@@ -166,6 +167,7 @@ const char *taskvma_watch_cause_name(enum taskvma_watch_cause c)
 	case TASKVMA_CAUSE_LOST: return "lost";
 	case TASKVMA_CAUSE_POLL: return "poll";
 	case TASKVMA_CAUSE_CHECK: return "check";
+	case TASKVMA_CAUSE_STACK: return "stack";
 	}
 	return "unknown";
 }
@@ -294,6 +296,8 @@ static void drop(struct taskvma_watch *w, pid_t pid)
 	if (!p)
 		return;
 	*pp = p->next;
+	if (p->floor && w->skel)
+		bpf_map__delete_elem(w->skel->maps.stack_floor, &pid, sizeof(pid), 0);
 	fd_close(w, p);
 	free_names(p->v, p->n);
 	free(p->v);
@@ -402,6 +406,35 @@ static uint32_t diff(struct taskvma_watch *w, struct mproc *p, const struct batc
 	return k;
 }
 
+/* Tell the kernel program where p's [stack] starts now (stack_floor in
+ * watch.bpf.c): a read release with the stack pointer below it is the stack
+ * growing.  The stack is the last mapping but [vsyscall] on x86-64: looked
+ * for from the end. */
+static void sync_floor(struct taskvma_watch *w, struct mproc *p)
+{
+	uint64_t floor = 0;
+
+	if (!w->skel)
+		return;
+	for (size_t i = p->n; i-- > 0;) {
+		if (p->v[i].kind == TASKVMA_KIND_STACK) {
+			floor = p->v[i].start;
+			break;
+		}
+	}
+	if (floor == p->floor)
+		return;
+	if (!floor) {
+		bpf_map__delete_elem(w->skel->maps.stack_floor, &p->pid, sizeof(p->pid), 0);
+	} else if (bpf_map__update_elem(w->skel->maps.stack_floor, &p->pid, sizeof(p->pid), &floor,
+					sizeof(floor), BPF_ANY)) {
+		wlog(w, TASKVMA_LOG_DEBUG, "watch: pid %d: stack_floor full: its stack's growth "
+		     "shows at its next re-read", p->pid);
+		floor = 0;
+	}
+	p->floor = floor;
+}
+
 /* Replace mirror entries [i0, i1) by nw[0..nn), delivering the differences. */
 static int replace(struct taskvma_watch *w, struct mproc *p, const struct batch *b, size_t i0,
 		   size_t i1, const struct taskvma_map *m, int as)
@@ -444,6 +477,7 @@ static int replace(struct taskvma_watch *w, struct mproc *p, const struct batch 
 		memcpy(p->v + i0, copy, nn * sizeof(*copy));
 	p->n = newn;
 	free(copy);
+	sync_floor(w, p);
 	return 0;
 }
 
@@ -912,6 +946,12 @@ static enum taskvma_watch_cause decode(const struct wt_event *e, struct ranges *
 	const __u64 *a = e->args;
 
 	r->n = 0;
+	if (e->flags & WT_F_STACK) {
+		/* a fault in the process (in any system call too, copying to
+		 * the stack): from the stack pointer to the old start */
+		add_range(r, e->ua_lo, e->ua_hi - e->ua_lo);
+		return TASKVMA_CAUSE_STACK;
+	}
 	switch (e->nr) {
 	case SYS_execve:
 	case SYS_execveat:
@@ -1412,6 +1452,23 @@ static bool has_tracepoint(const struct btf *btf, const char *tp)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) >= 0;
 }
 
+/* mmap_lock_released's prototype: (void *, mm, write) since the memcg path
+ * left it (after 6.12), (void *, mm, memcg_path, write) on 6.1-6.12.
+ * 1: the older one; 0: the newer; -1: neither (not used). */
+static int released_has_memcg_path(const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "btf_trace_mmap_lock_released", BTF_KIND_TYPEDEF);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, (uint32_t)id);
+
+	if (t)
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) == 4 ? 1 : btf_vlen(t) == 3 ? 0 : -1;
+}
+
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level, (void)fmt, (void)ap;
@@ -1436,7 +1493,7 @@ static int start_events(struct taskvma_watch *w)
 	struct bpf_program *progs[5];
 	libbpf_print_fn_t old;
 	char missing[128] = "";
-	int err;
+	int err, memcg_path;
 
 	if (!btf) {
 		snprintf(w->reason, sizeof(w->reason), "kernel BTF unreadable: %s",
@@ -1455,6 +1512,13 @@ static int start_events(struct taskvma_watch *w)
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), " %s",
 			 tps[i].tp);
 	}
+	memcg_path = released_has_memcg_path(btf);
+	if (memcg_path < 0) {
+		snprintf(w->reason, sizeof(w->reason),
+			 "tracepoint mmap_lock_released: a prototype this program does not know");
+		btf__free(btf);
+		return -EOPNOTSUPP;
+	}
 	/* the open, rodata, load, attach steps, as in libbpf-bootstrap */
 	old = libbpf_set_print(silent_print);
 	skel = watch_bpf__open();
@@ -1463,7 +1527,9 @@ static int start_events(struct taskvma_watch *w)
 		snprintf(w->reason, sizeof(w->reason), "BPF open failed: %s", strerror(-err));
 		goto out;
 	}
-	progs[0] = skel->progs.wt_released;
+	progs[0] = memcg_path ? skel->progs.wt_released_memcg : skel->progs.wt_released;
+	bpf_program__set_autoload(memcg_path ? skel->progs.wt_released : skel->progs.wt_released_memcg,
+				  false);
 	progs[1] = skel->progs.wt_unmapped_area;
 	progs[2] = skel->progs.wt_exec;
 	progs[3] = skel->progs.wt_fork;
