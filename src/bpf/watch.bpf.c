@@ -227,14 +227,19 @@ static __always_inline long current_syscall(struct task_struct *t)
 
 /* The current task's user stack pointer is below (or within the red zone
  * of) its process's mirrored [stack] start: *lo, where the stack may now
- * begin.  Only for the main thread's stack: a thread's stack is a plain
- * mapping that does not grow. */
+ * begin.  Only the main thread: the main stack is its stack; another
+ * thread's stack is a plain mapping that does not grow, and may lie within
+ * the window below the main stack (each of its read releases would be an
+ * event). */
 static __always_inline bool stack_grew(struct task_struct *t, __s32 tgid, __u64 *lo, __u64 *floor)
 {
 #if defined(__TARGET_ARCH_x86)
 	struct pt_regs *regs;
-	__u64 *f = bpf_map_lookup_elem(&stack_floor, &tgid), sp;
+	__u64 *f, sp;
 
+	if ((__s32)bpf_get_current_pid_tgid() != tgid)
+		return false;
+	f = bpf_map_lookup_elem(&stack_floor, &tgid);
 	if (!f || !*f)
 		return false;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
