@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -365,6 +366,60 @@ static void drain(struct taskvma_watch *w)
 			quiet = now();
 }
 
+/* taskvma_watch_check() finds a drift that is there: a watcher that polls
+ * every 1000 s (so nothing updates its mirror) and a child that maps a page
+ * after its snapshot; the check must report it (> 0), after which the
+ * mirror equals /proc, and a second check finds nothing.  (The check looks
+ * twice, 20 ms apart, before it reports: a change under way is not drift.) */
+static void check_finds_drift(void)
+{
+	TASKVMA_OPTS(taskvma_opts, o, .backend = TASKVMA_BACKEND_AUTO);
+	TASKVMA_OPTS(taskvma_watch_opts, wo, .no_snapshot_records = 1, .force_poll = 1,
+		     .poll_interval = 1000);
+	struct taskvma *tv = NULL;
+	struct taskvma_watch *w = NULL;
+	int go[2], ack[2], err, n1 = -1, n2 = -1;
+	size_t ml = 0, pl = 0;
+	char *m = NULL, *p = NULL, c = 0;
+	pid_t k;
+
+	if (pipe(go) || pipe(ack))
+		return;
+	k = fork();
+	if (k == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go[0], &c, 1) != 1 ||
+		    mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ||
+		    write(ack[1], "m", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	err = taskvma_open(&tv, &o);
+	if (!err)
+		err = taskvma_watch_new(tv, &wo, count_cb, NULL, &w);
+	CHECK("check: a polling watch opened", err == 0);
+	if (!err && taskvma_watch_add(w, k) == 0) {
+		if (write(go[1], "g", 1) == 1 && read(ack[0], &c, 1) == 1) {
+			n1 = taskvma_watch_check(w, k);
+			m = mirror_text(w, k, &ml);
+			p = proc_text(k, &pl);
+			n2 = taskvma_watch_check(w, k);
+		}
+	}
+	CHECK("check: a mapping added behind the mirror's back is drift (> 0 records)", n1 > 0);
+	CHECK("check: after it the mirror = /proc/PID/maps byte for byte",
+	      m && p && ml == pl && !memcmp(m, p, ml));
+	CHECK("check: a second check finds no drift", n2 == 0);
+	free(m);
+	free(p);
+	kill(k, SIGKILL);
+	waitpid(k, NULL, 0);
+	close(go[0]), close(go[1]), close(ack[0]), close(ack[1]);
+	taskvma_watch_free(w);
+	taskvma_close(tv);
+}
+
 /* A watched process exits, and a new process gets its pid before the
  * watcher has read the exit record (pid_max wrapped: 32768 by default).
  * The mirror must hold the new process, and the old exit record must not
@@ -439,6 +494,7 @@ int main(void)
 	 * die of SIGUSR1 before it could install the handler (it did, in a
 	 * full parallel run: 1 missing) */
 	signal(SIGUSR1, on_usr1);
+	check_finds_drift();
 	pid_reuse();
 	round_("churn", TASKVMA_BACKEND_AUTO, n, secs, 0, 0);
 	{

@@ -1396,7 +1396,9 @@ int taskvma_watch_poll(struct taskvma_watch *w, int timeout_ms)
 int taskvma_watch_check(struct taskvma_watch *w, pid_t pid)
 {
 	struct batch b = { .cause = TASKVMA_CAUSE_CHECK, .syscall = -1 };
-	for (int attempt = 0; attempt < 3; attempt++) {
+	bool looked_again = false;
+
+	for (int attempt = 0; attempt < 4; attempt++) {
 		struct taskvma_map *m = NULL;
 		struct mproc *p;
 		uint64_t before;
@@ -1434,6 +1436,20 @@ int taskvma_watch_check(struct taskvma_watch *w, pid_t pid)
 		}
 		b.mono_ns = (uint64_t)now_ns(CLOCK_MONOTONIC);
 		n = diff(w, p, &b, p->v, p->n, m->vmas, m->count, false, 0, AS_DRIFT);
+		if (n && !looked_again) {
+			/* a difference, and no event yet: a change may be under
+			 * way whose lock is still held (an exec building its new
+			 * map between two locked steps: `watch --all --check=1s`
+			 * during a compile reported a forked bash's whole map as
+			 * drift once).  Look again after 20 ms: by then its event
+			 * is in (retry) or the mirror is right. */
+			struct timespec ts = { 0, 20000000 };
+
+			taskvma_map_free(m);
+			looked_again = true;
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if (n)
 			err = replace(w, p, &b, 0, p->n, m, AS_DRIFT);
 		taskvma_map_free(m);
